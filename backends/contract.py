@@ -1,0 +1,164 @@
+"""The backend contract: what a spec may ask of an autograd engine.
+
+Specs never import torch. They receive a :class:`Backend` (the ``engine`` fixture) and write the tutorial's
+code against it::
+
+    a = engine.tensor([2., 3.], requires_grad=True)
+    Q = 3 * a**3 - b**2
+    Q.backward(gradient=engine.tensor([1., 1.]))
+    with engine.no_grad(): ...
+    model = engine.models.resnet18(); model.fc = engine.nn.Linear(512, 10)
+    optimizer = engine.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+
+The tensors a backend returns follow the subset of ``torch.Tensor``'s public API that the PyTorch autograd
+documentation uses (see :class:`AutogradTensor`); an engine whose tensors look different wraps them. What a
+backend supports is declared in :attr:`Backend.capabilities` (see :mod:`backends.capabilities`): a spec that
+needs an undeclared capability is reported "unsupported" for that backend, never failed or silently passed.
+
+A new engine is one file: subclass :class:`Backend`, implement :meth:`Backend.tensor` and
+:meth:`Backend.to_numpy`, and whatever your declared capabilities need. The README's "Writing a backend"
+section has a complete example.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+
+class AutogradTensor(Protocol):
+    """The tensor surface specs use; each group is tied to the capability that promises it.
+
+    - ``autograd``: ``requires_grad``, ``requires_grad_()``, ``grad``, ``backward(gradient=None)``,
+      arithmetic (``+ - * / **``, ``exp``, ``sum``, ``mean``) and indexing.
+    - ``graph``: ``is_leaf``, ``grad_fn`` (``None`` on leaves) with ``grad_fn.next_functions``;
+      ``graph.names``: ``grad_fn.name()`` spelled as torch does.
+    - ``inplace``: ``add_``, ``zero_``, ``fill_``, ``__setitem__`` and ``.data``;
+      ``version_counter``: ``_version``.
+    - ``detach``: ``detach()``.
+    - ``numpy``: ``numpy()``, ``cpu()``, ``item()``, ``tolist()``.
+    """
+
+    requires_grad: bool
+    grad: Any
+    is_leaf: bool
+    grad_fn: Any
+
+    def backward(self, gradient: Any = None) -> None: ...
+
+    def detach(self) -> AutogradTensor: ...
+
+    def requires_grad_(self, requires_grad: bool = True) -> AutogradTensor: ...
+
+
+class Unsupported(NotImplementedError):
+    """Raised by a contract method whose capability the backend does not declare."""
+
+
+class Backend:
+    """Base class of every backend. Override what your capabilities need; the rest says it is missing.
+
+    Class attributes describe the engine; :attr:`name` is set by the registry to the spelling given on the
+    command line (it is the test id, ``test_x[cuda]``).
+    """
+
+    #: Engine name for reports, e.g. "torch".
+    engine: ClassVar[str] = "unknown"
+    #: Capabilities this backend declares (strings from :mod:`backends.capabilities`).
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    #: Namespaces with the nn pieces the seeds use: ``nn.Linear``, ``nn.Conv2d``, ``nn.Sequential``,
+    #: ``optim.SGD`` and ``models.resnet18``. ``None`` when the engine has none.
+    nn: Any = None
+    optim: Any = None
+    models: Any = None
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or self.engine
+
+    # --- description -------------------------------------------------------------------------------
+    @property
+    def engine_version(self) -> str:
+        """Version of the engine under test."""
+        return "unknown"
+
+    @property
+    def device(self) -> str:
+        """Where tensors and models live, as a torch-style device string."""
+        return "cpu"
+
+    def describe(self) -> dict[str, Any]:
+        """Metadata for reports: engine, version, device and declared capabilities."""
+        return {
+            "backend": self.name,
+            "engine": self.engine,
+            "engine_version": self.engine_version,
+            "device": self.device,
+            "capabilities": sorted(self.capabilities),
+        }
+
+    # --- tensor creation ---------------------------------------------------------------------------
+    def tensor(self, data: Any, *, requires_grad: bool = False) -> AutogradTensor:
+        """A new leaf tensor on :attr:`device`; float data is float32, as ``torch.tensor`` makes it."""
+        raise NotImplementedError(f"{type(self).__name__} must implement tensor()")
+
+    def rand(self, *shape: int, requires_grad: bool = False) -> AutogradTensor:
+        """Uniform [0, 1) float32 values drawn from NumPy's seeded generator, so every backend sees the
+        same inputs for the same spec."""
+        return self.tensor(np.random.random_sample(shape).astype(np.float32), requires_grad=requires_grad)
+
+    def randn(self, *shape: int, requires_grad: bool = False) -> AutogradTensor:
+        """Standard normal float32 values from NumPy's seeded generator (see :meth:`rand`)."""
+        return self.tensor(np.random.standard_normal(shape).astype(np.float32), requires_grad=requires_grad)
+
+    def ones(self, *shape: int, requires_grad: bool = False) -> AutogradTensor:
+        return self.tensor(np.ones(shape, dtype=np.float32), requires_grad=requires_grad)
+
+    def zeros(self, *shape: int, requires_grad: bool = False) -> AutogradTensor:
+        return self.tensor(np.zeros(shape, dtype=np.float32), requires_grad=requires_grad)
+
+    # --- oracle view ---------------------------------------------------------------------------------
+    def to_numpy(self, tensor: Any) -> np.ndarray:
+        """A host copy of ``tensor``'s values, whatever its device or grad tracking: how specs read values
+        to compare them. (The tensor's own ``numpy()`` is a spec subject, with its refusals.)"""
+        raise NotImplementedError(f"{type(self).__name__} must implement to_numpy()")
+
+    # --- grad mode ----------------------------------------------------------------------------------
+    def no_grad(self) -> contextlib.AbstractContextManager:
+        """A context manager (also usable as a decorator) inside which results do not require grad."""
+        raise Unsupported(f"{self.name} does not implement no_grad()")
+
+    def is_grad_enabled(self) -> bool:
+        raise Unsupported(f"{self.name} does not implement is_grad_enabled()")
+
+    # --- global state the harness guards --------------------------------------------------------------
+    def global_state(self) -> dict[str, Any]:
+        """The engine's process-wide settings (grad mode and the like) that a spec must not leak.
+
+        The harness snapshots this around every spec and hands a changed snapshot back to
+        :meth:`restore_global_state`. Torch's own state is always guarded; add your engine's here.
+        """
+        return {}
+
+    def restore_global_state(self, snapshot: dict[str, Any]) -> None:
+        """Put back the settings of a :meth:`global_state` snapshot."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} on {self.device}>"
+
+
+class BackendError(Exception):
+    """A backend could not be selected; the message says what to fix."""
+
+
+class UnknownBackend(BackendError):
+    """No backend has this name."""
+
+
+class BackendUnavailable(BackendError):
+    """The backend exists but cannot run here (no such device, engine not installed)."""
+
+
+class BackendLoadError(BackendError):
+    """A plug-in backend failed to import or did not produce a Backend."""

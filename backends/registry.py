@@ -1,0 +1,110 @@
+"""Turning a ``--backend`` spelling into a :class:`~backends.contract.Backend`.
+
+Spellings, tried in this order:
+
+- a torch device: ``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``xpu``, or any device as ``torch:<device>``;
+- ``mutant:<name>``: a deliberately broken torch backend (see :mod:`backends.mutants`);
+- a built-in adapter for a third-party engine (:data:`BUILTIN_ADAPTERS`);
+- a name registered by an installed package in the :data:`ENTRY_POINT_GROUP` entry-point group;
+- ``package.module:attribute`` for an engine that is not installed as a package.
+
+An entry point or ``module:attribute`` may name a Backend instance, a Backend subclass, or a callable that
+returns a Backend; the last two are called with no arguments.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import metadata
+from typing import Any
+
+from .contract import Backend, BackendError, BackendLoadError, UnknownBackend
+
+ENTRY_POINT_GROUP = "autograd_conformance.backends"
+
+TORCH_DEVICE_NAMES = ("cpu", "cuda", "mps", "xpu")
+
+#: Third-party engines shipped with the suite: name -> "module:attribute" (the engine is an optional extra).
+BUILTIN_ADAPTERS: dict[str, str] = {}
+
+
+def entry_points() -> dict[str, metadata.EntryPoint]:
+    """Backends registered by installed distributions, by name."""
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def known_backends() -> list[str]:
+    """Every spelling this installation accepts, for error messages and ``--help``."""
+    from .mutants import MUTANTS
+
+    return [
+        *TORCH_DEVICE_NAMES,
+        "cuda:N",
+        "torch:<device>",
+        *sorted(BUILTIN_ADAPTERS),
+        *sorted(entry_points()),
+        *(f"mutant:{name}" for name in sorted(MUTANTS)),
+        "package.module:attribute",
+    ]
+
+
+def resolve(spelling: str) -> Backend:
+    """The backend for one ``--backend`` value, named after that value.
+
+    Raises :class:`UnknownBackend` (listing the known names), :class:`BackendUnavailable` (with the reason)
+    or :class:`BackendLoadError` (naming the plug-in and its exception).
+    """
+    backend = _construct(spelling)
+    backend.name = spelling
+    return backend
+
+
+def _construct(spelling: str) -> Backend:
+    from .torch_backend import TorchBackend
+
+    head, _, rest = spelling.partition(":")
+    if head in TORCH_DEVICE_NAMES:
+        return TorchBackend(spelling)
+    if head == "torch" and rest:
+        return TorchBackend(rest)
+    if head == "mutant":
+        from .mutants import MUTANTS
+
+        if rest not in MUTANTS:
+            raise UnknownBackend(f"unknown mutant {rest!r}; known mutants: {', '.join(sorted(MUTANTS))}")
+        return MUTANTS[rest]()
+    if spelling in BUILTIN_ADAPTERS:
+        return _load(spelling, BUILTIN_ADAPTERS[spelling])
+    registered = entry_points()
+    if spelling in registered:
+        return _load(spelling, registered[spelling].value)
+    if rest:
+        return _load(spelling, spelling)
+    raise UnknownBackend(f"unknown backend {spelling!r}; known backends: {', '.join(known_backends())}")
+
+
+def _load(spelling: str, target: str) -> Backend:
+    module_name, _, attribute = target.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split(".") if attribute else ():
+            obj = getattr(obj, part)
+    except Exception as exc:
+        raise BackendLoadError(
+            f"backend plug-in {spelling!r} ({target}) failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
+    if isinstance(obj, Backend):
+        return obj
+    if callable(obj):
+        try:
+            made = obj()
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendLoadError(
+                f"backend plug-in {spelling!r} ({target}) failed to build: {type(exc).__name__}: {exc}"
+            ) from exc
+        if isinstance(made, Backend):
+            return made
+        obj = made
+    raise BackendLoadError(f"backend plug-in {spelling!r} ({target}) gave {type(obj).__name__}, not a backends.Backend")

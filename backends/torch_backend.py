@@ -1,0 +1,95 @@
+"""PyTorch on any torch device: the reference backend, and the base of the mutants."""
+
+from __future__ import annotations
+
+import functools
+import types
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import capabilities as cap
+from .contract import Backend, BackendUnavailable
+
+
+def require_device(device: torch.device) -> None:
+    """Raise :class:`BackendUnavailable` with the reason when ``device`` cannot hold tensors here."""
+    kind = device.type
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            built = f"built with CUDA {torch.version.cuda}" if torch.version.cuda else "built without CUDA"
+            raise BackendUnavailable(
+                f"CUDA was requested but torch {torch.__version__} ({built}) finds no CUDA device "
+                "(torch.cuda.is_available() is False). Run on a machine with an NVIDIA GPU and driver and a "
+                "CUDA build of torch, or choose --backend=cpu."
+            )
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise BackendUnavailable(f"{device} was requested but this machine has {count} CUDA device(s)")
+        return
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise BackendUnavailable(
+            f"MPS was requested but torch {torch.__version__} finds no Apple GPU (torch.backends.mps.is_available() "
+            "is False)"
+        )
+    if kind == "xpu" and not (hasattr(torch, "xpu") and torch.xpu.is_available()):
+        raise BackendUnavailable(f"XPU was requested but torch {torch.__version__} finds no Intel GPU")
+    try:
+        torch.empty(1, device=device)
+    except Exception as exc:  # any failure to allocate means the device is unusable here
+        raise BackendUnavailable(f"torch {torch.__version__} cannot allocate on {device}: {exc}") from exc
+
+
+class TorchBackend(Backend):
+    """torch tensors, nn modules and optimizers, all created on one torch device."""
+
+    engine = "torch"
+    capabilities = cap.ALL
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(name or device)
+        self._device = torch.device(device)
+        require_device(self._device)
+        self.nn = types.SimpleNamespace(
+            Linear=functools.partial(torch.nn.Linear, device=self._device),
+            Conv2d=functools.partial(torch.nn.Conv2d, device=self._device),
+            Sequential=torch.nn.Sequential,
+            Module=torch.nn.Module,
+        )
+        self.optim = types.SimpleNamespace(SGD=torch.optim.SGD)
+        self.models = types.SimpleNamespace(resnet18=self._resnet18)
+
+    @property
+    def engine_version(self) -> str:
+        return torch.__version__
+
+    @property
+    def device(self) -> str:
+        return str(self._device)
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        if self._device.type == "cuda":
+            info["device_name"] = torch.cuda.get_device_name(self._device)
+            info["cuda_version"] = torch.version.cuda
+        return info
+
+    def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
+        return torch.tensor(data, device=self._device, requires_grad=requires_grad)
+
+    def to_numpy(self, tensor: torch.Tensor) -> np.ndarray:
+        return tensor.detach().cpu().numpy().copy()
+
+    def no_grad(self) -> torch.no_grad:
+        return torch.no_grad()
+
+    def is_grad_enabled(self) -> bool:
+        return torch.is_grad_enabled()
+
+    def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        """torchvision's resnet18 on this device. Weights come from the local hub cache only: the harness
+        refuses downloads."""
+        import torchvision
+
+        return torchvision.models.resnet18(**kwargs).to(self._device)

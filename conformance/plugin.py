@@ -1,0 +1,103 @@
+"""pytest plugin: ``--backend``, one parametrized run of every spec per backend, seeding, capabilities and
+the global-state guard.
+
+Every test that takes the ``engine`` fixture is run once per selected backend, with the backend's name as
+its test id (``test_x[cuda]``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from backends import Backend, BackendError, resolve
+
+from . import seeding, state_guard
+from .catalogue import spec_of
+
+BACKENDS = pytest.StashKey[dict[str, Backend]]()
+DEFAULT_BACKEND = "cpu"
+UNSUPPORTED = "unsupported"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "autograd conformance")
+    group.addoption(
+        "--backend",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "engine to run the specs on; repeat or comma-separate for several (default: cpu). "
+            "Built in: cpu, cuda, cuda:N, mps, xpu, torch:<device>, mutant:<name>; also installed "
+            "plug-ins by name and package.module:attribute."
+        ),
+    )
+
+
+def selected_backend_names(config: pytest.Config) -> list[str]:
+    names = [name.strip() for value in config.getoption("backend") for name in value.split(",")]
+    return list(dict.fromkeys(name for name in names if name)) or [DEFAULT_BACKEND]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "spec(entry): the catalogue entry of a spec (set by @spec)")
+    try:
+        config.stash[BACKENDS] = {name: resolve(name) for name in selected_backend_names(config)}
+    except BackendError as error:
+        raise pytest.UsageError(str(error)) from error
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        f"backend {name}: {backend.engine} {backend.engine_version} on {backend.device}"
+        for name, backend in config.stash[BACKENDS].items()
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames:
+        names = list(metafunc.config.stash[BACKENDS])
+        metafunc.parametrize("engine", names, ids=names, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def engine(request: pytest.FixtureRequest) -> Backend:
+    """The backend under test (see backends.contract.Backend)."""
+    return request.config.stash[BACKENDS][request.param]
+
+
+def engine_of(item: pytest.Item) -> Backend | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "engine" not in callspec.params:
+        return None
+    return item.config.stash[BACKENDS][callspec.params["engine"]]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Seed before any fixture runs, and report a spec whose capabilities the backend lacks as
+    unsupported."""
+    seeding.seed_everything(seeding.seed_key(item))
+    backend, entry = engine_of(item), spec_of(item)
+    if backend is None or entry is None:
+        return
+    if missing := sorted(entry.needs - backend.capabilities):
+        pytest.skip(f"{UNSUPPORTED}: {backend.name} does not declare {', '.join(missing)}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Fail the spec that leaves grad mode, anomaly detection, default dtype or device changed, after
+    putting them back so that the next spec starts clean."""
+    backend = engine_of(item)
+    if backend is None:
+        return (yield)
+    before = state_guard.snapshot(backend)
+    try:
+        outcome = yield
+    except BaseException:
+        state_guard.restore(backend, before)
+        raise
+    if leaks := state_guard.restore(backend, before):
+        pytest.fail("spec leaked global state (now restored): " + "; ".join(leaks), pytrace=False)
+    return outcome

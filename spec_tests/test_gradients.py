@@ -1,0 +1,39 @@
+"""Gradient values: "Differentiation in Autograd" of the gentle introduction (seeds 000, 001, 004)."""
+
+import numpy as np
+import pytest
+
+from backends import capabilities as cap
+from conformance.catalogue import spec
+
+
+@spec("grad.external-gradient", sources=["000", "001", "004"], needs=[cap.AUTOGRAD])
+def test_external_gradient(engine):
+    """Q = 3a³ − b², Q.backward(gradient=external_grad) stores dQ/da = 9a² in a.grad and dQ/db = −2b in
+    b.grad (printed as tensor([36., 81.]) and tensor([-12., -8.]))."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    b = engine.tensor([6.0, 4.0], requires_grad=True)
+    Q = 3 * a**3 - b**2
+    external_grad = engine.tensor([1.0, 1.0])
+    Q.backward(gradient=external_grad)
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [36.0, 81.0])
+    np.testing.assert_array_equal(engine.to_numpy(b.grad), [-12.0, -8.0])
+
+
+@spec("grad.scalar-backward", sources=["000", "001"], needs=[cap.AUTOGRAD])
+def test_scalar_backward_needs_no_gradient(engine):
+    """We can also aggregate Q into a scalar and call backward implicitly, like Q.sum().backward()."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    b = engine.tensor([6.0, 4.0], requires_grad=True)
+    (3 * a**3 - b**2).sum().backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [36.0, 81.0])
+    np.testing.assert_array_equal(engine.to_numpy(b.grad), [-12.0, -8.0])
+
+
+@spec("grad.vector-backward-needs-gradient", sources=["000", "001"], needs=[cap.AUTOGRAD])
+def test_vector_backward_without_gradient_is_an_error(engine):
+    """We need to explicitly pass a gradient argument in Q.backward() because it is a vector."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    Q = 3 * a**3
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        Q.backward()
