@@ -39,10 +39,6 @@ class Spec:
         return self.id.split(".", 1)[0]
 
 
-#: spec ID -> Spec, filled as spec modules are imported
-CATALOGUE: dict[str, Spec] = {}
-
-
 def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> Callable:
     """Declare a test function as the spec ``spec_id`` (see the module docstring)."""
     if not SPEC_ID.match(spec_id):
@@ -64,9 +60,6 @@ def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> 
             notes=notes.strip(),
             test=f"{function.__module__}::{function.__qualname__}",
         )
-        known = CATALOGUE.setdefault(spec_id, entry)
-        if known.test != entry.test:
-            raise ValueError(f"spec ID {spec_id!r} is declared twice: {known.test} and {entry.test}")
         return pytest.mark.spec(entry)(function)
 
     return register
@@ -76,3 +69,13 @@ def spec_of(item: pytest.Item) -> Spec | None:
     """The catalogue entry of a collected test, or None for a test that is not a spec."""
     marker = item.get_closest_marker("spec")
     return marker.args[0] if marker else None
+
+
+def check_unique_ids(items: Iterable[pytest.Item]) -> None:
+    """Raise if two different test functions of a run declare the same spec ID."""
+    seen: dict[str, str] = {}
+    for item in items:
+        if entry := spec_of(item):
+            first = seen.setdefault(entry.id, entry.test)
+            if first != entry.test:
+                raise pytest.UsageError(f"spec ID {entry.id!r} is declared twice: {first} and {entry.test}")

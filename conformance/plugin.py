@@ -12,7 +12,7 @@ import pytest
 from backends import Backend, BackendError, resolve
 
 from . import seeding, state_guard
-from .catalogue import spec_of
+from .catalogue import check_unique_ids, spec_of
 
 BACKENDS = pytest.StashKey[dict[str, Backend]]()
 DEFAULT_BACKEND = "cpu"
@@ -64,6 +64,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def engine(request: pytest.FixtureRequest) -> Backend:
     """The backend under test (see backends.contract.Backend)."""
     return request.config.stash[BACKENDS][request.param]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    check_unique_ids(items)
 
 
 def engine_of(item: pytest.Item) -> Backend | None:

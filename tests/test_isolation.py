@@ -95,3 +95,22 @@ def test_runs_under_xdist(harness):
     result = harness.runpytest_subprocess("-n", "2", "--backend=cpu,torch:cpu", "-p", "conformance.plugin")
     result.assert_outcomes(passed=4)
     assert recorded(harness, "first") == alone
+
+
+def test_a_spec_id_declared_twice_is_an_error(harness):
+    harness.makepyfile(
+        """
+        from conformance.catalogue import spec
+
+        @spec("area.behaviour", sources=["000"])
+        def test_one(engine):
+            '''One.'''
+
+        @spec("area.behaviour", sources=["000"])
+        def test_two(engine):
+            '''Two.'''
+        """
+    )
+    result = harness.runpytest()
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*spec ID 'area.behaviour' is declared twice*test_one and *test_two*"])

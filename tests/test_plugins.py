@@ -16,7 +16,9 @@ def readme_example_backend() -> str:
 def test_module_attribute_loads_the_readme_example_backend(harness):
     harness.makepyfile(my_engine=readme_example_backend())
     harness.syspathinsert()
-    (harness.path / "test_gradients.py").write_text((ROOT / "spec_tests" / "test_gradients.py").read_text())
+    (harness.path / "test_readme_engine_gradients.py").write_text(
+        (ROOT / "spec_tests" / "test_gradients.py").read_text()
+    )
     result = harness.runpytest("-v", "--backend=my_engine:backend")
     result.stdout.fnmatch_lines(["*test_external_gradient[[]my_engine:backend[]] PASSED*"])
     assert result.ret == 0
