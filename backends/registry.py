@@ -72,7 +72,7 @@ def _construct(spelling: str) -> Backend:
 
         if rest not in MUTANTS:
             raise UnknownBackend(f"unknown mutant {rest!r}; known mutants: {', '.join(sorted(MUTANTS))}")
-        return MUTANTS[rest]()
+        return MUTANTS[rest]("cpu")
     if spelling in BUILTIN_ADAPTERS:
         return _load(spelling, BUILTIN_ADAPTERS[spelling])
     registered = entry_points()
