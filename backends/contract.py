@@ -23,6 +23,7 @@ section has a complete example.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -73,6 +74,9 @@ class Backend:
     nn: Any = None
     optim: Any = None
     models: Any = None
+    #: JSON file mapping spec ID -> observed behaviour, for the specs this engine is known to fail. Known
+    #: failures are data: the report shows them as such, and flags one that starts passing.
+    known_failures_file: ClassVar[Path | None] = None
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name or self.engine
