@@ -37,3 +37,40 @@ def test_vector_backward_without_gradient_is_an_error(engine):
     Q = 3 * a**3
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
         Q.backward()
+
+
+@spec("grad.vector-jacobian-product", sources=["001", "docs:autograd-tutorial#vector-calculus"], needs=[cap.AUTOGRAD])
+def test_gradient_argument_is_a_vector_jacobian_product(engine):
+    """gradient is a tensor of the same shape as Q, and it represents the gradient of Q w.r.t. itself: given a
+    vector v, Q.backward(gradient=v) computes the product of v with the Jacobian, so a.grad = 9a²·v and
+    b.grad = −2b·v."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    b = engine.tensor([6.0, 4.0], requires_grad=True)
+    Q = 3 * a**3 - b**2
+    v = engine.tensor([0.5, -2.0])
+    Q.backward(gradient=v)
+    np.testing.assert_allclose(engine.to_numpy(a.grad), [36.0 * 0.5, 81.0 * -2.0])
+    np.testing.assert_allclose(engine.to_numpy(b.grad), [-12.0 * 0.5, -8.0 * -2.0])
+
+
+@spec("grad.check-collected-gradients", sources=["001", "004"], needs=[cap.AUTOGRAD])
+def test_collected_gradients_equal_the_analytic_ones(engine):
+    """Check if collected gradients are correct: 9*a**2 == a.grad and -2*b == b.grad print
+    tensor([True, True])."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    b = engine.tensor([6.0, 4.0], requires_grad=True)
+    Q = 3 * a**3 - b**2
+    Q.backward(gradient=engine.tensor([1.0, 1.0]))
+    np.testing.assert_array_equal(engine.to_numpy(9 * a**2 == a.grad), [True, True])
+    np.testing.assert_array_equal(engine.to_numpy(-2 * b == b.grad), [True, True])
+
+
+@spec("grad.accumulates", sources=["000", "001", "docs:autograd-mechanics"], needs=[cap.AUTOGRAD])
+def test_gradients_accumulate_in_grad(engine):
+    """Autograd calculates and stores the gradients for each parameter in the parameter's .grad attribute; a
+    second backward adds its gradients to what .grad already holds."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    (3 * a**3).sum().backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [36.0, 81.0])
+    (3 * a**3).sum().backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [72.0, 162.0])

@@ -1,0 +1,60 @@
+"""The mechanism of the tensor-level mutants: torch tensors of a subclass that corrupts one operation.
+
+A mutant subclasses :class:`CorruptedTensor` and overrides :meth:`CorruptedTensor.corrupt`, which sees every
+torch function called on its tensors (methods, operators and attribute reads such as ``grad`` or
+``_version``) and may change what it does; :class:`CorruptedTensorBackend` creates the mutant's leaves.
+Results keep the subclass without an extra autograd node, so everything the mutant does not corrupt behaves
+exactly as torch does (``grad_fn`` names and ``next_functions`` included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import torch
+
+from ..torch_backend import TorchBackend
+
+
+def getter(name: str) -> Callable:
+    """The function ``__torch_function__`` receives when attribute ``name`` of a tensor is read."""
+    return getattr(torch.Tensor, name).__get__
+
+
+class CorruptedTensor(torch.Tensor):
+    """A torch tensor whose operations pass through :meth:`corrupt`, and whose results stay corrupted."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return cls._keep_class(cls.corrupt(func, args, kwargs or {}))
+
+    @classmethod
+    def corrupt(cls, func: Callable, args: tuple, kwargs: dict) -> Any:
+        """What ``func(*args, **kwargs)`` returns on this mutant; by default exactly what torch returns."""
+        return cls.call(func, *args, **kwargs)
+
+    @staticmethod
+    def call(func: Callable, *args: Any, **kwargs: Any) -> Any:
+        """torch's own ``func``, without this subclass's interception."""
+        with torch._C.DisableTorchFunctionSubclass():
+            return func(*args, **kwargs)
+
+    @classmethod
+    def _keep_class(cls, result: Any) -> Any:
+        # Re-classing in place (unlike as_subclass) adds no AliasBackward0 node to the graph.
+        if type(result) is torch.Tensor:
+            result.__class__ = cls
+        elif isinstance(result, (tuple, list)):
+            return type(result)(cls._keep_class(item) for item in result)
+        return result
+
+
+class CorruptedTensorBackend(TorchBackend):
+    """The torch backend whose tensors are of the mutant's :attr:`tensor_type`."""
+
+    tensor_type: ClassVar[type[CorruptedTensor]] = CorruptedTensor
+
+    def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
+        plain = super().tensor(data)
+        return torch.Tensor._make_subclass(self.tensor_type, plain, requires_grad)

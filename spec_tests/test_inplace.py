@@ -1,0 +1,132 @@
+"""In-place operations: identity, the version counter, and the errors that protect gradients (seeds 002,
+003)."""
+
+import numpy as np
+import pytest
+
+from backends import capabilities as cap
+from conformance.catalogue import spec
+
+
+@spec("inplace.out-of-place-new-object", sources=["002"], needs=[cap.AUTOGRAD])
+def test_out_of_place_operation_makes_a_new_object(engine):
+    """a = a.exp() is not in-place: a.exp() creates a new object and a is then bound to it (id(a) changes)."""
+    a = engine.tensor([3.0, 1.0])
+    original = a
+    a = a.exp()
+    assert a is not original
+    np.testing.assert_array_equal(engine.to_numpy(original), [3.0, 1.0])
+
+
+@spec("inplace.setitem-keeps-identity", sources=["002"], needs=[cap.INPLACE])
+def test_in_place_assignment_keeps_the_object(engine):
+    """a[0] = 10 is in-place: the memory address does not change and a becomes tensor([10., 1.])."""
+    a = engine.tensor([3.0, 1.0])
+    original = a
+    a[0] = 10
+    assert a is original
+    np.testing.assert_array_equal(engine.to_numpy(a), [10.0, 1.0])
+
+
+@spec("inplace.version-counter", sources=["002", "003"], needs=[cap.INPLACE, cap.VERSION_COUNTER])
+def test_version_counts_in_place_operations(engine):
+    """Every in-place operation on a tensor adds 1 to its _version, whose initial value is 0."""
+    a = engine.tensor([1.0, 3.0], requires_grad=True)
+    b = a + 2
+    assert b._version == 0
+    b[0] = 1000.0
+    assert b._version == 1
+    b.add_(1.0)
+    assert b._version == 2
+
+
+@spec("inplace.saved-tensor-modified", sources=["002", "003"], needs=[cap.INPLACE, cap.VERSION_COUNTER])
+def test_modifying_a_tensor_saved_for_backward_fails_at_backward(engine):
+    """A Function saves the version of the tensors it keeps for backward; if b was modified in place after
+    loss = (b * b).mean() saved it, loss.backward() raises an error saying it was modified by an inplace
+    operation."""
+    a = engine.tensor([1.0, 3.0], requires_grad=True)
+    b = a + 2
+    loss = (b * b).mean()
+    b[0] = 1000.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+@spec("inplace.unsaved-tensor-modified", sources=["002"], needs=[cap.INPLACE, cap.VERSION_COUNTER])
+def test_modifying_a_tensor_backward_does_not_need_is_fine(engine):
+    """When backward does not use a tensor's value (y = x + 1: the derivative is 1, whatever x is), its
+    version is not checked and modifying it in place raises no error."""
+    a = engine.tensor([1.0, 3.0], requires_grad=True)
+    b = a + 2
+    loss = (b + 1).sum()
+    b[0] = 1000.0
+    loss.backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [1.0, 1.0])
+
+
+@spec("inplace.leaf-inplace-error", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE])
+def test_in_place_operation_on_a_leaf_that_requires_grad_fails_at_once(engine):
+    """An in-place operation on a leaf that requires grad, such as a.add_(10.) or a += 10., fails at once,
+    without waiting for backward: "a leaf Variable that requires grad is being used in an in-place
+    operation"."""
+    a = engine.tensor([10.0, 5.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        a.add_(10.0)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        a += 10.0
+
+
+@spec("inplace.leaf-slice-assignment-error", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE])
+def test_slice_assignment_to_a_leaf_that_requires_grad_is_an_error(engine):
+    """Assigning a[:] = 0 to a leaf that requires grad is an error: "a view of a leaf Variable that requires
+    grad is being used in an in-place operation".
+
+    Releases differ in when it fails: the seed's older release let the assignment through (a became a
+    non-leaf with grad_fn=<CopySlices>) and failed at backward; current releases fail at the assignment.
+    The spec holds either: the error comes before a gradient does."""
+    a = engine.tensor([10.0, 5.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        a[:] = 0
+        (a * a).mean().backward()
+
+
+def assert_set_to_ten_and_still_the_leaf(engine, a, original):
+    """After setting a leaf's values the right way it is the same leaf, and (a*a).mean() gives 2a/4 = 5."""
+    assert a is original
+    assert a.is_leaf is True
+    assert a.requires_grad is True
+    np.testing.assert_array_equal(engine.to_numpy(a), [10.0, 10.0, 10.0, 10.0])
+    (a * a).mean().backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [5.0, 5.0, 5.0, 5.0])
+
+
+@spec("inplace.set-leaf-through-data", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE])
+def test_set_a_leaf_through_data(engine):
+    """The right way to assign to a leaf: a.data.fill_(10.) changes its values; a stays the same leaf (same
+    id, is_leaf True) and (a*a).mean().backward() gives a.grad = tensor([5., 5., 5., 5.])."""
+    a = engine.tensor([10.0, 5.0, 2.0, 3.0], requires_grad=True)
+    original = a
+    a.data.fill_(10.0)
+    assert_set_to_ten_and_still_the_leaf(engine, a, original)
+
+
+@spec("inplace.set-leaf-through-detach", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE, cap.DETACH])
+def test_set_a_leaf_through_detach(engine):
+    """Or a.detach().fill_(10.): a stays the same leaf and (a*a).mean().backward() gives a.grad =
+    tensor([5., 5., 5., 5.])."""
+    a = engine.tensor([10.0, 5.0, 2.0, 3.0], requires_grad=True)
+    original = a
+    a.detach().fill_(10.0)
+    assert_set_to_ten_and_still_the_leaf(engine, a, original)
+
+
+@spec("inplace.set-leaf-under-no-grad", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE, cap.GRAD_MODE])
+def test_set_a_leaf_under_no_grad(engine):
+    """Or with torch.no_grad(): a[:] = 10.: a stays a leaf that requires grad and (a*a).mean().backward()
+    gives a.grad = tensor([5., 5., 5., 5.])."""
+    a = engine.tensor([10.0, 5.0, 2.0, 3.0], requires_grad=True)
+    original = a
+    with engine.no_grad():
+        a[:] = 10.0
+    assert_set_to_ten_and_still_the_leaf(engine, a, original)

@@ -1,0 +1,43 @@
+"""requires_grad: its default, requires_grad_(), and how it propagates ("Exclusion from the DAG", seeds 000,
+001, 003)."""
+
+import re
+
+from backends import capabilities as cap
+from conformance.catalogue import spec
+
+
+@spec("requires_grad.default-false", sources=["002", "003"], needs=[cap.AUTOGRAD])
+def test_requires_grad_is_false_by_default(engine):
+    """Every tensor has a flag requires_grad, False by default (x = torch.randn(3, 3) # requires_grad=False by
+    default)."""
+    assert engine.randn(3, 3).requires_grad is False
+    assert engine.rand(5, 5).requires_grad is False
+    assert engine.tensor([2.0, 3.0]).requires_grad is False
+    assert engine.tensor([2.0, 3.0], requires_grad=True).requires_grad is True
+
+
+@spec("requires_grad.requires-grad-underscore", sources=["000"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.GRAPH_NAMES])
+def test_requires_grad_underscore_switches_tracking_on(engine):
+    """x.requires_grad_(True) turns tracking on for x: print(x.requires_grad) shows False, then True, and
+    (x * x).sum() has grad_fn <SumBackward0>."""
+    x = engine.randn(2, 2)
+    assert x.requires_grad is False
+    x.requires_grad_(True)
+    assert x.requires_grad is True
+    y = (x * x).sum()
+    assert re.fullmatch(r"SumBackward\d+", y.grad_fn.name())
+
+
+@spec("requires_grad.propagation", sources=["000", "001", "003"], needs=[cap.AUTOGRAD])
+def test_output_requires_grad_if_any_input_does(engine):
+    """The output tensor of an operation will require gradients even if only a single input tensor has
+    requires_grad=True: a = x + y does not require gradients, b = x + z does."""
+    x = engine.rand(5, 5)
+    y = engine.rand(5, 5)
+    z = engine.rand(5, 5, requires_grad=True)
+    a = x + y
+    assert a.requires_grad is False
+    b = x + z
+    assert b.requires_grad is True
+    assert (z + a).requires_grad is True
