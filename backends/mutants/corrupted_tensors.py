@@ -17,9 +17,9 @@ import torch
 from ..torch_backend import TorchBackend
 
 
-def getter(name: str) -> Callable:
-    """The function ``__torch_function__`` receives when attribute ``name`` of a tensor is read."""
-    return getattr(torch.Tensor, name).__get__
+def reads(func: Callable, name: str) -> bool:
+    """Whether ``func``, as ``__torch_function__`` receives it, reads the tensor attribute ``name``."""
+    return func == getattr(torch.Tensor, name).__get__
 
 
 class CorruptedTensor(torch.Tensor):
@@ -39,6 +39,11 @@ class CorruptedTensor(torch.Tensor):
         """torch's own ``func``, without this subclass's interception."""
         with torch._C.DisableTorchFunctionSubclass():
             return func(*args, **kwargs)
+
+    @classmethod
+    def attribute(cls, tensor: torch.Tensor, name: str) -> Any:
+        """torch's own value of ``tensor.<name>``, without this subclass's interception."""
+        return cls.call(getattr, tensor, name)
 
     @classmethod
     def _keep_class(cls, result: Any) -> Any:

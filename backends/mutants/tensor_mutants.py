@@ -1,0 +1,234 @@
+"""Tensor-level mutants: torch with one documented autograd behaviour broken (see corrupted_tensors)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+import torch
+
+from ..torch_backend import TorchBackend
+from . import mutant
+from .corrupted_tensors import CorruptedTensor, CorruptedTensorBackend, reads
+
+#: torch's in-place methods: add_, zero_, __iadd__, ...
+IN_PLACE_METHOD = re.compile(r"[a-z][a-z0-9_]*[a-z0-9]_|__i[a-z]+__")
+
+
+def leaves_of(root: torch.Tensor) -> list[torch.Tensor]:
+    """The leaf tensors that backward from ``root`` accumulates into."""
+    leaves, pending, seen = [], [root.grad_fn], set()
+    while pending:
+        node = pending.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if hasattr(node, "variable"):
+            leaves.append(node.variable)
+        pending.extend(function for function, _ in node.next_functions)
+    return leaves
+
+
+class DoubledGradients(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if reads(func, "grad") and result is not None:
+            return cls.call(torch.mul, result, 2)
+        return result
+
+
+@mutant("doubled-gradients", breaks="grad.external-gradient")
+class DoubledGradientsBackend(CorruptedTensorBackend):
+    """.grad reads twice the gradient autograd computed."""
+
+    tensor_type = DoubledGradients
+
+
+class ImplicitVectorGradient(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.backward and len(args) == 1 and kwargs.get("gradient") is None:
+            (output,) = args
+            kwargs = {**kwargs, "gradient": cls.call(torch.ones_like, output)}
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("implicit-vector-gradient", breaks="grad.vector-backward-needs-gradient")
+class ImplicitVectorGradientBackend(CorruptedTensorBackend):
+    """backward() on a vector without gradient silently uses ones instead of refusing."""
+
+    tensor_type = ImplicitVectorGradient
+
+
+class OverwrittenGradients(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.backward:
+            for leaf in leaves_of(args[0]):
+                leaf.grad = None
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("overwritten-gradients", breaks="grad.accumulates")
+class OverwrittenGradientsBackend(CorruptedTensorBackend):
+    """Each backward replaces the leaves' .grad instead of accumulating into it."""
+
+    tensor_type = OverwrittenGradients
+
+
+class UnpropagatedRequiresGrad(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        inputs = [arg for arg in args if isinstance(arg, torch.Tensor)]
+        if isinstance(result, torch.Tensor) and len(inputs) > 1 and not all(t.requires_grad for t in inputs):
+            return cls.call(torch.Tensor.detach, result)
+        return result
+
+
+@mutant("unpropagated-requires-grad", breaks="requires_grad.propagation")
+class UnpropagatedRequiresGradBackend(CorruptedTensorBackend):
+    """The result of an operation requires grad only if every tensor input does."""
+
+    tensor_type = UnpropagatedRequiresGrad
+
+
+class LeafGradFn(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if reads(func, "grad_fn") and result is None:
+            return cls.call(torch.Tensor.clone, args[0]).grad_fn
+        return result
+
+
+@mutant("leaf-grad-fn", breaks="graph.leaf")
+class LeafGradFnBackend(CorruptedTensorBackend):
+    """Leaves that require grad report a grad_fn (that of a copy) instead of None."""
+
+    tensor_type = LeafGradFn
+
+
+class FrozenVersion(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        return 0 if reads(func, "_version") else cls.call(func, *args, **kwargs)
+
+
+@mutant("frozen-version", breaks="inplace.version-counter")
+class FrozenVersionBackend(CorruptedTensorBackend):
+    """_version stays 0 whatever in-place operations do."""
+
+    tensor_type = FrozenVersion
+
+
+class UncheckedSavedTensors(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.__setitem__ and not cls.attribute(args[0], "is_leaf"):
+            target, *rest = args
+            # .data has a version counter of its own: the write reaches the storage, the check never sees it
+            return cls.call(func, cls.attribute(target, "data"), *rest, **kwargs)
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("unchecked-saved-tensors", breaks="inplace.saved-tensor-modified")
+class UncheckedSavedTensorsBackend(CorruptedTensorBackend):
+    """Item assignment to a computed tensor goes around its version counter, so a tensor saved for backward
+    can change unnoticed and backward computes with the new values."""
+
+    tensor_type = UncheckedSavedTensors
+
+
+class LeafInPlaceAllowed(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        target = args[0] if args else None
+        if (
+            IN_PLACE_METHOD.fullmatch(getattr(func, "__name__", ""))
+            and isinstance(target, torch.Tensor)
+            and cls.attribute(target, "is_leaf")
+            and cls.attribute(target, "requires_grad")
+        ):
+            with torch.no_grad():
+                return cls.call(func, *args, **kwargs)
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("leaf-in-place-allowed", breaks="inplace.leaf-inplace-error")
+class LeafInPlaceAllowedBackend(CorruptedTensorBackend):
+    """In-place methods (add_, __iadd__, ...) on a leaf that requires grad silently run untracked."""
+
+    tensor_type = LeafInPlaceAllowed
+
+
+class CopyingDetach(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if func is torch.Tensor.detach:
+            return cls.call(torch.Tensor.clone, result)
+        return result
+
+
+@mutant("copying-detach", breaks="detach.shares-storage")
+class CopyingDetachBackend(CorruptedTensorBackend):
+    """detach() returns a copy instead of a tensor sharing the original's storage."""
+
+    tensor_type = CopyingDetach
+
+
+class NumpyIgnoresRequiresGrad(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.numpy:
+            return cls.call(func, cls.call(torch.Tensor.detach, args[0]), *args[1:], **kwargs)
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("numpy-ignores-requires-grad", breaks="conversion.numpy-needs-detach")
+class NumpyIgnoresRequiresGradBackend(CorruptedTensorBackend):
+    """numpy() of a tensor that requires grad detaches it silently instead of refusing."""
+
+    tensor_type = NumpyIgnoresRequiresGrad
+
+
+class ItemOfFirstElement(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.item:
+            return cls.call(func, cls.call(torch.Tensor.reshape, args[0], -1)[0])
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("item-of-first-element", breaks="conversion.item-one-element")
+class ItemOfFirstElementBackend(CorruptedTensorBackend):
+    """item() of a tensor with several elements returns the first one instead of refusing."""
+
+    tensor_type = ItemOfFirstElement
+
+
+class RetainedNonLeafGrad(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if isinstance(result, torch.Tensor) and result.grad_fn is not None:
+            cls.call(torch.Tensor.retain_grad, result)
+        return result
+
+
+@mutant("retained-non-leaf-grad", breaks="graph.non-leaf-grad-not-retained")
+class RetainedNonLeafGradBackend(CorruptedTensorBackend):
+    """Every result of an operation keeps its .grad after backward, as if retain_grad() had been called."""
+
+    tensor_type = RetainedNonLeafGrad
+
+
+@mutant("tracking-no-grad", breaks="no_grad.context")
+class TrackingNoGradBackend(TorchBackend):
+    """no_grad() leaves gradient tracking on."""
+
+    def no_grad(self) -> Any:
+        return contextlib.nullcontext()
