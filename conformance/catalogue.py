@@ -7,22 +7,125 @@ behaviour it checks, in the documentation's words, and the rest notes variance b
     def test_external_gradient(engine):
         \"\"\"Q.backward(gradient=external_grad) leaves dQ/da = 9a² in a.grad and dQ/db = -2b in b.grad.\"\"\"
 
-``sources`` name seed files by their three-digit prefix (``"002"`` is ``002_….txt`` in ``shared/seeds``) or a
-PyTorch documentation section (``"docs:autograd-mechanics#in-place-correctness-checks"``).
+``sources`` name seed files by their three-digit prefix (``"002"`` is ``002_….txt`` in ``shared/seeds``, see
+:data:`SEEDS`) or a PyTorch documentation section (``"docs:autograd-mechanics#in-place-correctness-checks"``).
+Seed content that is no behaviour to spec is listed, with the reason, in :data:`OUT_OF_SCOPE`.
+
+``python -m conformance.catalogue`` writes SPECS.md from the specs themselves (every
+``spec_tests/test_*.py``); ``--check`` exits non-zero when SPECS.md is stale.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import importlib.util
 import inspect
 import re
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from backends import capabilities
 
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_DIR = ROOT / "spec_tests"
+SPECS_MD = ROOT / "SPECS.md"
 SPEC_ID = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
+DOCS_SOURCE = re.compile(r"^docs:\S+$")
+
+#: seed prefix -> (file in shared/seeds, what it documents)
+SEEDS: dict[str, tuple[str, str]] = {
+    "000": (
+        "000_94690bf57f7b1e10.txt",
+        "resnet18 training step and SGD, Q = 3a³ − b² with an external gradient, requires_grad_, grad_fn names, "
+        "no_grad, requires_grad propagation, freeze-then-replace-fc (gentle introduction, in Chinese)",
+    ),
+    "001": (
+        "001_06aa1c6c5bf55a1f.txt",
+        "the gentle introduction in English with notes: vector-valued backward needs gradient, the DAG (leaves, "
+        "roots, dynamic per iteration), exclusion from the DAG, frozen parameters, fine-tuning",
+    ),
+    "002": (
+        "002_007b9d91f78b712a.txt",
+        "Conv2d requires_grad and freezing, no_grad for evaluation, is_leaf/grad_fn, in-place vs out-of-place, "
+        "_version and the in-place errors, setting leaves via .data/.detach()/no_grad, detach sharing storage, "
+        "GPU to NumPy, item() and tolist()",
+    ),
+    "003": (
+        "003_d25776b728b3257c.txt",
+        "autograd mechanics: excluding subgraphs, fine-tuning, how autograd encodes history (grad_fn), in-place "
+        "correctness checks with version counters",
+    ),
+    "004": (
+        "004_e2f50f5034007770.txt",
+        "the gentle introduction again with Jupyter outputs (pretrained download, SGD step, 9*a**2 == a.grad)",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class OutOfScope:
+    """Seed content that is deliberately not a spec, and why."""
+
+    sources: tuple[str, ...]
+    content: str
+    reason: str
+
+
+OUT_OF_SCOPE: tuple[OutOfScope, ...] = (
+    OutOfScope(
+        ("000", "002"),
+        "printed id() values and object addresses (<SumBackward0 object at 0x...>, 5121600144)",
+        "memory addresses differ on every run; what they show (same or different object) is specced with `is`",
+    ),
+    OutOfScope(
+        ("002",),
+        "printed values of torch.randn tensors (tensor([0.4484], ...), the tolist() output)",
+        "random draws of one machine; specs draw seeded inputs and compare with the engine's own values",
+    ),
+    OutOfScope(
+        ("004",),
+        'the download of pretrained weights ("Downloading: https://download.pytorch.org/...") and its progress bar',
+        "the suite never downloads; pretrained weights come from a local state dict (models.pretrained)",
+    ),
+    OutOfScope(
+        ("001",),
+        "the figures (![](...png)): the DAG drawing, the vector-calculus formulas, the training-step picture",
+        "images, not text; their content is specced where the text states it (graph.*, grad.*)",
+    ),
+    OutOfScope(
+        ("001", "004"),
+        "the 60-minute-blitz background prose: neural networks as nested functions, forward and backward "
+        "propagation, gradient descent in words",
+        "an explanation, not a checkable behaviour; the training-step specs check what it describes",
+    ),
+    OutOfScope(
+        ("001",),
+        "the empty 'Optional Reading - Vector Calculus using autograd' and 'Further readings' headings, and "
+        "the reference links",
+        "no content in the seed; the vector-Jacobian product is specced from the PyTorch documentation",
+    ),
+    OutOfScope(
+        ("001", "002"),
+        "performance advice: freezing parameters or leaving requires_grad off for inputs and ground truth "
+        "saves computation and memory",
+        "a cost, not a behaviour; measured by the benchmarks, not asserted by specs",
+    ),
+    OutOfScope(
+        ("002",),
+        'the advice that PyTorch discourages in-place operations ("no error means no problem")',
+        "a recommendation; the errors it relies on are specced (inplace.*)",
+    ),
+    OutOfScope(
+        ("003",),
+        "the blog page's translation remarks, reprint notice and navigation links",
+        "page furniture of the copy, not documentation",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +146,14 @@ def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> 
     """Declare a test function as the spec ``spec_id`` (see the module docstring)."""
     if not SPEC_ID.match(spec_id):
         raise ValueError(f"spec ID {spec_id!r} is not of the form area.behaviour (lower case, dotted)")
+    sources = tuple(sources)
+    if not sources:
+        raise ValueError(f"spec {spec_id!r} cites no sources")
+    if unknown_sources := [source for source in sources if not is_known_source(source)]:
+        raise ValueError(
+            f"spec {spec_id!r} cites unknown sources {unknown_sources}: use a seed prefix "
+            f"({', '.join(SEEDS)}) or docs:<section>"
+        )
     needs = frozenset(needs)
     if unknown := needs - capabilities.ALL:
         raise ValueError(f"spec {spec_id!r} needs unknown capabilities {sorted(unknown)}")
@@ -54,7 +165,7 @@ def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> 
         says, _, notes = doc.partition("\n\n")
         entry = Spec(
             id=spec_id,
-            sources=tuple(sources),
+            sources=sources,
             needs=needs,
             says=" ".join(says.split()),
             notes=notes.strip(),
@@ -63,6 +174,11 @@ def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> 
         return pytest.mark.spec(entry)(function)
 
     return register
+
+
+def is_known_source(source: str) -> bool:
+    """A seed prefix of :data:`SEEDS` or ``docs:<section>`` of the PyTorch documentation."""
+    return source in SEEDS or bool(DOCS_SOURCE.match(source))
 
 
 def spec_of(item: pytest.Item) -> Spec | None:
@@ -79,3 +195,120 @@ def check_unique_ids(items: Iterable[pytest.Item]) -> None:
             first = seen.setdefault(entry.id, entry.test)
             if first != entry.test:
                 raise pytest.UsageError(f"spec ID {entry.id!r} is declared twice: {first} and {entry.test}")
+
+
+# --- SPECS.md ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A spec as SPECS.md lists it: its catalogue entry and where its test lives."""
+
+    spec: Spec
+    location: str
+
+
+@contextlib.contextmanager
+def importable(directory: Path) -> Iterator[None]:
+    """sys.path as pytest's default import mode sets it for a test module of ``directory``."""
+    saved = list(sys.path)
+    sys.path[:0] = [str(directory), str(ROOT)]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def specs_in(path: Path) -> list[Spec]:
+    """The specs a test module declares, in the order it defines them."""
+    module_spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    found = []
+    for value in vars(module).values():
+        for mark in getattr(value, "pytestmark", []):
+            if mark.name == "spec" and mark.args[0].test.startswith(f"{module.__name__}::"):
+                found.append(mark.args[0])
+    return found
+
+
+def collect(directory: Path = SPEC_DIR) -> list[Entry]:
+    """Every spec of every ``test_*.py`` module under ``directory``, grouped by area."""
+    entries = []
+    with importable(directory):
+        for path in sorted(directory.glob("test_*.py")):
+            for found in specs_in(path):
+                qualname = found.test.split("::", 1)[1]
+                entries.append(Entry(found, f"{path.relative_to(directory.parent).as_posix()}::{qualname}"))
+    return sorted(entries, key=lambda entry: entry.spec.area)
+
+
+def cell(text: str) -> str:
+    """``text`` as one Markdown table cell (``<`` escaped, so that <AddBackward0> is not taken for HTML)."""
+    return " ".join(text.split()).replace("|", "\\|").replace("<", "\\<")
+
+
+def render(entries: list[Entry]) -> str:
+    """SPECS.md: the seeds, every spec grouped by area, and the seed content that is out of scope."""
+    areas = list(dict.fromkeys(entry.spec.area for entry in entries))
+    lines = [
+        "# Spec catalogue",
+        "",
+        "Generated from the specs in `spec_tests/` by `python -m conformance.catalogue`; do not edit by hand.",
+        f"{len(entries)} specs in {len(areas)} areas.",
+        "",
+        "## Sources",
+        "",
+        "| prefix | file | what it documents |",
+        "| --- | --- | --- |",
+        *(f"| {prefix} | `{name}` | {cell(what)} |" for prefix, (name, what) in SEEDS.items()),
+        "",
+        "`docs:<section>` cites a section of the PyTorch documentation.",
+    ]
+    for area in areas:
+        lines += [
+            "",
+            f"## {area}",
+            "",
+            "| ID | documented behaviour | sources | needs | test | notes |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for entry in (entry for entry in entries if entry.spec.area == area):
+            found = entry.spec
+            lines.append(
+                f"| `{found.id}` | {cell(found.says)} | {', '.join(found.sources)} | "
+                f"{', '.join(sorted(found.needs))} | `{entry.location}` | {cell(found.notes)} |"
+            )
+    lines += [
+        "",
+        "## Out of scope",
+        "",
+        "Seed content that is not a behaviour to spec, and why.",
+        "",
+        "| sources | content | reason |",
+        "| --- | --- | --- |",
+        *(f"| {', '.join(item.sources)} | {cell(item.content)} | {cell(item.reason)} |" for item in OUT_OF_SCOPE),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.catalogue", description="Write SPECS.md from the specs in spec_tests/."
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if SPECS.md is not what would be written")
+    parser.add_argument("--output", type=Path, default=SPECS_MD, help="file to write or check (default: SPECS.md)")
+    parser.add_argument("--spec-dir", type=Path, default=SPEC_DIR, help="where the spec modules are")
+    args = parser.parse_args(argv)
+    text = render(collect(args.spec_dir))
+    if args.check:
+        if not args.output.is_file() or args.output.read_text(encoding="utf-8") != text:
+            print(f"{args.output} is stale: run python -m conformance.catalogue", file=sys.stderr)
+            return 1
+        return 0
+    args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -32,6 +32,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "plug-ins by name and package.module:attribute."
         ),
     )
+    group.addoption(
+        "--spec",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the specs with these IDs (see SPECS.md); repeat or comma-separate for several",
+    )
 
 
 def selected_backend_names(config: pytest.Config) -> list[str]:
@@ -66,8 +73,19 @@ def engine(request: pytest.FixtureRequest) -> Backend:
     return request.config.stash[BACKENDS][request.param]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     check_unique_ids(items)
+    if wanted := {spec_id.strip() for value in config.getoption("spec") for spec_id in value.split(",")} - {""}:
+        select_specs(config, items, wanted)
+
+
+def select_specs(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:
+    """Keep only the specs whose IDs ``--spec`` names; an ID that no collected spec has is a usage error."""
+    keep = [item for item in items if (entry := spec_of(item)) and entry.id in wanted]
+    if missing := wanted - {spec_of(item).id for item in keep}:
+        raise pytest.UsageError(f"--spec: no collected spec has the ID {', '.join(sorted(missing))}")
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
 
 
 def engine_of(item: pytest.Item) -> Backend | None:
