@@ -81,10 +81,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def select_specs(config: pytest.Config, items: list[pytest.Item], wanted: set[str]) -> None:
     """Keep only the specs whose IDs ``--spec`` names; an ID that no collected spec has is a usage error."""
-    keep = [item for item in items if (entry := spec_of(item)) and entry.id in wanted]
+    keep, drop = [], []
+    for item in items:
+        entry = spec_of(item)
+        (keep if entry and entry.id in wanted else drop).append(item)
     if missing := wanted - {spec_of(item).id for item in keep}:
         raise pytest.UsageError(f"--spec: no collected spec has the ID {', '.join(sorted(missing))}")
-    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    config.hook.pytest_deselected(items=drop)
     items[:] = keep
 
 

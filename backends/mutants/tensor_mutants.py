@@ -13,7 +13,9 @@ from . import mutant
 from .corrupted_tensors import CorruptedTensor, CorruptedTensorBackend, reads
 
 #: torch's in-place methods: add_, zero_, __iadd__, ...
-IN_PLACE_METHOD = re.compile(r"[a-z][a-z0-9_]*[a-z0-9]_|__i[a-z]+__")
+IN_PLACE_METHOD = re.compile(
+    r"[a-z][a-z0-9_]*[a-z0-9]_|__i(add|sub|mul|truediv|floordiv|mod|pow|matmul|and|or|xor|lshift|rshift)__"
+)
 
 
 def leaves_of(root: torch.Tensor) -> list[torch.Tensor]:
