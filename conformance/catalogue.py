@@ -220,12 +220,14 @@ def importable(directory: Path) -> Iterator[None]:
 
 
 def specs_in(path: Path) -> list[Spec]:
-    """The specs a test module declares, in the order it defines them."""
+    """The specs a test module declares (functions and test-class methods), in the order it defines them."""
     module_spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
+    candidates = list(vars(module).values())
+    candidates += [member for value in candidates if inspect.isclass(value) for member in vars(value).values()]
     found = []
-    for value in vars(module).values():
+    for value in candidates:
         for mark in getattr(value, "pytestmark", []):
             if mark.name == "spec" and mark.args[0].test.startswith(f"{module.__name__}::"):
                 found.append(mark.args[0])
@@ -238,7 +240,7 @@ def collect(directory: Path = SPEC_DIR) -> list[Entry]:
     with importable(directory):
         for path in sorted(directory.glob("test_*.py")):
             for found in specs_in(path):
-                qualname = found.test.split("::", 1)[1]
+                qualname = found.test.split("::", 1)[1].replace(".", "::")
                 entries.append(Entry(found, f"{path.relative_to(directory.parent).as_posix()}::{qualname}"))
     return sorted(entries, key=lambda entry: entry.spec.area)
 
