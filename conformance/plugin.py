@@ -18,6 +18,9 @@ BACKENDS = pytest.StashKey[dict[str, Backend]]()
 DEFAULT_BACKEND = "cpu"
 UNSUPPORTED = "unsupported"
 
+#: refuse downloads for the whole run (weights come from the local hub cache only)
+pytest_plugins = ["conformance.no_download"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "autograd conformance")

@@ -1,0 +1,155 @@
+"""Mutants of the model-level behaviours: nn modules, finetuning, the SGD training step and the weights API."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import torch
+
+from ..torch_backend import TorchBackend
+from . import mutant
+
+
+class _MomentumlessSGD(torch.optim.SGD):
+    """Reports the momentum it was given but steps as plain SGD."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        kept = [group["momentum"] for group in self.param_groups]
+        for group in self.param_groups:
+            group["momentum"] = 0
+        try:
+            return super().step(closure)
+        finally:
+            for group, momentum in zip(self.param_groups, kept, strict=True):
+                group["momentum"] = momentum
+
+
+@mutant("sgd-ignores-momentum", breaks="train.sgd-momentum-step")
+class SGDIgnoresMomentum(TorchBackend):
+    """optim.SGD keeps momentum=0.9 in its param group but step() ignores it: param -= lr * grad."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _MomentumlessSGD
+
+
+def _sgd_with_wrong_lr(params: Any, lr: float = 1e-3, **kwargs: Any) -> torch.optim.SGD:
+    return torch.optim.SGD(params, lr=lr * 10, **kwargs)
+
+
+@mutant("sgd-wrong-lr", breaks="train.sgd-param-group")
+class SGDWrongLearningRate(TorchBackend):
+    """optim.SGD stores (and prints) ten times the learning rate it was given: lr 0.1 instead of 0.01."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _sgd_with_wrong_lr
+
+
+class _SGDTouchingFrozen(torch.optim.SGD):
+    """Decays the parameters that have no gradient, as if a frozen parameter were still trained."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    param.mul_(1 - group["lr"])
+        return super().step(closure)
+
+
+@mutant("sgd-updates-frozen", breaks="finetune.optimizer-over-all-updates-only-fc")
+class SGDUpdatesFrozenParameters(TorchBackend):
+    """optim.SGD changes registered parameters that compute no gradient (frozen ones)."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDTouchingFrozen
+
+
+def _frozen(module_class: type[torch.nn.Module], *args: Any, **kwargs: Any) -> torch.nn.Module:
+    return module_class(*args, **kwargs).requires_grad_(False)
+
+
+@mutant("linear-created-frozen", breaks="finetune.new-fc-unfrozen")
+class LinearCreatedFrozen(TorchBackend):
+    """A new nn.Linear's parameters do not require grad (newly constructed modules should be unfrozen)."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Linear = functools.partial(_frozen, torch.nn.Linear, device=self._device)
+
+
+@mutant("conv2d-created-frozen", breaks="nn.parameters-require-grad")
+class Conv2dCreatedFrozen(TorchBackend):
+    """A new nn.Conv2d's parameters do not require grad."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Conv2d = functools.partial(_frozen, torch.nn.Conv2d, device=self._device)
+
+
+class _AlwaysTrackingSequential(torch.nn.Sequential):
+    """Marks its output as requiring grad whenever grad mode is on, frozen parameters or not."""
+
+    def forward(self, input):
+        output = super().forward(input)
+        if torch.is_grad_enabled() and not output.requires_grad:
+            output.requires_grad_(True)
+        return output
+
+
+@mutant("freezing-does-not-propagate", breaks="nn.frozen-network")
+class FreezingDoesNotPropagate(TorchBackend):
+    """A network whose parameters are all frozen still returns an output that requires grad."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Sequential = _AlwaysTrackingSequential
+
+
+class _GradModeIgnoringSequential(torch.nn.Sequential):
+    """Runs its layers with grad enabled even inside no_grad()."""
+
+    def forward(self, input):
+        with torch.enable_grad():
+            return super().forward(input)
+
+
+@mutant("modules-ignore-no-grad", breaks="nn.no-grad-evaluation")
+class ModulesIgnoreNoGrad(TorchBackend):
+    """nn.Sequential records history inside no_grad(), so evaluation outputs still require grad."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Sequential = _GradModeIgnoringSequential
+
+
+@mutant("randn-requires-grad", breaks="nn.input-does-not-require-grad")
+class RandnRequiresGrad(TorchBackend):
+    """randn() returns tensors that require grad unless asked otherwise (the default is False)."""
+
+    def randn(self, *shape: int, requires_grad: bool = True) -> torch.Tensor:
+        return super().randn(*shape, requires_grad=True)
+
+
+@mutant("resnet18-frozen-batchnorm", breaks="train.backward-fills-every-grad")
+class ResNet18FrozenBatchNorm(TorchBackend):
+    """resnet18's first batch norm layer comes frozen, so backward leaves its .grad unset."""
+
+    def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        model = super()._resnet18(**kwargs)
+        model.bn1.requires_grad_(False)
+        return model
+
+
+@mutant("resnet18-ignores-weights", breaks="weights.default")
+class ResNet18IgnoresWeights(TorchBackend):
+    """models.resnet18(weights=...) drops the weights argument and returns a randomly initialised model."""
+
+    def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        kwargs.pop("weights", None)
+        kwargs.pop("pretrained", None)
+        return super()._resnet18(**kwargs)
