@@ -32,7 +32,7 @@ def by_area(report: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]
 
 
 def reasons(report: dict[str, Any]) -> Iterator[str]:
-    """"spec.id [backend] label: reason" for every verdict that has a reason (not pass, not fail)."""
+    """ "spec.id [backend] label: reason" for every verdict that has a reason (not pass, not fail)."""
     for spec in report["specs"]:
         for backend, result in spec["verdicts"].items():
             if result["reason"]:
