@@ -48,6 +48,8 @@ def skip_reason(report: pytest.TestReport) -> str:
 
 def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str | None) -> Verdict | None:
     """The verdict after ``report``, given the verdict so far and the spec's known-failure reason (if any)."""
+    if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file
+        return Verdict(KNOWN_FAILURE, known_reason or report.wasxfail)
     if report.when == "setup":
         if report.failed:
             return Verdict(ERROR, "setup error")
@@ -56,8 +58,6 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str 
             return Verdict(UNSUPPORTED_VERDICT if reason.startswith(UNSUPPORTED + ":") else ERROR, reason)
         return previous
     if report.when == "call":
-        if hasattr(report, "wasxfail"):
-            return Verdict(KNOWN_FAILURE, known_reason or report.wasxfail)
         if report.passed:
             return Verdict(PASS)
         if report.failed:
