@@ -101,6 +101,15 @@ def test_a_skip_for_another_reason_or_a_setup_error_is_an_error_and_fails_the_ru
         def broken():
             raise RuntimeError("fixture broke")
 
+        @pytest.fixture
+        def breaks_at_teardown():
+            yield
+            raise RuntimeError("teardown broke")
+
+        @spec("gamma.teardown-error", sources=["000"])
+        def test_teardown_error(engine, breaks_at_teardown):
+            '''Passes, then its fixture breaks.'''
+
         @spec("gamma.skipped", sources=["000"])
         def test_skipped(engine):
             '''Skips itself.'''
@@ -113,8 +122,15 @@ def test_a_skip_for_another_reason_or_a_setup_error_is_an_error_and_fails_the_ru
     )
     result, report = report_json(harness)
     assert result.ret == 1
-    assert verdict_table(report) == {("gamma.setup-error", "cpu"): "error", ("gamma.skipped", "cpu"): "error"}
-    result.stdout.fnmatch_lines(["*gamma.skipped [[]cpu[]] ERROR: no reason to run", "*2 errors; coverage 0/2 specs*"])
+    assert set(verdict_table(report).values()) == {"error"}
+    result.stdout.fnmatch_lines(
+        [
+            "*gamma.setup-error [[]cpu[]] ERROR: setup error",
+            "*gamma.skipped [[]cpu[]] ERROR: no reason to run",
+            "*gamma.teardown-error [[]cpu[]] ERROR: teardown error",
+            "*3 errors; coverage 0/3 specs*",
+        ]
+    )
 
 
 def test_known_failure_is_reported_with_its_reason_and_keeps_the_exit_status_zero(harness):
