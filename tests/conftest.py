@@ -13,5 +13,5 @@ ROOT = Path(__file__).resolve().parent.parent
 def harness(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A pytester whose runs load the conformance plugin, as the root conftest does in this checkout."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makeconftest('pytest_plugins = ["conformance.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["conformance.plugin", "conformance.report"]')
     return pytester

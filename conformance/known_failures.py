@@ -1,0 +1,77 @@
+"""Known failures: per backend, the specs an engine is known to fail and what it does instead.
+
+A known-failures file is JSON mapping spec ID to the observed behaviour (the reason)::
+
+    {"grad.vector-backward-needs-gradient": "backward() on a vector sums it instead of raising"}
+
+A backend ships one as :attr:`backends.Backend.known_failures_file`; ``--known-failures=BACKEND=PATH``
+gives (or replaces) the file for one backend of the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from backends import Backend
+
+
+@dataclass(frozen=True)
+class KnownFailures:
+    """The known failures of one backend and the file they came from (for error messages)."""
+
+    path: Path
+    reasons: dict[str, str]
+
+
+def load(path: Path) -> KnownFailures:
+    """Read and check one file; any problem is a usage error naming the file."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise pytest.UsageError(f"known-failures file {path}: {error}") from error
+    if not isinstance(data, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) and value.strip() for key, value in data.items()
+    ):
+        raise pytest.UsageError(
+            f"known-failures file {path}: expected a JSON object mapping spec ID to a non-empty reason string"
+        )
+    return KnownFailures(Path(path), data)
+
+
+def parse_option(values: Iterable[str], backend_names: Iterable[str]) -> dict[str, Path]:
+    """``--known-failures`` values (``BACKEND=PATH``) as backend name -> path."""
+    names = set(backend_names)
+    paths: dict[str, Path] = {}
+    for value in values:
+        name, sep, path = value.rpartition("=")
+        if not sep or not name or not path:
+            raise pytest.UsageError(f"--known-failures={value}: expected BACKEND=PATH")
+        if name not in names:
+            raise pytest.UsageError(
+                f"--known-failures={value}: backend {name!r} is not selected (--backend: {', '.join(sorted(names))})"
+            )
+        paths[name] = Path(path)
+    return paths
+
+
+def for_backends(backends: dict[str, Backend], option_values: Iterable[str]) -> dict[str, KnownFailures]:
+    """Each selected backend's known failures: the ``--known-failures`` file if given, else the one the
+    backend ships, else none."""
+    given = parse_option(option_values, backends)
+    paths = {name: given.get(name) or backend.known_failures_file for name, backend in backends.items()}
+    return {name: load(path) for name, path in paths.items() if path is not None}
+
+
+def check_ids_exist(known: dict[str, KnownFailures], catalogue: set[str]) -> None:
+    """Raise a usage error for a listed spec ID that is not in the catalogue of the run (renamed or removed)."""
+    for entry in known.values():
+        if stale := sorted(set(entry.reasons) - catalogue):
+            raise pytest.UsageError(
+                f"known-failures file {entry.path} lists spec IDs that are not in this run's catalogue: "
+                f"{', '.join(stale)}"
+            )

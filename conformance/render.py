@@ -1,0 +1,85 @@
+"""The conformance report (see :meth:`conformance.report.ConformanceReport.document`) as terminal lines and
+as Markdown: the matrix of verdicts by area, the reasons, and one summary line per backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from . import verdicts
+
+LABELS = {
+    verdicts.PASS: "pass",
+    verdicts.FAIL: "FAIL",
+    verdicts.UNSUPPORTED_VERDICT: "unsupported",
+    verdicts.KNOWN_FAILURE: "known failure",
+    verdicts.KNOWN_FAILURE_PASSES: "KNOWN FAILURE PASSES",
+    verdicts.ERROR: "ERROR",
+}
+NOT_SELECTED = "-"
+
+
+def cell(spec: dict[str, Any], backend: str) -> str:
+    result = spec["verdicts"].get(backend)
+    return LABELS[result["verdict"]] if result else NOT_SELECTED
+
+
+def by_area(report: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    areas: dict[str, list[dict[str, Any]]] = {}
+    for spec in report["specs"]:
+        areas.setdefault(spec["area"], []).append(spec)
+    yield from sorted(areas.items())
+
+
+def reasons(report: dict[str, Any]) -> Iterator[str]:
+    """ "spec.id [backend] label: reason" for every verdict that has a reason (not pass, not fail)."""
+    for spec in report["specs"]:
+        for backend, result in spec["verdicts"].items():
+            if result["reason"]:
+                yield f"{spec['id']} [{backend}] {LABELS[result['verdict']]}: {result['reason']}"
+
+
+def summary(name: str, backend: dict[str, Any]) -> str:
+    counts = backend["summary"]
+    line = (
+        f"{name} ({backend['engine']} {backend['engine_version']} on {backend['device']}): "
+        f"{counts[verdicts.PASS]} conforming, {counts[verdicts.FAIL]} failing, "
+        f"{counts[verdicts.KNOWN_FAILURE]} known failures, {counts[verdicts.UNSUPPORTED_VERDICT]} unsupported, "
+        f"{counts[verdicts.ERROR]} errors"
+    )
+    if counts[verdicts.KNOWN_FAILURE_PASSES]:
+        line += f", {counts[verdicts.KNOWN_FAILURE_PASSES]} known failures now passing"
+    return f"{line}; coverage {counts['run']}/{counts['total']} specs run"
+
+
+def text(report: dict[str, Any]) -> list[str]:
+    names = list(report["backends"])
+    rows = [["spec", *names]]
+    for area, specs in by_area(report):
+        rows.append([area, *[""] * len(names)])
+        rows += [[f"  {spec['id']}", *(cell(spec, name) for name in names)] for spec in specs]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if notes := list(reasons(report)):
+        lines += ["", "reasons:", *(f"  {note}" for note in notes)]
+    return [*lines, "", *(summary(name, backend) for name, backend in report["backends"].items())]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    names = list(report["backends"])
+    lines = ["# Conformance report", "", "| spec | " + " | ".join(f"`{name}`" for name in names) + " |"]
+    lines.append("| --- |" + " --- |" * len(names))
+    for area, specs in by_area(report):
+        lines.append(f"| **{area}** |" + " |" * len(names))
+        lines += [f"| `{spec['id']}` | " + " | ".join(cell(spec, name) for name in names) + " |" for spec in specs]
+    if notes := list(reasons(report)):
+        lines += ["", "## Reasons", "", *(f"- {note}" for note in notes)]
+    lines += ["", "## Backends", "", *(f"- {summary(name, backend)}" for name, backend in report["backends"].items())]
+    lines += ["", "| backend | engine | version | device | torch | platform | date | suite commit |"]
+    lines.append("| --- |" + " --- |" * 7)
+    lines += [
+        f"| `{name}` | {b['engine']} | {b['engine_version']} | {b['device']} | {b['torch_version']} | "
+        f"{b['platform']} | {b['date']} | {b['suite_commit']} |"
+        for name, b in report["backends"].items()
+    ]
+    return "\n".join(lines) + "\n"
