@@ -41,11 +41,7 @@ class Spec:
 
 def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> Callable:
     """Declare a test function as the spec ``spec_id`` (see the module docstring)."""
-    if not SPEC_ID.match(spec_id):
-        raise ValueError(f"spec ID {spec_id!r} is not of the form area.behaviour (lower case, dotted)")
-    needs = frozenset(needs)
-    if unknown := needs - capabilities.ALL:
-        raise ValueError(f"spec {spec_id!r} needs unknown capabilities {sorted(unknown)}")
+    needs = checked_needs(spec_id, needs)
 
     def register(function: Callable) -> Callable:
         doc = inspect.cleandoc(function.__doc__ or "")
@@ -63,6 +59,37 @@ def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> 
         return pytest.mark.spec(entry)(function)
 
     return register
+
+
+def checked_needs(spec_id: str, needs: Iterable[str]) -> frozenset[str]:
+    """``needs`` as a set, after checking the spec ID's form and that every capability is known."""
+    if not SPEC_ID.match(spec_id):
+        raise ValueError(f"spec ID {spec_id!r} is not of the form area.behaviour (lower case, dotted)")
+    needs = frozenset(needs)
+    if unknown := needs - capabilities.ALL:
+        raise ValueError(f"spec {spec_id!r} needs unknown capabilities {sorted(unknown)}")
+    return needs
+
+
+def spec_param(
+    spec_id: str, *values: object, says: str, sources: Iterable[str], test: str, needs: Iterable[str] = ()
+) -> pytest.ParameterSet:
+    """One parameter of a parametrized test that is a spec of its own, for catalogues of similar specs::
+
+        @pytest.mark.parametrize("op", [spec_param("opgrad.relu", RELU, says="...", sources=[...], test=...)])
+
+    The parameter's id is the spec ID's behaviour (``relu``); ``test`` names the test function as
+    ``"module::qualname"``.
+    """
+    entry = Spec(
+        id=spec_id,
+        sources=tuple(sources),
+        needs=checked_needs(spec_id, needs),
+        says=" ".join(says.split()),
+        notes="",
+        test=test,
+    )
+    return pytest.param(*values, marks=pytest.mark.spec(entry), id=spec_id.split(".", 1)[1])
 
 
 def spec_of(item: pytest.Item) -> Spec | None:
