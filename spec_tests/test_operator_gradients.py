@@ -67,7 +67,7 @@ TRAINING_STEP = [
 ]
 TENSOR_MATH = [
     op("pow-scalar", lambda lib, x: x**3, (2, 3), source="docs:torch#pow", says="x ** 3 has gradient 3x²."),
-    op("pow-broadcast", lambda lib, x, y: x**y, (2, 3), (1, 3), positive=True, source="docs:torch#pow",
+    op("pow-broadcast", lambda lib, x, y: x**y, (2, 3), (1, 3), positive=True, needs=MATH, source="docs:torch#pow",
        says="x ** y with a broadcast exponent differentiates w.r.t. base and exponent."),
     op("exp", lambda lib, x: x.exp(), (2, 3), source="docs:torch#exp", says="exp(x) has gradient exp(x)."),
     op("log", lambda lib, x: x.log(), (2, 3), positive=True, needs=MATH, source="docs:torch#log",
