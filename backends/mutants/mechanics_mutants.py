@@ -8,6 +8,7 @@ through every operation, so results misbehave too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import types
 from typing import Any
@@ -174,3 +175,42 @@ class CustomFunctionDetached(TorchBackend):
     def __init__(self, device: str = "cpu", name: str | None = None) -> None:
         super().__init__(device, name)
         self.autograd.Function = DetachingFunction
+
+
+class OutputCopyingFunction(torch.autograd.Function):
+    """Function.apply that hands back a copy of the result, so in-place changes never reach what was saved."""
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        return super().apply(*args, **kwargs).clone()
+
+
+@mutant("saved-tensors-unversioned", breaks="mechanics.custom-function-saved-version-check")
+class SavedTensorsUnversioned(TorchBackend):
+    """A custom Function's output modified in place does not make backward fail (the saved copy is intact)."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.Function = OutputCopyingFunction
+
+
+@mutant("set-grad-enabled-ignored", breaks="mechanics.set-grad-enabled")
+class SetGradEnabledIgnored(TorchBackend):
+    """set_grad_enabled(mode) leaves grad mode as it is."""
+
+    def set_grad_enabled(self, mode: bool) -> contextlib.nullcontext:
+        return contextlib.nullcontext()
+
+
+class LinearWithoutBackwardHooks(torch.nn.Linear):
+    def register_full_backward_hook(self, hook, prepend=False):
+        return types.SimpleNamespace(remove=lambda: None)
+
+
+@mutant("module-backward-hooks-not-called", breaks="mechanics.module-hooks")
+class ModuleBackwardHooksNotCalled(TorchBackend):
+    """nn.Linear accepts a full backward hook and never calls it."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Linear = functools.partial(LinearWithoutBackwardHooks, device=self._device)
