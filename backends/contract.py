@@ -40,6 +40,9 @@ class AutogradTensor(Protocol):
       ``version_counter``: ``_version``.
     - ``detach``: ``detach()``.
     - ``numpy``: ``numpy()``, ``cpu()``, ``item()``, ``tolist()``.
+    - ``tensor.math``: ``log``, ``sin``, ``tanh``, ``sigmoid``, ``flatten``, ``sum``/``mean`` over dims, ``@``
+      and broadcasting; ``retain_grad``: ``retain_grad()``; ``retain_graph``: ``backward(retain_graph=True)``;
+      ``hooks``: ``register_hook(hook)`` returning a handle with ``remove()`` (and the nn modules' hooks).
     """
 
     requires_grad: bool
