@@ -40,6 +40,9 @@ class AutogradTensor(Protocol):
       ``version_counter``: ``_version``.
     - ``detach``: ``detach()``.
     - ``numpy``: ``numpy()``, ``cpu()``, ``item()``, ``tolist()``.
+    - ``tensor.math``: ``log``, ``sin``, ``tanh``, ``sigmoid``, ``flatten``, ``sum``/``mean`` over dims, ``@``
+      and broadcasting; ``retain_grad``: ``retain_grad()``; ``retain_graph``: ``backward(retain_graph=True)``;
+      ``hooks``: ``register_hook(hook)`` returning a handle with ``remove()`` (and the nn modules' hooks).
     """
 
     requires_grad: bool
@@ -74,6 +77,13 @@ class Backend:
     nn: Any = None
     optim: Any = None
     models: Any = None
+    #: ``nn.functional``'s operators the training step uses (capability ``nn.functional``): ``conv2d``,
+    #: ``batch_norm``, ``relu``, ``max_pool2d``, ``adaptive_avg_pool2d``, ``linear``, ``cross_entropy``, with
+    #: torch's signatures.
+    functional: Any = None
+    #: ``torch.autograd``'s surface: ``grad`` (``autograd.grad``), ``Function`` (``custom_function``),
+    #: ``graph.saved_tensors_hooks`` (``saved_tensor_hooks``) and ``detect_anomaly`` (``anomaly``).
+    autograd: Any = None
     #: JSON file mapping spec ID -> observed behaviour, for the specs this engine is known to fail. Known
     #: failures are data: the report shows them as such, and flags one that starts passing.
     known_failures_file: ClassVar[Path | None] = None
@@ -135,6 +145,22 @@ class Backend:
 
     def is_grad_enabled(self) -> bool:
         raise Unsupported(f"{self.name} does not implement is_grad_enabled()")
+
+    def set_grad_enabled(self, mode: bool) -> contextlib.AbstractContextManager:
+        """A context manager inside which grad mode is ``mode`` (capability ``grad_mode.switches``)."""
+        raise Unsupported(f"{self.name} does not implement set_grad_enabled()")
+
+    def enable_grad(self) -> contextlib.AbstractContextManager:
+        """A context manager that turns grad mode on, also inside ``no_grad()`` (``grad_mode.switches``)."""
+        raise Unsupported(f"{self.name} does not implement enable_grad()")
+
+    def inference_mode(self) -> contextlib.AbstractContextManager:
+        """A context manager whose tensors cannot be recorded by autograd later (``inference_mode``)."""
+        raise Unsupported(f"{self.name} does not implement inference_mode()")
+
+    def tensor64(self, data: Any, *, requires_grad: bool = False) -> AutogradTensor:
+        """Like :meth:`tensor`, in float64 (capability ``float64``): finite-difference checks need it."""
+        raise Unsupported(f"{self.name} does not implement tensor64()")
 
     # --- global state the harness guards --------------------------------------------------------------
     def global_state(self) -> dict[str, Any]:

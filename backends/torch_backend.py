@@ -59,6 +59,22 @@ class TorchBackend(Backend):
         )
         self.optim = types.SimpleNamespace(SGD=torch.optim.SGD)
         self.models = types.SimpleNamespace(resnet18=self._resnet18)
+        functional = torch.nn.functional
+        self.functional = types.SimpleNamespace(
+            conv2d=functional.conv2d,
+            batch_norm=functional.batch_norm,
+            relu=functional.relu,
+            max_pool2d=functional.max_pool2d,
+            adaptive_avg_pool2d=functional.adaptive_avg_pool2d,
+            linear=functional.linear,
+            cross_entropy=functional.cross_entropy,
+        )
+        self.autograd = types.SimpleNamespace(
+            grad=torch.autograd.grad,
+            Function=torch.autograd.Function,
+            graph=types.SimpleNamespace(saved_tensors_hooks=torch.autograd.graph.saved_tensors_hooks),
+            detect_anomaly=torch.autograd.detect_anomaly,
+        )
 
     @property
     def engine_version(self) -> str:
@@ -86,6 +102,18 @@ class TorchBackend(Backend):
 
     def is_grad_enabled(self) -> bool:
         return torch.is_grad_enabled()
+
+    def set_grad_enabled(self, mode: bool) -> torch.set_grad_enabled:
+        return torch.set_grad_enabled(mode)
+
+    def enable_grad(self) -> torch.enable_grad:
+        return torch.enable_grad()
+
+    def inference_mode(self) -> torch.inference_mode:
+        return torch.inference_mode()
+
+    def tensor64(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
+        return torch.tensor(data, dtype=torch.float64, device=self._device, requires_grad=requires_grad)
 
     def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
         """torchvision's resnet18 on this device. Weights come from the local hub cache only: the harness

@@ -144,19 +144,7 @@ class Spec:
 
 def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> Callable:
     """Declare a test function as the spec ``spec_id`` (see the module docstring)."""
-    if not SPEC_ID.match(spec_id):
-        raise ValueError(f"spec ID {spec_id!r} is not of the form area.behaviour (lower case, dotted)")
-    sources = tuple(sources)
-    if not sources:
-        raise ValueError(f"spec {spec_id!r} cites no sources")
-    if unknown_sources := [source for source in sources if not is_known_source(source)]:
-        raise ValueError(
-            f"spec {spec_id!r} cites unknown sources {unknown_sources}: use a seed prefix "
-            f"({', '.join(SEEDS)}) or docs:<section>"
-        )
-    needs = frozenset(needs)
-    if unknown := needs - capabilities.ALL:
-        raise ValueError(f"spec {spec_id!r} needs unknown capabilities {sorted(unknown)}")
+    sources, needs = checked(spec_id, sources, needs)
 
     def register(function: Callable) -> Callable:
         doc = inspect.cleandoc(function.__doc__ or "")
@@ -176,9 +164,46 @@ def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> 
     return register
 
 
+def checked(spec_id: str, sources: Iterable[str], needs: Iterable[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """``sources`` and ``needs`` of the spec ``spec_id``, after checking the ID's form, that it cites at least
+    one known source and that every capability it needs is known."""
+    if not SPEC_ID.match(spec_id):
+        raise ValueError(f"spec ID {spec_id!r} is not of the form area.behaviour (lower case, dotted)")
+    sources = tuple(sources)
+    if not sources:
+        raise ValueError(f"spec {spec_id!r} cites no sources")
+    if unknown_sources := [source for source in sources if not is_known_source(source)]:
+        raise ValueError(
+            f"spec {spec_id!r} cites unknown sources {unknown_sources}: use a seed prefix "
+            f"({', '.join(SEEDS)}) or docs:<section>"
+        )
+    needs = frozenset(needs)
+    if unknown := needs - capabilities.ALL:
+        raise ValueError(f"spec {spec_id!r} needs unknown capabilities {sorted(unknown)}")
+    return sources, needs
+
+
 def is_known_source(source: str) -> bool:
     """A seed prefix of :data:`SEEDS` or ``docs:<section>`` of the PyTorch documentation."""
     return source in SEEDS or bool(DOCS_SOURCE.match(source))
+
+
+def spec_param(
+    spec_id: str, *values: object, says: str, sources: Iterable[str], test: str, needs: Iterable[str] = ()
+) -> pytest.ParameterSet:
+    """One parameter of a parametrized test that is a spec of its own, for catalogues of similar specs::
+
+        @pytest.mark.parametrize("op", [spec_param("opgrad.relu", RELU, says="...", sources=[...], test=...)])
+
+    The parameter's id is the spec ID's behaviour (``relu``); ``test`` names the test function as
+    ``"module::qualname"``, and the spec's test is that parameter of it (``module::qualname[relu]``).
+    """
+    sources, needs = checked(spec_id, sources, needs)
+    param_id = spec_id.split(".", 1)[1]
+    entry = Spec(
+        id=spec_id, sources=sources, needs=needs, says=" ".join(says.split()), notes="", test=f"{test}[{param_id}]"
+    )
+    return pytest.param(*values, marks=pytest.mark.spec(entry), id=param_id)
 
 
 def spec_of(item: pytest.Item) -> Spec | None:
@@ -220,18 +245,24 @@ def importable(directory: Path) -> Iterator[None]:
 
 
 def specs_in(path: Path) -> list[Spec]:
-    """The specs a test module declares (functions and test-class methods), in the order it defines them."""
+    """The specs a test module declares (functions, test-class methods and :func:`spec_param` parameters)."""
     module_spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     candidates = list(vars(module).values())
     candidates += [member for value in candidates if inspect.isclass(value) for member in vars(value).values()]
-    found = []
-    for value in candidates:
-        for mark in getattr(value, "pytestmark", []):
-            if mark.name == "spec" and mark.args[0].test.startswith(f"{module.__name__}::"):
-                found.append(mark.args[0])
-    return found
+    marks = [mark for value in candidates for mark in getattr(value, "pytestmark", [])]
+    marks += [
+        param_mark
+        for mark in marks
+        if mark.name == "parametrize"
+        for param in mark.args[1]
+        if isinstance(param, pytest.ParameterSet)
+        for param_mark in param.marks
+    ]
+    return [
+        mark.args[0] for mark in marks if mark.name == "spec" and mark.args[0].test.startswith(f"{module.__name__}::")
+    ]
 
 
 def collect(directory: Path = SPEC_DIR) -> list[Entry]:

@@ -1,0 +1,216 @@
+"""Mutants of operator gradients and of autograd's mechanics (hooks, grad modes, anomaly detection, ...).
+
+Behaviours that live on tensors (``backward``, ``register_hook``, ``retain_grad``) are broken through a
+``torch.Tensor`` subclass: the mutant creates its leaves as that subclass, and torch carries the subclass
+through every operation, so results misbehave too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+import types
+from typing import Any
+
+import torch
+
+from ..torch_backend import TorchBackend
+from . import mutant
+
+
+class MutantTensor(torch.Tensor):
+    """A tensor subclass that torch carries through every operation.
+
+    torch's default ``__torch_function__`` re-wraps results with ``as_subclass``, an alias that autograd
+    treats as a view (a custom Function's output could then not be modified in place); re-classing the
+    result keeps it an ordinary tensor, so only the overridden behaviour differs from torch's.
+    """
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        with torch._C.DisableTorchFunctionSubclass():
+            result = func(*args, **(kwargs or {}))
+        if type(result) is torch.Tensor:
+            result.__class__ = cls
+        return result
+
+
+class TensorSubclassBackend(TorchBackend):
+    """A torch backend whose tensors are instances of :attr:`tensor_class`."""
+
+    tensor_class: type[MutantTensor] = MutantTensor
+
+    def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
+        return torch.Tensor._make_subclass(self.tensor_class, super().tensor(data), requires_grad)
+
+    def tensor64(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
+        return torch.Tensor._make_subclass(self.tensor_class, super().tensor64(data), requires_grad)
+
+
+def with_doubled_gradient(tensor: torch.Tensor) -> torch.Tensor:
+    """The same values, whose gradient flows back twice as large."""
+    return tensor * 2 - tensor.detach()
+
+
+@mutant("conv2d-weight-grad-doubled", breaks="opgrad.conv2d-stride-padding")
+class Conv2dWeightGradDoubled(TorchBackend):
+    """functional.conv2d computes the right output but a weight gradient twice too large."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.functional.conv2d = lambda x, weight, *args, **kwargs: torch.nn.functional.conv2d(
+            x, with_doubled_gradient(weight), *args, **kwargs
+        )
+
+
+class RetainGraphIgnoredTensor(MutantTensor):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        super().backward(gradient, retain_graph=False, create_graph=create_graph, inputs=inputs)
+
+
+@mutant("retain-graph-ignored", breaks="mechanics.retain-graph")
+class RetainGraphIgnored(TensorSubclassBackend):
+    """backward(retain_graph=True) frees the graph anyway, so the second backward fails."""
+
+    tensor_class = RetainGraphIgnoredTensor
+
+
+class RetainGradIgnoredTensor(MutantTensor):
+    def retain_grad(self):
+        return None
+
+
+@mutant("retain-grad-ignored", breaks="mechanics.retain-grad")
+class RetainGradIgnored(TensorSubclassBackend):
+    """retain_grad() does nothing: a non-leaf's .grad stays None."""
+
+    tensor_class = RetainGradIgnoredTensor
+
+
+class HooksNotCalledTensor(MutantTensor):
+    def register_hook(self, hook):
+        return types.SimpleNamespace(remove=lambda: None)
+
+
+@mutant("tensor-hooks-not-called", breaks="mechanics.tensor-hook")
+class TensorHooksNotCalled(TensorSubclassBackend):
+    """register_hook hands back a handle but never calls the hook."""
+
+    tensor_class = HooksNotCalledTensor
+
+
+class MainThreadBackwardTensor(MutantTensor):
+    def backward(self, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            super().backward(*args, **kwargs)
+
+
+@mutant("backward-only-on-main-thread", breaks="mechanics.threads-independent-backward")
+class BackwardOnlyOnMainThread(TensorSubclassBackend):
+    """backward() called from any thread but the main one silently does nothing."""
+
+    tensor_class = MainThreadBackwardTensor
+
+
+@mutant("create-graph-ignored", breaks="mechanics.autograd-grad-create-graph")
+class CreateGraphIgnored(TorchBackend):
+    """autograd.grad drops create_graph, so its result cannot be differentiated again."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.grad = self._grad_without_graph
+
+    @staticmethod
+    def _grad_without_graph(outputs, inputs, *args, create_graph=False, **kwargs):
+        return torch.autograd.grad(outputs, inputs, *args, **kwargs)
+
+
+@mutant("enable-grad-ignored", breaks="mechanics.enable-grad-inside-no-grad")
+class EnableGradIgnored(TorchBackend):
+    """enable_grad() leaves grad mode as it is, so inside no_grad nothing is recorded."""
+
+    def enable_grad(self) -> contextlib.nullcontext:
+        return contextlib.nullcontext()
+
+
+@mutant("inference-mode-is-no-grad", breaks="mechanics.inference-tensors-refused-by-autograd")
+class InferenceModeIsNoGrad(TorchBackend):
+    """inference_mode() is plain no_grad: its tensors are accepted by autograd afterwards."""
+
+    def inference_mode(self) -> torch.no_grad:
+        return torch.no_grad()
+
+
+@mutant("anomaly-detection-inert", breaks="mechanics.anomaly-names-forward-op")
+class AnomalyDetectionInert(TorchBackend):
+    """detect_anomaly() does nothing: a NaN gradient passes silently and no forward traceback is shown."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.detect_anomaly = contextlib.nullcontext
+
+
+@mutant("saved-tensors-hooks-ignored", breaks="mechanics.saved-tensors-hooks")
+class SavedTensorsHooksIgnored(TorchBackend):
+    """saved_tensors_hooks(pack_hook, unpack_hook) installs neither hook."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.graph.saved_tensors_hooks = lambda pack_hook, unpack_hook: contextlib.nullcontext()
+
+
+class DetachingFunction(torch.autograd.Function):
+    """Function.apply whose result is cut from the graph, so backward never reaches the inputs."""
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        return super().apply(*args, **kwargs).detach().requires_grad_()
+
+
+@mutant("custom-function-detached", breaks="mechanics.custom-function")
+class CustomFunctionDetached(TorchBackend):
+    """autograd.Function's apply returns a fresh leaf: the custom backward is never called."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.Function = DetachingFunction
+
+
+class OutputCopyingFunction(torch.autograd.Function):
+    """Function.apply that hands back a copy of the result, so in-place changes never reach what was saved."""
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        return super().apply(*args, **kwargs).clone()
+
+
+@mutant("saved-tensors-unversioned", breaks="mechanics.custom-function-saved-version-check")
+class SavedTensorsUnversioned(TorchBackend):
+    """A custom Function's output modified in place does not make backward fail (the saved copy is intact)."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.Function = OutputCopyingFunction
+
+
+@mutant("set-grad-enabled-ignored", breaks="mechanics.set-grad-enabled")
+class SetGradEnabledIgnored(TorchBackend):
+    """set_grad_enabled(mode) leaves grad mode as it is."""
+
+    def set_grad_enabled(self, mode: bool) -> contextlib.nullcontext:
+        return contextlib.nullcontext()
+
+
+class LinearWithoutBackwardHooks(torch.nn.Linear):
+    def register_full_backward_hook(self, hook, prepend=False):
+        return types.SimpleNamespace(remove=lambda: None)
+
+
+@mutant("module-backward-hooks-not-called", breaks="mechanics.module-hooks")
+class ModuleBackwardHooksNotCalled(TorchBackend):
+    """nn.Linear accepts a full backward hook and never calls it."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Linear = functools.partial(LinearWithoutBackwardHooks, device=self._device)

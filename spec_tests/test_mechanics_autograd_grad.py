@@ -1,0 +1,31 @@
+"""torch.autograd.grad: gradients returned rather than accumulated, and double backward with create_graph."""
+
+import numpy as np
+
+from backends import capabilities as cap
+from conformance.catalogue import spec
+
+
+@spec("mechanics.autograd-grad", sources=["docs:autograd#torch.autograd.grad"], needs=[cap.AUTOGRAD_GRAD])
+def test_grad_returns_gradients_without_touching_dot_grad(engine):
+    """autograd.grad computes and returns the sum of gradients of outputs with respect to the inputs; it
+    leaves the inputs' .grad alone, and without create_graph the result is not part of a graph."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    (dx,) = engine.autograd.grad((x**3).sum(), [x])
+    np.testing.assert_array_equal(engine.to_numpy(dx), [3.0, 12.0])
+    assert x.grad is None
+    assert not dx.requires_grad
+
+
+@spec(
+    "mechanics.autograd-grad-create-graph",
+    sources=["docs:autograd#torch.autograd.grad", "docs:autograd#higher-order-gradients"],
+    needs=[cap.AUTOGRAD_GRAD],
+)
+def test_create_graph_allows_double_backward(engine):
+    """With create_graph=True, the graph of the derivative is constructed, allowing higher order derivative
+    products: the gradient of dy/dx = 3x² is 6x."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    (dx,) = engine.autograd.grad((x**3).sum(), [x], create_graph=True)
+    (ddx,) = engine.autograd.grad(dx.sum(), [x])
+    np.testing.assert_array_equal(engine.to_numpy(ddx), [6.0, 12.0])

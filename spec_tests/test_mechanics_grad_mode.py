@@ -1,0 +1,41 @@
+"""Grad-mode switches: set_grad_enabled and enable_grad (see also no_grad in the tutorial specs)."""
+
+from backends import capabilities as cap
+from conformance.catalogue import spec
+
+LOCALLY_DISABLING = "docs:autograd-mechanics#locally-disabling-gradient-computation"
+
+
+@spec(
+    "mechanics.set-grad-enabled",
+    sources=[LOCALLY_DISABLING, "docs:torch#torch.set_grad_enabled"],
+    needs=[cap.GRAD_MODE_SWITCHES],
+)
+def test_set_grad_enabled_switches_grad_mode_in_its_block(engine):
+    """set_grad_enabled(mode) is a context manager that sets gradient calculation on or off; results
+    computed with it off do not require grad, and the previous mode returns when the block ends."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    with engine.set_grad_enabled(False):
+        assert not engine.is_grad_enabled()
+        y = x * 2
+    with engine.set_grad_enabled(True):
+        z = x * 2
+    assert engine.is_grad_enabled()
+    assert not y.requires_grad
+    assert z.requires_grad
+
+
+@spec(
+    "mechanics.enable-grad-inside-no-grad",
+    sources=[LOCALLY_DISABLING, "docs:torch#torch.enable_grad"],
+    needs=[cap.GRAD_MODE_SWITCHES, cap.GRAD_MODE],
+)
+def test_enable_grad_inside_no_grad(engine):
+    """enable_grad enables gradient calculation if it has been disabled via no_grad or set_grad_enabled."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    with engine.no_grad():
+        with engine.enable_grad():
+            y = x * 2
+        z = x * 2
+    assert y.requires_grad
+    assert not z.requires_grad

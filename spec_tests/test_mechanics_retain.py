@@ -1,0 +1,48 @@
+"""Keeping what backward frees: retain_grad() on non-leaf tensors and backward(retain_graph=True)."""
+
+import numpy as np
+import pytest
+
+from backends import capabilities as cap
+from conformance.catalogue import spec
+
+
+@spec("mechanics.retain-grad", sources=["docs:tensors#torch.Tensor.retain_grad"], needs=[cap.RETAIN_GRAD])
+def test_retain_grad_populates_a_non_leaf_grad(engine):
+    """retain_grad() enables this Tensor to have their grad populated during backward()."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    b = a * a
+    b.retain_grad()
+    (3 * b).sum().backward()
+    assert not b.is_leaf
+    np.testing.assert_array_equal(engine.to_numpy(b.grad), [3.0, 3.0])
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [12.0, 18.0])
+
+
+@spec(
+    "mechanics.retain-graph-second-backward-fails",
+    sources=["docs:autograd-mechanics#saved-tensors", "docs:tensors#torch.Tensor.backward"],
+    needs=[cap.RETAIN_GRAPH],
+)
+def test_second_backward_through_a_freed_graph_is_an_error(engine):
+    """With retain_graph=False (the default) the graph used to compute the grads is freed, so a second
+    backward through it is an error ("Trying to backward through the graph a second time")."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    y = (a * a).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+@spec(
+    "mechanics.retain-graph",
+    sources=["docs:autograd-mechanics#saved-tensors", "docs:tensors#torch.Tensor.backward"],
+    needs=[cap.RETAIN_GRAPH],
+)
+def test_retain_graph_allows_a_second_backward(engine):
+    """backward(retain_graph=True) keeps the graph, so a second backward works and accumulates into .grad."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    y = (a * a).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [8.0, 12.0])

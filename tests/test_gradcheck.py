@@ -1,0 +1,26 @@
+"""The operator-gradient check fails on wrong gradients, and each catalogue parameter is a spec of its own."""
+
+import numpy as np
+import pytest
+
+from conformance.catalogue import spec_param
+from conformance.gradcheck import ORACLE, Op, check_finite_differences, gradients
+
+SQUARE = Op(lambda lib, x: x * x, [(3,)])
+
+
+def test_finite_differences_accept_the_true_gradient_and_reject_a_wrong_one():
+    arrays, cotangent = [np.array([1.0, -2.0, 0.5])], np.array([1.0, 1.0, 2.0])
+    _, grads = gradients(ORACLE, SQUARE, arrays, cotangent, np.float64)
+    check_finite_differences(ORACLE, SQUARE, arrays, cotangent, grads)
+    with pytest.raises(AssertionError, match="central finite differences"):
+        check_finite_differences(ORACLE, SQUARE, arrays, cotangent, [grads[0] * 1.01])
+
+
+def test_each_catalogue_parameter_carries_its_own_spec():
+    param = spec_param("opgrad.square", SQUARE, says="x * x has gradient 2x.", sources=["000"], test="m::t")
+    (mark,) = param.marks
+    assert param.id == "square"
+    assert (mark.name, mark.args[0].id, mark.args[0].says) == ("spec", "opgrad.square", "x * x has gradient 2x.")
+    with pytest.raises(ValueError, match="unknown capabilities"):
+        spec_param("opgrad.square", SQUARE, says="s", sources=["000"], test="m::t", needs=["telepathy"])
