@@ -102,11 +102,13 @@ def plot(runs: list[Run], png: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.history", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--storage", type=Path, default=Path(".benchmarks"), help="default: .benchmarks")
+    parser.add_argument(
+        "--storage", default=".benchmarks", help="pytest-benchmark's --benchmark-storage (default: .benchmarks)"
+    )
     parser.add_argument("--png", type=Path, required=True, help="chart to write")
     parser.add_argument("--md", type=Path, required=True, help="Markdown table to write")
     args = parser.parse_args(argv)
-    storage = Path(str(args.storage).removeprefix("file://"))
+    storage = Path(args.storage.removeprefix("file://"))
     runs = load_runs(storage)
     if not runs:
         parser.error(f"no saved runs under {storage} (save some with --benchmark-autosave)")

@@ -113,7 +113,7 @@ def math_mode(config: StepConfig, device: torch.device) -> Iterator[None]:
         yield
     finally:
         torch.backends.cudnn.benchmark = before[0]
-        _set_fp32_precision(*before[1:])
+        _set_fp32_precision(*before[1])
 
 
 def _fp32_precision() -> tuple[Any, Any]:
