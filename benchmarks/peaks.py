@@ -1,7 +1,8 @@
 """Published dense peak throughput of known accelerators, per precision, in TFLOP/s.
 
-Used to report what fraction of the device's peak a step achieves. Numbers are NVIDIA's datasheet figures
-without structured sparsity: ``fp32`` is the non-tensor-core FP32 rate, ``tf32`` and ``bf16`` are tensor-core
+Used to report what fraction of the device's peak a step achieves. Numbers are NVIDIA's published figures
+without structured sparsity (the whitepapers' dense rates; datasheets quote tensor-core rates with sparsity,
+twice these): ``fp32`` is the non-tensor-core FP32 rate, ``tf32`` and ``bf16`` are tensor-core
 rates. A device not in the table gets no percentage: a guessed peak would make the number meaningless.
 """
 
