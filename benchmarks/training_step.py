@@ -198,7 +198,8 @@ def build_step(engine: Any, config: StepConfig) -> Step:
                 forward(data)
 
     def step() -> None:
-        optimizer.zero_grad()
+        if config.mode == "train":
+            optimizer.zero_grad()
         body()
 
     forward = model
