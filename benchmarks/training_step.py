@@ -1,0 +1,230 @@
+"""The training step the seeds write (000, 001), and its variants, built for one torch-backed engine.
+
+    optimizer.zero_grad()
+    prediction = model(data)
+    loss = (prediction - labels).sum()
+    loss.backward()
+    optimizer.step()          # SGD, lr 0.01, momentum 0.9, on torchvision's resnet18
+
+A :class:`StepConfig` names one variant; :func:`build_step` returns the callable that runs one step, with
+the FLOPs it executes (counted once, eagerly, before any warm-up).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+from backends import Unsupported
+from backends import capabilities as cap
+from conformance.plugin import UNSUPPORTED
+
+from .flops import count_flops
+
+#: What the step asks of an engine (the plugin's "unsupported" verdict names the missing ones).
+NEEDS = frozenset({cap.RESNET18, cap.SGD, cap.AUTOGRAD})
+#: Classes of the fine-tuning head: the seeds replace resnet18's fc by ``nn.Linear(512, 10)``.
+FINETUNE_CLASSES = 10
+
+PRECISIONS = ("fp32", "tf32", "bf16")
+MEMORY_FORMATS = ("contiguous", "channels_last")
+EXECUTIONS = ("eager", "compile", "cudagraph")
+SCOPES = ("full", "finetune")
+LOSSES = ("sum", "xent")
+MODES = ("train", "infer-nograd", "infer-grad")
+
+
+@dataclasses.dataclass(frozen=True)
+class StepConfig:
+    """One variant of the step. ``precision``: fp32 (TF32 off), tf32 (TF32 on for matmul and convolution) or
+    bf16 (autocast); ``scope``: every parameter trained, or a frozen backbone with a new fc (seed 001's
+    fine-tuning); ``loss``: the seeds' ``(prediction - labels).sum()`` or cross-entropy on class labels;
+    ``mode``: a training step, or a forward pass for inference under ``no_grad`` or with grad recording."""
+
+    batch: int = 32
+    image: int = 224
+    precision: str = "fp32"
+    memory_format: str = "contiguous"
+    execution: str = "eager"
+    scope: str = "full"
+    loss: str = "sum"
+    mode: str = "train"
+
+    def __post_init__(self) -> None:
+        for field, allowed in (
+            ("precision", PRECISIONS),
+            ("memory_format", MEMORY_FORMATS),
+            ("execution", EXECUTIONS),
+            ("scope", SCOPES),
+            ("loss", LOSSES),
+            ("mode", MODES),
+        ):
+            if getattr(self, field) not in allowed:
+                raise ValueError(f"{field} must be one of {allowed}, not {getattr(self, field)!r}")
+
+    @property
+    def id(self) -> str:
+        """The test id: every axis, so ``-k`` selects by any of them (``-k "bf16 and channels_last"``)."""
+        return (
+            f"b{self.batch}-{self.image}px-{self.precision}-{self.memory_format}-{self.execution}-"
+            f"{self.scope}-{self.loss}-{self.mode}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def unsupported_reason(engine: Any) -> str | None:
+    """Why ``engine`` cannot run the step, spelled like the plugin's verdict, or None when it can."""
+    if missing := sorted(NEEDS - engine.capabilities):
+        return f"{UNSUPPORTED}: {engine.name} does not declare {', '.join(missing)}"
+    return None
+
+
+def device_reason(config: StepConfig, device: torch.device) -> str | None:
+    """Why the variant cannot run on ``device`` (a skip reason), or None when it can."""
+    if device.type != "cuda":
+        if config.precision == "tf32":
+            return f"needs CUDA: TF32 is a tensor-core math mode (device {device})"
+        if config.execution == "cudagraph":
+            return f"needs CUDA: the step is captured in a CUDA graph (device {device})"
+    if config.precision == "bf16" and not torch.amp.is_autocast_available(device.type):
+        return f"needs bf16 autocast, which torch {torch.__version__} does not offer on {device.type}"
+    return None
+
+
+@contextlib.contextmanager
+def math_mode(config: StepConfig, device: torch.device) -> Iterator[None]:
+    """On CUDA: TF32 on only for the tf32 variant (torch enables it for cuDNN convolutions by default, which
+    would make "fp32" a mix), and cuDNN autotuning on (its trials happen in the warm-up rounds). Restored on
+    exit."""
+    if device.type != "cuda":
+        yield
+        return
+    fp32_precision = "tf32" if config.precision == "tf32" else "ieee"
+    before = (torch.backends.cudnn.benchmark, _fp32_precision())
+    torch.backends.cudnn.benchmark = True
+    _set_fp32_precision(fp32_precision)
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before[0]
+        _set_fp32_precision(*before[1])
+
+
+def _fp32_precision() -> tuple[Any, Any]:
+    if hasattr(torch.backends.cuda.matmul, "fp32_precision"):  # torch >= 2.9
+        return torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.conv.fp32_precision
+    return torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+
+
+def _set_fp32_precision(matmul: Any, conv: Any = None) -> None:
+    conv = matmul if conv is None else conv
+    if hasattr(torch.backends.cuda.matmul, "fp32_precision"):
+        torch.backends.cuda.matmul.fp32_precision = matmul
+        torch.backends.cudnn.conv.fp32_precision = conv
+    else:
+        torch.backends.cuda.matmul.allow_tf32 = matmul in ("tf32", True)
+        torch.backends.cudnn.allow_tf32 = conv in ("tf32", True)
+
+
+@dataclasses.dataclass
+class Step:
+    """One built variant: ``run()`` performs one step; ``images`` per step; ``flops`` per step."""
+
+    run: Callable[[], None]
+    images: int
+    flops: int
+
+
+def build_step(engine: Any, config: StepConfig) -> Step:
+    """Model, data, optimizer and the step function of ``config`` on ``engine``'s device.
+
+    Raises :class:`~backends.Unsupported` when the engine's model is not a torch module. Call inside
+    :func:`math_mode`. Compilation and CUDA-graph capture happen here or in the first runs: the
+    caller's warm-up rounds absorb them.
+    """
+    device = torch.device(engine.device)
+    model = engine.models.resnet18()
+    if not isinstance(model, torch.nn.Module):
+        raise Unsupported(
+            f"{UNSUPPORTED}: {engine.name}'s resnet18 is a {type(model).__name__}, not a torch.nn.Module; the "
+            "training-step benchmarks time torch modules (autocast, torch.compile, CUDA graphs)"
+        )
+    classes = 1000
+    parameters = model.parameters
+    if config.scope == "finetune":
+        for parameter in model.parameters():
+            parameter.requires_grad = False
+        model.fc = engine.nn.Linear(512, FINETUNE_CLASSES)
+        classes, parameters = FINETUNE_CLASSES, model.fc.parameters
+    optimizer = engine.optim.SGD(parameters(), lr=1e-2, momentum=0.9)
+
+    data = torch.rand(config.batch, 3, config.image, config.image, device=device)
+    if config.memory_format == "channels_last":
+        model = model.to(memory_format=torch.channels_last)
+        data = data.contiguous(memory_format=torch.channels_last)
+    if config.loss == "sum":
+        labels = torch.rand(config.batch, classes, device=device)
+    else:
+        labels = torch.randint(0, classes, (config.batch,), device=device)
+    if config.mode != "train":
+        model.eval()
+
+    def autocast() -> contextlib.AbstractContextManager:
+        if config.precision == "bf16":
+            return torch.autocast(device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def loss_of(prediction: torch.Tensor) -> torch.Tensor:
+        if config.loss == "sum":
+            return (prediction - labels).sum()
+        return torch.nn.functional.cross_entropy(prediction, labels)
+
+    def body() -> None:
+        """The step without zero_grad (what a CUDA graph captures)."""
+        if config.mode == "train":
+            with autocast():
+                loss = loss_of(forward(data))
+            loss.backward()
+            optimizer.step()
+        else:
+            grad = contextlib.nullcontext() if config.mode == "infer-grad" else torch.no_grad()
+            with grad, autocast():
+                forward(data)
+
+    def step() -> None:
+        if config.mode == "train":
+            optimizer.zero_grad()
+        body()
+
+    forward = model
+    flops = count_flops(step)
+    if config.execution == "compile":
+        forward = torch.compile(model)
+    elif config.execution == "cudagraph":
+        return Step(run=capture(step, body, optimizer, device), images=config.batch, flops=flops)
+    return Step(run=step, images=config.batch, flops=flops)
+
+
+def capture(
+    step: Callable[[], None], body: Callable[[], None], optimizer: Any, device: torch.device
+) -> Callable[[], None]:
+    """The whole step captured in one CUDA graph, following torch's "whole network capture" recipe: warm up
+    on a side stream (creating the momentum buffers), then capture with gradients set to None, so that the
+    captured backward allocates them in the graph's pool and every replay writes (not adds) them."""
+    side = torch.cuda.Stream(device)
+    side.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream(device).wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    optimizer.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        body()
+    return graph.replay

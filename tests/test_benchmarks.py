@@ -1,0 +1,233 @@
+"""The benchmark harness: refusals, skips, peak table, FLOP counting, extra_info, history and the GPU sweep's
+logic. Nothing here times anything or asserts on a duration."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from backends import Backend
+from backends.torch_backend import TorchBackend
+from benchmarks import gpu_sweep, history
+from benchmarks.clocks import clock_for, time_each
+from benchmarks.flops import count_flops
+from benchmarks.peaks import peak_tflops
+from benchmarks.sweep import BASE, SEED
+from benchmarks.training_step import StepConfig, build_step, device_reason, math_mode, unsupported_reason
+
+from .conftest import ROOT
+
+SEED_STEP = SEED.id
+NO_CAPABILITIES_ENGINE = """
+from backends import Backend
+
+class NoCapabilities(Backend):
+    engine = "bare"
+"""
+TIMING_KEYS = {"timer", "device", "device_name", "step_ms_median", "step_ms_iqr"}
+STEP_KEYS = TIMING_KEYS | {"backend", "batch", "image", "precision", "images_per_s", "flops_per_step", "tflops"}
+
+
+def run_benchmarks(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """``pytest benchmarks ...`` in a fresh interpreter, as a user runs it."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(cwd)])}
+    env.pop("PYTEST_XDIST_WORKER", None)  # this suite itself may run under xdist
+    command = [sys.executable, "-m", "pytest", str(ROOT / "benchmarks"), "-p", "no:cacheprovider", "-rs", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, dict]:
+    """One small smoke run on two backends (torch on the CPU, an engine without capabilities), with a JSON
+    report: the seed's step, the CUDA-only variants and the smallest autograd-overhead benchmark."""
+    cwd = tmp_path_factory.mktemp("smoke")
+    (cwd / "bare_engine.py").write_text(NO_CAPABILITIES_ENGINE)
+    report = cwd / "report.json"
+    result = run_benchmarks(
+        cwd,
+        "-m",
+        "smoke",
+        "-k",
+        f"{SEED_STEP} or tf32 or cudagraph or backward_per_node",
+        "--backend=cpu,bare_engine:NoCapabilities",
+        "--step-rounds=3",
+        "--step-warmup=1",
+        f"--benchmark-json={report}",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, json.loads(report.read_text())
+
+
+def benchmark_named(report: dict, name: str) -> dict:
+    return next(bench for bench in report["benchmarks"] if bench["name"] == name)
+
+
+def test_smoke_json_has_the_extra_info_keys(smoke_run):
+    _, report = smoke_run
+    step = benchmark_named(report, f"test_training_step[cpu-{SEED_STEP}]")
+    assert step["extra_info"].keys() >= STEP_KEYS
+    assert step["extra_info"]["timer"] == "perf_counter"
+    assert step["extra_info"]["flops_per_step"] > 0
+    assert "peak_pct" not in step["extra_info"]  # a CPU is not in the peak table: no percentage is guessed
+    overhead = benchmark_named(report, "test_backward_per_node[cpu-100]")
+    assert {"us_per_node", "nodes", *TIMING_KEYS} <= overhead["extra_info"].keys()
+
+
+def test_smoke_json_records_versions_in_machine_info(smoke_run):
+    _, report = smoke_run
+    assert report["machine_info"]["torch"] == torch.__version__
+    assert {"torchvision", "cuda", "cudnn", "gpus"} <= report["machine_info"].keys()
+    assert "commit_info" in report
+
+
+def test_engine_without_the_capabilities_is_unsupported(smoke_run):
+    result, report = smoke_run
+    assert "unsupported: bare_engine:NoCapabilities does not declare autograd, models.resnet18, optim.sgd" in (
+        result.stdout
+    )
+    assert "unsupported: bare_engine:NoCapabilities does not declare autograd" in result.stdout
+    assert not [bench for bench in report["benchmarks"] if "NoCapabilities" in bench["name"]]
+
+
+def test_cuda_only_variants_skip_with_a_reason_on_cpu(smoke_run):
+    result, _ = smoke_run
+    assert "needs CUDA: TF32 is a tensor-core math mode (device cpu)" in result.stdout
+    assert "needs CUDA: the step is captured in a CUDA graph (device cpu)" in result.stdout
+
+
+def test_benchmarks_refuse_to_run_under_xdist(tmp_path):
+    result = run_benchmarks(tmp_path, "-n", "2", "-m", "smoke")
+    assert result.returncode == 4
+    assert "the benchmarks cannot run under pytest-xdist (-n/--dist)" in result.stderr
+
+
+def test_model_that_is_not_a_torch_module_is_unsupported():
+    engine = Backend(name="numpy-engine")
+    engine.models = types.SimpleNamespace(resnet18=lambda: object())
+    with pytest.raises(Exception, match=r"unsupported: numpy-engine's resnet18 is a object, not a torch.nn.Module"):
+        build_step(engine, SEED)
+
+
+def test_unsupported_reason_names_the_missing_capabilities():
+    assert unsupported_reason(TorchBackend("cpu")) is None
+    assert unsupported_reason(Backend(name="bare")) == (
+        "unsupported: bare does not declare autograd, models.resnet18, optim.sgd"
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        (StepConfig(precision="tf32"), "needs CUDA: TF32"),
+        (StepConfig(execution="cudagraph"), "needs CUDA: the step is captured in a CUDA graph"),
+        (StepConfig(precision="bf16"), None),  # CPU autocast has bf16
+        (StepConfig(execution="compile"), None),
+    ],
+)
+def test_device_reason_on_cpu(config, reason):
+    got = device_reason(config, torch.device("cpu"))
+    assert got == reason if reason is None else got.startswith(reason)
+    assert device_reason(config, torch.device("cuda")) is None
+
+
+def test_math_mode_sets_tf32_and_autotuning_for_cuda_and_restores_them():
+    before = (torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.fp32_precision)
+    with math_mode(StepConfig(precision="tf32"), torch.device("cuda")):
+        assert torch.backends.cudnn.benchmark
+        assert torch.backends.cuda.matmul.fp32_precision == "tf32"
+        assert torch.backends.cudnn.conv.fp32_precision == "tf32"
+    with math_mode(StepConfig(precision="fp32"), torch.device("cuda")):
+        assert torch.backends.cudnn.conv.fp32_precision == "ieee"  # cuDNN's TF32 default would blur "fp32"
+    assert (torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.fp32_precision) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "precision", "peak"),
+    [
+        ("NVIDIA H100 80GB HBM3", "bf16", 989.4),
+        ("NVIDIA H100 PCIe", "tf32", 378.0),
+        ("NVIDIA H200", "fp32", 67.0),
+        ("NVIDIA A100-SXM4-80GB", "bf16", 312.0),
+        ("NVIDIA H200 NVL", "bf16", None),  # another part with another peak: not guessed from "H200"
+        ("NVIDIA GeForce RTX 4090", "fp32", None),
+        ("x86_64", "fp32", None),
+        ("NVIDIA H100 80GB HBM3", "fp8", None),
+    ],
+)
+def test_peak_table_lookup(name, precision, peak):
+    assert peak_tflops(name, precision) == peak
+
+
+def test_flop_counter_counts_a_matmul_as_two_flops_per_multiply_add():
+    a, b = torch.ones(8, 16), torch.ones(16, 4)
+    assert count_flops(lambda: a @ b) == 2 * 8 * 16 * 4
+
+
+def test_flops_of_resnet18_steps_are_plausible():
+    """resnet18's forward is 1.82 GMAC at 224 px; backward costs about twice the forward, and freezing the
+    backbone removes nearly all of it (seed 001: "performance benefits by reducing autograd computations")."""
+    engine = TorchBackend("cpu")
+    forward = build_step(engine, StepConfig(batch=1, image=224, mode="infer-nograd")).flops
+    assert 3.5e9 < forward < 3.8e9
+    step = build_step(engine, StepConfig(batch=1, image=224)).flops
+    assert 2.5 < step / forward < 3.0
+    finetune = build_step(engine, StepConfig(batch=1, image=224, scope="finetune")).flops
+    assert finetune < 1.01 * forward
+
+
+def test_time_each_times_every_round_on_cpu():
+    calls = []
+    times = time_each(lambda: calls.append(1), torch.device("cpu"), 4)
+    assert len(times) == len(calls) == 4
+    assert all(t >= 0 for t in times)
+    assert clock_for(torch.device("cpu")) is not None
+
+
+def saved_run(report: dict, scale: float, when: str) -> dict:
+    run = json.loads(json.dumps(report))
+    run["datetime"] = when
+    for bench in run["benchmarks"]:
+        bench["stats"]["median"] *= scale
+    return run
+
+
+def test_history_draws_png_and_markdown_from_two_saved_runs(smoke_run, tmp_path):
+    _, report = smoke_run
+    machine = tmp_path / "storage" / "Linux-CPython-3.11-64bit"
+    machine.mkdir(parents=True)
+    (machine / "0001_aaaaaaa_20260101_000000.json").write_text(json.dumps(saved_run(report, 1.0, "2026-01-01")))
+    (machine / "0002_bbbbbbb_20260102_000000.json").write_text(json.dumps(saved_run(report, 1.1, "2026-01-02")))
+    png, md = tmp_path / "history.png", tmp_path / "history.md"
+
+    assert history.main(["--storage", f"file://{tmp_path / 'storage'}", "--png", str(png), "--md", str(md)]) == 0
+
+    assert png.read_bytes().startswith(b"\x89PNG")
+    table = md.read_text()
+    assert f"`training_step[cpu-{SEED_STEP}]`" in table
+    assert "+10.0% ⚠" in table
+    assert len(table.splitlines()) == 2 + len(report["benchmarks"])
+
+
+def test_history_without_saved_runs_is_an_error(tmp_path):
+    with pytest.raises(SystemExit):
+        history.main(["--storage", str(tmp_path), "--png", str(tmp_path / "h.png"), "--md", str(tmp_path / "h.md")])
+
+
+def test_gpu_sweep_names_results_by_device_and_reports_the_overhead_ratio():
+    assert gpu_sweep.slug("NVIDIA H100 80GB HBM3") == "nvidia-h100-80gb-hbm3"
+    report = {"benchmarks": [{"name": f"test_training_step[cuda-{BASE.id}]", "stats": {"median": 0.0102}}]}
+    harness_ms = gpu_sweep.harness_median_ms(report, "cuda")
+    assert harness_ms == pytest.approx(10.2)
+    check = gpu_sweep.overhead(harness_ms, 10.0)
+    assert check["ratio"] == pytest.approx(1.02)
+    assert check["within_expected"]
+    assert not gpu_sweep.overhead(10.5, 10.0)["within_expected"]
+    with pytest.raises(LookupError):
+        gpu_sweep.harness_median_ms(report, "cuda:1")
