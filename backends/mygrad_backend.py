@@ -16,6 +16,7 @@ import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, BackendUnavailable
+from .proxy import TensorProxy
 
 
 def _import_mygrad():
@@ -25,62 +26,23 @@ def _import_mygrad():
         raise BackendUnavailable("mygrad is not installed: pip install 'autograd-conformance[mygrad]'") from exc
 
 
-def _unwrap(value: Any) -> Any:
-    return value._tensor if isinstance(value, MygradTensor) else value
-
-
-class MygradTensor:
+class MygradTensor(TensorProxy):
     """A mygrad tensor seen through torch's names (``requires_grad``, ``backward(gradient=...)``, ``.grad``)."""
-
-    __array_priority__ = 100
-
-    def __init__(self, tensor: Any) -> None:
-        self._tensor = tensor
 
     @property
     def requires_grad(self) -> bool:
-        return not self._tensor.constant
+        return not self.wrapped.constant
 
     @property
     def grad(self) -> MygradTensor | None:
-        grad = self._tensor.grad
+        grad = self.wrapped.grad
         return None if grad is None else MygradTensor(_import_mygrad().tensor(grad, constant=True))
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self._tensor.shape
-
     def backward(self, gradient: Any = None) -> None:
-        self._tensor.backward(None if gradient is None else np.asarray(_unwrap(gradient)))
-
-    def sum(self) -> MygradTensor:
-        return MygradTensor(self._tensor.sum())
-
-    def mean(self) -> MygradTensor:
-        return MygradTensor(self._tensor.mean())
+        self.wrapped.backward(None if gradient is None else np.asarray(self.unwrap(gradient)))
 
     def exp(self) -> MygradTensor:
-        return MygradTensor(_import_mygrad().exp(self._tensor))
-
-    def __getitem__(self, index: Any) -> MygradTensor:
-        return MygradTensor(self._tensor[index])
-
-    def __repr__(self) -> str:
-        return f"MygradTensor({self._tensor!r})"
-
-
-def _binary(name: str):
-    def operator(self: MygradTensor, other: Any) -> MygradTensor:
-        return MygradTensor(getattr(self._tensor, name)(_unwrap(other)))
-
-    operator.__name__ = name
-    return operator
-
-
-for _name in ("add", "sub", "mul", "truediv", "pow"):
-    for _spelling in (f"__{_name}__", f"__r{_name}__"):
-        setattr(MygradTensor, _spelling, _binary(_spelling))
-MygradTensor.__neg__ = lambda self: MygradTensor(-self._tensor)
+        return MygradTensor(_import_mygrad().exp(self.wrapped))
 
 
 class MygradBackend(Backend):
@@ -105,7 +67,7 @@ class MygradBackend(Backend):
         return MygradTensor(self._mygrad.tensor(array, constant=not requires_grad))
 
     def to_numpy(self, tensor: Any) -> np.ndarray:
-        return np.array(_unwrap(tensor), copy=True)
+        return np.array(MygradTensor.unwrap(tensor), copy=True)
 
     def no_grad(self):
         return self._mygrad.no_autodiff
