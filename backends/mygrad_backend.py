@@ -44,12 +44,33 @@ class MygradTensor(TensorProxy):
     def exp(self) -> MygradTensor:
         return MygradTensor(_import_mygrad().exp(self.wrapped))
 
+    # In-place operations are mygrad's own augmented assignment and item assignment, which rewrite the
+    # graph instead of refusing where torch refuses.
+    def add_(self, other: Any) -> MygradTensor:
+        self.wrapped += self.unwrap(other)
+        return self
+
+    def fill_(self, value: Any) -> MygradTensor:
+        self.wrapped[...] = self.unwrap(value)
+        return self
+
+    def zero_(self) -> MygradTensor:
+        return self.fill_(0.0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.wrapped[index] = self.unwrap(value)
+
+    @property
+    def data(self) -> MygradTensor:
+        """mygrad's ``.data`` is the NumPy array itself; wrapped without copying, as a constant."""
+        return MygradTensor(_import_mygrad().Tensor(self.wrapped.data, constant=True, copy=False))
+
 
 class MygradBackend(Backend):
     """mygrad tensors on the host, float32 like torch's default."""
 
     engine = "mygrad"
-    capabilities = frozenset({cap.AUTOGRAD, cap.GRAD_MODE})
+    capabilities = frozenset({cap.AUTOGRAD, cap.GRAD_MODE, cap.INPLACE})
     known_failures_file = Path(__file__).parent / "known_failures" / "mygrad.json"
 
     def __init__(self, name: str | None = None) -> None:
