@@ -42,12 +42,15 @@ class TinygradTensor(TensorProxy):
     def backward(self, gradient: Any = None) -> None:
         self.wrapped.backward(None if gradient is None else self.unwrap(gradient))
 
+    def detach(self) -> TinygradTensor:
+        return TinygradTensor(self.wrapped.detach())
+
 
 class TinygradBackend(Backend):
     """tinygrad tensors on one tinygrad device, float32 like torch's default."""
 
     engine = "tinygrad"
-    capabilities = frozenset({cap.AUTOGRAD})
+    capabilities = frozenset({cap.AUTOGRAD, cap.DETACH})
     known_failures_file = Path(__file__).parent / "known_failures" / "tinygrad.json"
 
     def __init__(self, name: str | None = None) -> None:
