@@ -25,7 +25,10 @@ ENTRY_POINT_GROUP = "autograd_conformance.backends"
 TORCH_DEVICE_NAMES = ("cpu", "cuda", "mps", "xpu")
 
 #: Third-party engines shipped with the suite: name -> "module:attribute" (the engine is an optional extra).
-BUILTIN_ADAPTERS: dict[str, str] = {}
+BUILTIN_ADAPTERS: dict[str, str] = {
+    "mygrad": "backends.mygrad_backend:MygradBackend",
+    "tinygrad": "backends.tinygrad_backend:TinygradBackend",
+}
 
 
 def entry_points() -> dict[str, metadata.EntryPoint]:
