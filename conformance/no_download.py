@@ -26,13 +26,7 @@ def refuse_download(url: str, dst: str, *args: object, **kwargs: object) -> None
     )
 
 
-_PATCH = pytest.StashKey[pytest.MonkeyPatch]()
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    patch = config.stash[_PATCH] = pytest.MonkeyPatch()
+    patch = pytest.MonkeyPatch()
     patch.setattr(torch.hub, "download_url_to_file", refuse_download)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    config.stash[_PATCH].undo()
+    config.add_cleanup(patch.undo)

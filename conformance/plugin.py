@@ -17,6 +17,8 @@ from .catalogue import check_unique_ids, spec_of
 BACKENDS = pytest.StashKey[dict[str, Backend]]()
 DEFAULT_BACKEND = "cpu"
 UNSUPPORTED = "unsupported"
+#: skip-reason prefix of a spec that cannot apply to the backend (GPU-to-NumPy on a CPU backend)
+NOT_APPLICABLE = "not applicable"
 
 #: refuse downloads for the whole run (weights come from the local hub cache only)
 pytest_plugins = ["conformance.no_download"]

@@ -14,6 +14,7 @@ LABELS = {
     verdicts.UNSUPPORTED_VERDICT: "unsupported",
     verdicts.KNOWN_FAILURE: "known failure",
     verdicts.KNOWN_FAILURE_PASSES: "KNOWN FAILURE PASSES",
+    verdicts.NOT_APPLICABLE_VERDICT: "n/a",
     verdicts.ERROR: "ERROR",
 }
 NOT_SELECTED = "-"
@@ -49,7 +50,9 @@ def summary(name: str, backend: dict[str, Any]) -> str:
     )
     if counts[verdicts.KNOWN_FAILURE_PASSES]:
         line += f", {counts[verdicts.KNOWN_FAILURE_PASSES]} known failures now passing"
-    return f"{line}; coverage {counts['run']}/{counts['total']} specs run"
+    if counts[verdicts.NOT_APPLICABLE_VERDICT]:
+        line += f", {counts[verdicts.NOT_APPLICABLE_VERDICT]} not applicable"
+    return f"{line}; coverage {counts['run']}/{counts['applicable']} applicable specs run"
 
 
 def text(report: dict[str, Any]) -> list[str]:

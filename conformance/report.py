@@ -144,6 +144,7 @@ class ConformanceReport:
                     **counts,
                     "run": sum(counts[verdict] for verdict in verdicts.RAN),
                     "total": len(spec_ids),
+                    "applicable": len(spec_ids) - counts[verdicts.NOT_APPLICABLE_VERDICT],
                 },
             }
         specs = [

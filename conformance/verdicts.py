@@ -8,11 +8,13 @@ The verdicts:
 - ``known-failure``: failed, as the backend's known-failures file says it does (the reason is shown).
 - ``known-failure-passes``: listed as a known failure but held: flagged, and fails the run until the entry
   is removed from the file (pytest's strict xfail).
+- ``not-applicable``: not run, the spec cannot apply to the backend (it skipped with a reason starting
+  "not applicable", such as a GPU-only behaviour on a CPU backend).
 - ``error``: did not give a verdict for another reason: a setup or teardown error (fixture, state guard
-  after a pass), or a skip that is not "unsupported". It fails the run: a spec that did not run is no pass.
+  after a pass), or any other skip. It fails the run: a spec that did not run is no pass.
 
 A spec "ran" when its verdict is pass, fail, known-failure or known-failure-passes; coverage is specs run
-over specs selected.
+over the specs selected that apply to the backend.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ from dataclasses import dataclass
 
 import pytest
 
-from .plugin import UNSUPPORTED
+from .plugin import NOT_APPLICABLE, UNSUPPORTED
 
 PASS = "pass"
 FAIL = "fail"
 UNSUPPORTED_VERDICT = "unsupported"
 KNOWN_FAILURE = "known-failure"
 KNOWN_FAILURE_PASSES = "known-failure-passes"
+NOT_APPLICABLE_VERDICT = "not-applicable"
 ERROR = "error"
 
-ALL = (PASS, FAIL, UNSUPPORTED_VERDICT, KNOWN_FAILURE, KNOWN_FAILURE_PASSES, ERROR)
+ALL = (PASS, FAIL, UNSUPPORTED_VERDICT, KNOWN_FAILURE, KNOWN_FAILURE_PASSES, NOT_APPLICABLE_VERDICT, ERROR)
 RAN = frozenset({PASS, FAIL, KNOWN_FAILURE, KNOWN_FAILURE_PASSES})
 
 
@@ -46,6 +49,16 @@ def skip_reason(report: pytest.TestReport) -> str:
     return message.removeprefix("Skipped: ")
 
 
+def skipped(report: pytest.TestReport) -> Verdict:
+    """The verdict of a skip: unsupported, not applicable, or (any other reason) an error."""
+    reason = skip_reason(report)
+    if reason.startswith(UNSUPPORTED + ":"):
+        return Verdict(UNSUPPORTED_VERDICT, reason)
+    if reason.startswith(NOT_APPLICABLE + ":"):
+        return Verdict(NOT_APPLICABLE_VERDICT, reason)
+    return Verdict(ERROR, reason)
+
+
 def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str | None) -> Verdict | None:
     """The verdict after ``report``, given the verdict so far and the spec's known-failure reason (if any)."""
     if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file
@@ -54,8 +67,7 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str 
         if report.failed:
             return Verdict(ERROR, "setup error")
         if report.skipped:
-            reason = skip_reason(report)
-            return Verdict(UNSUPPORTED_VERDICT if reason.startswith(UNSUPPORTED + ":") else ERROR, reason)
+            return skipped(report)
         return previous
     if report.when == "call":
         if report.passed:
@@ -64,7 +76,7 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str 
             if known_reason is not None:
                 return Verdict(KNOWN_FAILURE_PASSES, f"listed as known failure ({known_reason}) but passes")
             return Verdict(FAIL)
-        return Verdict(ERROR, skip_reason(report))
+        return skipped(report)
     if report.failed and (previous is None or previous.verdict == PASS):
         return Verdict(ERROR, "teardown error")
     return previous

@@ -3,6 +3,11 @@
 from pathlib import Path
 
 import pytest
+import torch._dynamo  # noqa: F401  (see below)
+
+# pytester's in-process runs (``inline_run``) forget the modules first imported during them. torch imports
+# torch._dynamo lazily (torch.manual_seed does, in the specs' seeding), and it registers a torch library at
+# import, which fails the second time in one process: import it here, before any in-process run.
 
 pytest_plugins = ["pytester"]
 

@@ -9,6 +9,8 @@ from backends.mutants import MUTANTS
 from conformance.catalogue import ROOT, SPEC_DIR, collect
 
 NOT_APPLICABLE = "not applicable"
+MUTANTS_DIR = ROOT / "backends" / "mutants"
+VERDICTS = (AssertionError, pytest.fail.Exception)
 
 
 @functools.cache
@@ -17,23 +19,23 @@ def spec_modules() -> dict[str, Path]:
     return {entry.spec.id: ROOT / entry.location.split("::", 1)[0] for entry in collect()}
 
 
-class FailureKinds:
-    """Records the exception type of every failed spec call: a spec's verdict is an AssertionError or
-    pytest's Failed (pytest.raises' "DID NOT RAISE", pytest.fail); anything else is a crash."""
+class MutantCrashes:
+    """Records every spec call that failed with an exception raised in a mutant's own code (the innermost
+    frame of its traceback in ``backends/mutants/``): that is a bug of the mutant, not a verdict of the spec.
+    A verdict is an assertion, ``pytest.raises``' "DID NOT RAISE", or an error the engine raises where the
+    documented behaviour says it works (a second backward with ``retain_graph=True``)."""
 
     def __init__(self) -> None:
-        self.failures: dict[str, type[BaseException]] = {}
+        self.crashes: dict[str, str] = {}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
         if report.when == "call" and call.excinfo is not None:
-            self.failures[item.nodeid] = call.excinfo.type
+            innermost = Path(call.excinfo.traceback[-1].path)
+            if innermost.is_relative_to(MUTANTS_DIR) and not issubclass(call.excinfo.type, VERDICTS):
+                self.crashes[item.nodeid] = f"{call.excinfo.typename} at {innermost.name}"
         return report
-
-    def crashes(self) -> dict[str, str]:
-        verdicts = (AssertionError, pytest.fail.Exception)
-        return {nodeid: kind.__name__ for nodeid, kind in self.failures.items() if not issubclass(kind, verdicts)}
 
 
 def run_specs(pytester: pytest.Pytester, path: Path, *args: str, plugins=()) -> pytest.HookRecorder:
@@ -64,10 +66,10 @@ def test_mutant_breaks_a_catalogued_spec(name):
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_mutant_fails_the_spec_meant_to_catch_it(pytester, name):
     breaks = MUTANTS[name].breaks
-    kinds = FailureKinds()
+    crashes = MutantCrashes()
     recorder = run_specs(
-        pytester, spec_modules()[breaks], f"--backend=mutant:{name}", f"--spec={breaks}", plugins=[kinds]
+        pytester, spec_modules()[breaks], f"--backend=mutant:{name}", f"--spec={breaks}", plugins=[crashes]
     )
     reports = recorder.getreports("pytest_runtest_logreport")
     assert [report.when for report in reports if report.failed] == ["call"], f"mutant:{name} is not failed by {breaks}"
-    assert kinds.crashes() == {}, f"mutant:{name} crashed instead of failing {breaks}"
+    assert crashes.crashes == {}, f"mutant:{name} crashed instead of failing {breaks}"

@@ -73,8 +73,8 @@ def test_terminal_matrix_by_area_with_one_column_per_backend(harness):
             "  beta.needs-graph * pass * pass",
             "",
             "cpu (torch * on cpu): 3 conforming, 0 failing, 0 known failures, 0 unsupported, 0 errors;"
-            " coverage 3/3 specs run",
-            "torch:cpu (torch * on cpu): 2 conforming, 1 failing, * coverage 3/3 specs run",
+            " coverage 3/3 applicable specs run",
+            "torch:cpu (torch * on cpu): 2 conforming, 1 failing, * coverage 3/3 applicable specs run",
         ]
     )
 
@@ -87,7 +87,10 @@ def test_undeclared_capability_is_unsupported_and_lowers_coverage(harness):
     assert result.ret == 0
     assert verdict_table(report)[("beta.needs-graph", "grad_only:GradOnly")] == "unsupported"
     result.stdout.fnmatch_lines(
-        ["  beta.needs-graph * pass * unsupported", "grad_only:GradOnly (grad-only *1 unsupported*coverage 1/2 specs*"]
+        [
+            "  beta.needs-graph * pass * unsupported",
+            "grad_only:GradOnly (grad-only *1 unsupported*coverage 1/2 applicable specs*",
+        ]
     )
 
 
@@ -128,7 +131,38 @@ def test_a_skip_for_another_reason_or_a_setup_error_is_an_error_and_fails_the_ru
             "*gamma.setup-error [[]cpu[]] ERROR: setup error",
             "*gamma.skipped [[]cpu[]] ERROR: no reason to run",
             "*gamma.teardown-error [[]cpu[]] ERROR: teardown error",
-            "*3 errors; coverage 0/3 specs*",
+            "*3 errors; coverage 0/3 applicable specs*",
+        ]
+    )
+
+
+def test_a_spec_that_does_not_apply_is_not_applicable_and_leaves_coverage_whole(harness):
+    harness.makepyfile(
+        """
+        import pytest
+        from conformance.catalogue import spec
+
+        @spec("delta.gpu-only", sources=["002"])
+        def test_gpu_only(engine):
+            '''Holds on an accelerator.'''
+            if engine.device == "cpu":
+                pytest.skip("not applicable: tensors live on cpu")
+
+        @spec("delta.holds", sources=["000"])
+        def test_holds(engine):
+            '''Holds everywhere.'''
+        """
+    )
+    result, report = report_json(harness)
+    assert result.ret == 0
+    assert verdict_table(report)[("delta.gpu-only", "cpu")] == "not-applicable"
+    summary = report["backends"]["cpu"]["summary"]
+    assert (summary["not-applicable"], summary["run"], summary["applicable"], summary["total"]) == (1, 1, 1, 2)
+    result.stdout.fnmatch_lines(
+        [
+            "  delta.gpu-only * n/a",
+            "*delta.gpu-only [[]cpu[]] n/a: not applicable: tensors live on cpu",
+            "*1 not applicable; coverage 1/1 applicable specs run",
         ]
     )
 
@@ -208,7 +242,7 @@ def test_json_follows_the_documented_schema_and_markdown_says_the_same(harness):
     markdown = (harness.path / "report.md").read_text()
     assert "| `alpha.only-on-cpu` | pass | known failure |" in markdown
     assert "- alpha.only-on-cpu [torch:cpu] known failure: reports its name as torch:cpu" in markdown
-    assert "coverage 3/3 specs run" in markdown
+    assert "coverage 3/3 applicable specs run" in markdown
 
 
 def test_xdist_report_matches_the_serial_one(harness, monkeypatch):
