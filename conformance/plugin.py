@@ -103,16 +103,21 @@ def engine_of(item: pytest.Item) -> Backend | None:
     return item.config.stash[BACKENDS][callspec.params["engine"]]
 
 
+def missing_capabilities(item: pytest.Item) -> list[str]:
+    """The capabilities a spec needs that its backend does not declare (none for a test that is no spec)."""
+    backend, entry = engine_of(item), spec_of(item)
+    if backend is None or entry is None:
+        return []
+    return sorted(entry.needs - backend.capabilities)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Seed before any fixture runs, and report a spec whose capabilities the backend lacks as
     unsupported."""
     seeding.seed_everything(seeding.seed_key(item))
-    backend, entry = engine_of(item), spec_of(item)
-    if backend is None or entry is None:
-        return
-    if missing := sorted(entry.needs - backend.capabilities):
-        pytest.skip(f"{UNSUPPORTED}: {backend.name} does not declare {', '.join(missing)}")
+    if missing := missing_capabilities(item):
+        pytest.skip(f"{UNSUPPORTED}: {engine_of(item).name} does not declare {', '.join(missing)}")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,6 +3,7 @@ as Markdown: the matrix of verdicts by area, the reasons, and one summary line p
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,11 +34,24 @@ def by_area(report: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]
 
 
 def reasons(report: dict[str, Any]) -> Iterator[str]:
-    """ "spec.id [backend] label: reason" for every verdict that has a reason (not pass, not fail)."""
+    """ "spec.id [backend] label: reason" for every verdict that has a reason, but unsupported ones (those
+    are summed up per backend by :func:`lacking`)."""
     for spec in report["specs"]:
         for backend, result in spec["verdicts"].items():
-            if result["reason"]:
+            if result["reason"] and result["verdict"] != verdicts.UNSUPPORTED_VERDICT:
                 yield f"{spec['id']} [{backend}] {LABELS[result['verdict']]}: {result['reason']}"
+
+
+def lacking(report: dict[str, Any], backend: str) -> str:
+    """The capabilities ``backend`` lacks, each with the number of specs it left unsupported, most first:
+    what an engine author would implement next to raise coverage."""
+    counts = Counter(
+        capability
+        for spec in report["specs"]
+        if (result := spec["verdicts"].get(backend)) and result["verdict"] == verdicts.UNSUPPORTED_VERDICT
+        for capability in result["missing"]
+    )
+    return ", ".join(f"{capability} ({count})" for capability, count in counts.most_common())
 
 
 def summary(name: str, backend: dict[str, Any]) -> str:
@@ -55,6 +69,13 @@ def summary(name: str, backend: dict[str, Any]) -> str:
     return f"{line}; coverage {counts['run']}/{counts['applicable']} applicable specs run"
 
 
+def summaries(report: dict[str, Any]) -> Iterator[str]:
+    """One line per backend: its summary and, if specs were unsupported, the capabilities it lacks."""
+    for name, backend in report["backends"].items():
+        line = summary(name, backend)
+        yield f"{line}; lacks {missing}" if (missing := lacking(report, name)) else line
+
+
 def text(report: dict[str, Any]) -> list[str]:
     names = list(report["backends"])
     rows = [["spec", *names]]
@@ -65,7 +86,7 @@ def text(report: dict[str, Any]) -> list[str]:
     lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     if notes := list(reasons(report)):
         lines += ["", "reasons:", *(f"  {note}" for note in notes)]
-    return [*lines, "", *(summary(name, backend) for name, backend in report["backends"].items())]
+    return [*lines, "", *summaries(report)]
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -77,7 +98,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"| `{spec['id']}` | " + " | ".join(cell(spec, name) for name in names) + " |" for spec in specs]
     if notes := list(reasons(report)):
         lines += ["", "## Reasons", "", *(f"- {note}" for note in notes)]
-    lines += ["", "## Backends", "", *(f"- {summary(name, backend)}" for name, backend in report["backends"].items())]
+    lines += ["", "## Backends", "", *(f"- {line}" for line in summaries(report))]
     lines += ["", "| backend | engine | version | device | torch | platform | date | suite commit |"]
     lines.append("| --- |" + " --- |" * 7)
     lines += [

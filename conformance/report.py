@@ -7,7 +7,7 @@ is ``docs/report-schema.json``). Known failures come from each backend's ``known
 already ignores a known failure and fails on one that passes.
 
 Under ``pytest -n`` the controller builds the report from the reports xdist forwards: every spec's report
-carries its spec ID and backend in ``user_properties``.
+carries its spec ID and backend (and the capabilities its backend lacks) in ``user_properties``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 
 from . import known_failures, render, verdicts
 from .catalogue import spec_of
-from .plugin import BACKENDS, engine_of
+from .plugin import BACKENDS, engine_of, missing_capabilities
 
 SCHEMA_VERSION = 1
 USAGE_ERROR = "conformance_usage_error"
@@ -107,6 +107,8 @@ class ConformanceReport:
             if entry is None or backend is None:
                 continue
             item.user_properties += [("spec", entry.id), ("backend", backend.name)]
+            if missing := missing_capabilities(item):
+                item.user_properties.append(("missing", ", ".join(missing)))
             if (reason := self.reason_of(entry.id, backend.name)) is not None:
                 item.add_marker(pytest.mark.xfail(reason=f"known failure: {reason}", strict=True))
 
@@ -152,7 +154,7 @@ class ConformanceReport:
                 "id": spec_id,
                 "area": spec_id.split(".", 1)[0],
                 "verdicts": {
-                    name: {"verdict": result.verdict, "reason": result.reason}
+                    name: {"verdict": result.verdict, "reason": result.reason, "missing": list(result.missing)}
                     for name in names
                     if (result := self.results.get((spec_id, name))) is not None
                 },

@@ -41,6 +41,8 @@ RAN = frozenset({PASS, FAIL, KNOWN_FAILURE, KNOWN_FAILURE_PASSES})
 class Verdict:
     verdict: str
     reason: str = ""
+    #: for ``unsupported``: the capabilities the spec needs that the backend does not declare
+    missing: tuple[str, ...] = ()
 
 
 def skip_reason(report: pytest.TestReport) -> str:
@@ -53,9 +55,14 @@ def skipped(report: pytest.TestReport) -> Verdict:
     """The verdict of a skip: unsupported, not applicable, or (any other reason) an error."""
     reason = skip_reason(report)
     if reason.startswith(UNSUPPORTED + ":"):
-        return Verdict(UNSUPPORTED_VERDICT, reason)
+        missing = dict(report.user_properties).get("missing", "")
+        return Verdict(
+            UNSUPPORTED_VERDICT,
+            reason.removeprefix(UNSUPPORTED + ":").strip(),
+            tuple(filter(None, missing.split(", "))),
+        )
     if reason.startswith(NOT_APPLICABLE + ":"):
-        return Verdict(NOT_APPLICABLE_VERDICT, reason)
+        return Verdict(NOT_APPLICABLE_VERDICT, reason.removeprefix(NOT_APPLICABLE + ":").strip())
     return Verdict(ERROR, reason)
 
 
