@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from backends import capabilities
+from backends.mutants import MUTANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "spec_tests"
@@ -282,7 +283,7 @@ def cell(text: str) -> str:
 
 
 def render(entries: list[Entry]) -> str:
-    """SPECS.md: the seeds, every spec grouped by area, and the seed content that is out of scope."""
+    """SPECS.md: the seeds, every spec grouped by area, the mutants, and the seed content that is out of scope."""
     areas = list(dict.fromkeys(entry.spec.area for entry in entries))
     lines = [
         "# Spec catalogue",
@@ -312,6 +313,21 @@ def render(entries: list[Entry]) -> str:
                 f"| `{found.id}` | {cell(found.says)} | {', '.join(found.sources)} | "
                 f"{', '.join(sorted(found.needs))} | `{entry.location}` | {cell(found.notes)} |"
             )
+    lines += [
+        "",
+        "## Mutants",
+        "",
+        "Broken torch backends (`--backend=mutant:<name>`, `backends/mutants/`), each caught by the spec it names "
+        "(proved by `tests/test_mutants.py`).",
+        "",
+        "| mutant | caught by | what is broken | module |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| `{name}` | `{cls.breaks}` | {cell(inspect.cleandoc(cls.__doc__).split(chr(10) * 2)[0])} | "
+            f"`{cls.__module__.rsplit('.', 1)[1]}` |"
+            for name, cls in sorted(MUTANTS.items(), key=lambda item: (item[1].breaks, item[0]))
+        ),
+    ]
     lines += [
         "",
         "## Out of scope",
