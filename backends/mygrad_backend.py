@@ -1,9 +1,19 @@
 """mygrad (NumPy-based autograd) behind the contract: a thin proxy translates torch's names to mygrad's.
 
 mygrad spells ``requires_grad=False`` as ``constant=True``, takes ``backward(grad)``, keeps ``.grad`` as a
-NumPy array and turns graph tracking off with ``mygrad.no_autodiff``. The proxy only renames; where mygrad
-behaves differently from torch (a vector backward without a gradient, in-place operations rewritten
-instead of refused) the specs fail, and the failures are listed in ``known_failures/mygrad.json``.
+NumPy array, turns graph tracking off with ``mygrad.no_autodiff``, spells ``x.log()`` as ``mygrad.log(x)``
+(``sigmoid`` is ``mygrad.nnet.sigmoid``), reductions' ``keepdim`` as ``keepdims`` and ``numpy()`` as the
+``.data`` array. The proxy only renames; where mygrad behaves differently from torch (a vector backward
+without a gradient, in-place operations rewritten instead of refused, ``.grad`` reset instead of
+accumulated) the specs fail, and the failures are listed in ``known_failures/mygrad.json``.
+
+Not declared, because mygrad has no counterpart and the adapter would have to imitate one: ``detach``
+(no such operation; a constant tensor over the same array does not see later in-place changes),
+``graph`` (``creator`` is there, but no ``is_leaf`` or ``next_functions``), ``nn.functional``
+(``mygrad.nnet`` has conv, pooling, batchnorm and softmax cross-entropy, but no linear, no adaptive pooling,
+no padding for ``max_pool``, no bias for ``conv_nd`` and no running-statistics batch norm), ``nn``,
+``optim.sgd``, ``models.resnet18``, ``retain_grad``/``retain_graph``, hooks, ``autograd.grad``,
+``grad_mode.switches`` and ``threads`` (not documented as supported).
 """
 
 from __future__ import annotations
@@ -29,6 +39,12 @@ def _import_mygrad():
 class MygradTensor(TensorProxy):
     """A mygrad tensor seen through torch's names (``requires_grad``, ``backward(gradient=...)``, ``.grad``)."""
 
+    keepdim_keyword = "keepdims"
+
+    @classmethod
+    def engine_tensor_type(cls) -> type:
+        return _import_mygrad().Tensor
+
     @property
     def requires_grad(self) -> bool:
         return not self.wrapped.constant
@@ -41,8 +57,22 @@ class MygradTensor(TensorProxy):
     def backward(self, gradient: Any = None) -> None:
         self.wrapped.backward(None if gradient is None else np.asarray(self.unwrap(gradient)))
 
-    def exp(self) -> MygradTensor:
-        return MygradTensor(_import_mygrad().exp(self.wrapped))
+    def _unary(self, name: str) -> Any:
+        mygrad = _import_mygrad()
+        return (mygrad.nnet.sigmoid if name == "sigmoid" else getattr(mygrad, name))(self.wrapped)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> MygradTensor:
+        """mygrad's ``flatten()`` is NumPy's (every dimension); torch's dims are a ``reshape`` in mygrad."""
+        shape = self.shape
+        end = end_dim % len(shape) if shape else 0
+        return MygradTensor(self.wrapped.reshape(*shape[:start_dim], -1, *shape[end + 1 :]))
+
+    def numpy(self) -> np.ndarray:
+        """mygrad's ``.data`` is the NumPy array itself, as torch's ``numpy()`` shares the tensor's memory."""
+        return self.wrapped.data
+
+    def tolist(self) -> list:
+        return self.wrapped.data.tolist()
 
     # In-place operations are mygrad's own augmented assignment and item assignment, which rewrite the
     # graph instead of refusing where torch refuses.
@@ -70,7 +100,7 @@ class MygradBackend(Backend):
     """mygrad tensors on the host, float32 like torch's default."""
 
     engine = "mygrad"
-    capabilities = frozenset({cap.AUTOGRAD, cap.GRAD_MODE, cap.INPLACE})
+    capabilities = frozenset({cap.AUTOGRAD, cap.GRAD_MODE, cap.INPLACE, cap.NUMPY, cap.TENSOR_MATH, cap.FLOAT64})
     known_failures_file = Path(__file__).parent / "known_failures" / "mygrad.json"
 
     def __init__(self, name: str | None = None) -> None:
@@ -82,9 +112,15 @@ class MygradBackend(Backend):
         return self._mygrad.__version__
 
     def tensor(self, data: Any, *, requires_grad: bool = False) -> MygradTensor:
+        return self._make(data, np.float32, requires_grad)
+
+    def tensor64(self, data: Any, *, requires_grad: bool = False) -> MygradTensor:
+        return self._make(data, np.float64, requires_grad)
+
+    def _make(self, data: Any, dtype: type, requires_grad: bool) -> MygradTensor:
         array = np.asarray(data)
         if array.dtype.kind == "f":
-            array = array.astype(np.float32)
+            array = array.astype(dtype)
         return MygradTensor(self._mygrad.tensor(array, constant=not requires_grad))
 
     def to_numpy(self, tensor: Any) -> np.ndarray:

@@ -1,21 +1,36 @@
-"""A thin proxy that gives a third-party engine's tensor torch's spelling of the arithmetic the specs use.
+"""A thin proxy that gives a third-party engine's tensor torch's spelling of the operations the specs use.
 
-Adapters subclass :class:`TensorProxy` and add the autograd names that differ per engine (``requires_grad``,
-``grad``, ``backward``). The proxy only forwards: every result is the engine's own, wrapped again.
+Adapters subclass :class:`TensorProxy`, say which class is the engine's tensor (:meth:`engine_tensor_type`),
+and add the autograd names that differ per engine (``requires_grad``, ``grad``, ``backward``). The proxy only
+forwards: every result is the engine's own, wrapped again when it is one of the engine's tensors and handed
+back as it is otherwise (mygrad's ``==`` gives a NumPy array, and so does the proxy).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class TensorProxy:
     """Wraps one engine tensor (``.wrapped``); operators and reductions forward to it and wrap the result."""
 
     __array_priority__ = 100  # NumPy defers `array * proxy` to the proxy's reflected operator
+    __hash__ = object.__hash__  # hashed by identity, as torch's tensors are, although `==` is elementwise
+
+    #: the engine's keyword for torch's ``keepdim`` in reductions over dimensions (the dimensions are ``axis``)
+    keepdim_keyword: ClassVar[str] = "keepdim"
 
     def __init__(self, wrapped: Any) -> None:
         self.wrapped = wrapped
+
+    @classmethod
+    def engine_tensor_type(cls) -> type:
+        """The engine's tensor class: results of this type are wrapped, anything else is returned as is."""
+        raise NotImplementedError(f"{cls.__name__} must name the engine's tensor class")
+
+    @classmethod
+    def wrap(cls, value: Any) -> Any:
+        return cls(value) if isinstance(value, cls.engine_tensor_type()) else value
 
     @classmethod
     def unwrap(cls, value: Any) -> Any:
@@ -25,33 +40,79 @@ class TensorProxy:
     def shape(self) -> tuple[int, ...]:
         return tuple(self.wrapped.shape)
 
-    def sum(self) -> TensorProxy:
-        return type(self)(self.wrapped.sum())
+    # --- reductions: torch's dim/keepdim are the engines' axis/keepdim(s) ------------------------------
+    def _reduce(self, name: str, dim: Any, keepdim: bool) -> Any:
+        reduce = getattr(self.wrapped, name)
+        return self.wrap(reduce() if dim is None else reduce(axis=dim, **{self.keepdim_keyword: keepdim}))
 
-    def mean(self) -> TensorProxy:
-        return type(self)(self.wrapped.mean())
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return self._reduce("sum", dim, keepdim)
 
-    def exp(self) -> TensorProxy:
-        return type(self)(self.wrapped.exp())
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return self._reduce("mean", dim, keepdim)
 
-    def __getitem__(self, index: Any) -> TensorProxy:
-        return type(self)(self.wrapped[index])
+    # --- elementwise functions: methods of the engine's tensor unless an adapter says otherwise --------
+    def _unary(self, name: str) -> Any:
+        """The engine's own ``name`` applied to the wrapped tensor."""
+        return getattr(self.wrapped, name)()
 
-    def __neg__(self) -> TensorProxy:
-        return type(self)(-self.wrapped)
+    def exp(self) -> Any:
+        return self.wrap(self._unary("exp"))
+
+    def log(self) -> Any:
+        return self.wrap(self._unary("log"))
+
+    def sin(self) -> Any:
+        return self.wrap(self._unary("sin"))
+
+    def tanh(self) -> Any:
+        return self.wrap(self._unary("tanh"))
+
+    def sigmoid(self) -> Any:
+        return self.wrap(self._unary("sigmoid"))
+
+    # --- shape ---------------------------------------------------------------------------------------
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
+        return self.wrap(self.wrapped.flatten(start_dim, end_dim))
+
+    def reshape(self, *shape: Any) -> Any:
+        return self.wrap(self.wrapped.reshape(*shape))
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.wrap(self.wrapped[index])
+
+    def __neg__(self) -> Any:
+        return self.wrap(-self.wrapped)
+
+    # --- conversion (capability numpy) ---------------------------------------------------------------
+    def numpy(self) -> Any:
+        return self.wrapped.numpy()
+
+    def item(self) -> Any:
+        return self.wrapped.item()
+
+    def tolist(self) -> Any:
+        return self.wrapped.tolist()
+
+    def cpu(self) -> TensorProxy:
+        """The tensor itself: torch's ``cpu()`` returns the original object when it is already in host memory,
+        where these engines keep their tensors."""
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.wrapped!r})"
 
 
 def _forward(name: str):
-    def operator(self: TensorProxy, other: Any) -> TensorProxy:
-        return type(self)(getattr(self.wrapped, name)(TensorProxy.unwrap(other)))
+    def operator(self: TensorProxy, other: Any) -> Any:
+        return self.wrap(getattr(self.wrapped, name)(TensorProxy.unwrap(other)))
 
     operator.__name__ = name
     return operator
 
 
-for _op in ("add", "sub", "mul", "truediv", "pow"):
+for _op in ("add", "sub", "mul", "truediv", "pow", "matmul"):
     for _name in (f"__{_op}__", f"__r{_op}__"):
         setattr(TensorProxy, _name, _forward(_name))
+for _name in ("__eq__", "__ne__"):
+    setattr(TensorProxy, _name, _forward(_name))

@@ -1,15 +1,35 @@
 """tinygrad behind the contract, on its pure-Python device (no compiler needed).
 
-tinygrad 0.14 has no ``requires_grad`` flag: ``backward()`` fills ``.grad`` of every floating-point tensor
-the result was computed from. The proxy therefore reports ``requires_grad`` as tinygrad decides it (true for
-every float tensor) and ignores the request: specs about tensors excluded from the graph fail, and the
-failures are listed in ``known_failures/tinygrad.json``. Tensors are created on the ``PYTHON`` device,
-which interprets kernels in Python and runs anywhere; ``TinygradBackend(device="CPU")`` needs clang.
+tinygrad 0.14 has no ``requires_grad`` flag: its tensors hold only ``uop``, ``is_param`` (whether an optimizer
+updates it, not whether it gets a gradient) and ``grad``, and ``backward()`` fills ``.grad`` of every
+floating-point tensor the result was computed from. The proxy therefore reports ``requires_grad`` as
+tinygrad decides it (true for every float tensor), ignores the request when creating one, and has nothing to
+set: specs about tensors excluded from the graph fail, and the failures are listed in
+``known_failures/tinygrad.json``.
+
+Translations: ``nn.Linear``/``nn.Conv2d`` are tinygrad's own layers, ``nn.Sequential`` is a list of them run
+by ``Tensor.sequential`` (tinygrad's way to chain layers) and ``named_parameters()`` is
+``nn.state.get_state_dict``; ``autograd.grad`` is ``Tensor.gradient``, which leaves ``.grad`` alone and whose
+results are always part of the graph (tinygrad has no ``create_graph`` switch, so the argument changes
+nothing).
+
+Not declared: ``models.resnet18`` (not in the tinygrad package, and far too slow on the PYTHON device),
+``optim.sgd`` (tinygrad's SGD has no ``param_groups``; no spec uses it without resnet18 anyway), ``float64``
+(the finite-difference check of the operator catalogue runs the forward under ``no_grad()``, which tinygrad
+lacks), ``nn.functional`` (no ``adaptive_avg_pool2d``, and batch norm takes ``invstd`` and no batch statistics),
+``grad_mode`` and its switches, ``inplace`` (``assign`` and ``__setitem__`` exist, ``.data`` as a tensor does
+not), ``graph``, ``retain_graph`` (the graph is never freed; there is no switch), ``retain_grad``, hooks and
+``threads``.
+
+Tensors are created on the ``PYTHON`` device, which interprets kernels in Python and runs anywhere, unless
+``DEV`` names another (``DEV=CPU`` needs clang). PYTHON and CPU keep tensors in host memory, so the backend's
+torch-style device is ``cpu`` there; :meth:`TinygradBackend.describe` names the tinygrad device.
 """
 
 from __future__ import annotations
 
 import importlib
+import types
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +38,9 @@ import numpy as np
 from . import capabilities as cap
 from .contract import Backend, BackendUnavailable
 from .proxy import TensorProxy
+
+#: tinygrad devices whose buffers live in host memory
+HOST_DEVICES = ("PYTHON", "CPU")
 
 
 def _import_tinygrad():
@@ -29,6 +52,10 @@ def _import_tinygrad():
 
 class TinygradTensor(TensorProxy):
     """A tinygrad tensor seen through torch's names (``requires_grad``, ``backward(gradient=...)``, ``.grad``)."""
+
+    @classmethod
+    def engine_tensor_type(cls) -> type:
+        return _import_tinygrad().Tensor
 
     @property
     def requires_grad(self) -> bool:
@@ -45,22 +72,62 @@ class TinygradTensor(TensorProxy):
     def detach(self) -> TinygradTensor:
         return TinygradTensor(self.wrapped.detach())
 
+    def cpu(self) -> TinygradTensor:
+        if self.wrapped.device in HOST_DEVICES:
+            return self
+        return TinygradTensor(self.wrapped.to("CPU"))
+
+
+class TinygradModule:
+    """A tinygrad layer, or for ``Sequential`` a list of layers, called on proxies and naming its parameters."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def __call__(self, input: Any) -> TinygradTensor:
+        x = TinygradTensor.unwrap(input)
+        return TinygradTensor(x.sequential(self.module) if isinstance(self.module, list) else self.module(x))
+
+    def named_parameters(self) -> list[tuple[str, TinygradTensor]]:
+        from tinygrad.nn.state import get_state_dict
+
+        return [(name, TinygradTensor(tensor)) for name, tensor in get_state_dict(self.module).items()]
+
+    def parameters(self) -> list[TinygradTensor]:
+        return [tensor for _, tensor in self.named_parameters()]
+
+
+def _autograd_grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool = False):
+    """``Tensor.gradient``: the gradients of ``outputs`` w.r.t. ``inputs``, ``.grad`` untouched. Its results
+    are always part of the graph, so ``create_graph`` has nothing to switch."""
+    targets = [inputs] if isinstance(inputs, TensorProxy) else list(inputs)
+    gradient = None if grad_outputs is None else TinygradTensor.unwrap(grad_outputs)
+    grads = TinygradTensor.unwrap(outputs).gradient(*map(TinygradTensor.unwrap, targets), gradient=gradient)
+    return tuple(TinygradTensor(grad) for grad in grads)
+
 
 class TinygradBackend(Backend):
     """tinygrad tensors on one tinygrad device, float32 like torch's default."""
 
     engine = "tinygrad"
-    capabilities = frozenset({cap.AUTOGRAD, cap.DETACH})
+    capabilities = frozenset({cap.AUTOGRAD, cap.DETACH, cap.NUMPY, cap.TENSOR_MATH, cap.NN, cap.AUTOGRAD_GRAD})
     known_failures_file = Path(__file__).parent / "known_failures" / "tinygrad.json"
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)
         self._tinygrad = _import_tinygrad()
+        from tinygrad import nn
         from tinygrad.helpers import DEV
 
         if not DEV.device:
             DEV.value = "PYTHON"
         self._dev = DEV
+        self.nn = types.SimpleNamespace(
+            Linear=lambda *args, **kwargs: TinygradModule(nn.Linear(*args, **kwargs)),
+            Conv2d=lambda *args, **kwargs: TinygradModule(nn.Conv2d(*args, **kwargs)),
+            Sequential=lambda *layers: TinygradModule([layer.module for layer in layers]),
+        )
+        self.autograd = types.SimpleNamespace(grad=_autograd_grad)
 
     @property
     def engine_version(self) -> str:
@@ -70,7 +137,10 @@ class TinygradBackend(Backend):
 
     @property
     def device(self) -> str:
-        return f"tinygrad:{self._dev.device}"
+        return "cpu" if self._dev.device in HOST_DEVICES else f"tinygrad:{self._dev.device}"
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "tinygrad_device": self._dev.device}
 
     def tensor(self, data: Any, *, requires_grad: bool = False) -> TinygradTensor:
         array = np.asarray(data)
