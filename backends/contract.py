@@ -23,6 +23,8 @@ section has a complete example.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import types
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -188,6 +190,15 @@ class UnknownBackend(BackendError):
 
 class BackendUnavailable(BackendError):
     """The backend exists but cannot run here (no such device, engine not installed)."""
+
+
+def import_engine(module: str) -> types.ModuleType:
+    """Import the third-party engine ``module``, installed by the project's extra of the same name, or say
+    how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailable(f"{module} is not installed: pip install 'autograd-conformance[{module}]'") from exc
 
 
 class BackendLoadError(BackendError):

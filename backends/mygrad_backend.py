@@ -18,22 +18,14 @@ no padding for ``max_pool``, no bias for ``conv_nd`` and no running-statistics b
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import capabilities as cap
-from .contract import Backend, BackendUnavailable
+from .contract import Backend, import_engine
 from .proxy import TensorProxy
-
-
-def _import_mygrad():
-    try:
-        return importlib.import_module("mygrad")
-    except ImportError as exc:
-        raise BackendUnavailable("mygrad is not installed: pip install 'autograd-conformance[mygrad]'") from exc
 
 
 class MygradTensor(TensorProxy):
@@ -43,7 +35,7 @@ class MygradTensor(TensorProxy):
 
     @classmethod
     def engine_tensor_type(cls) -> type:
-        return _import_mygrad().Tensor
+        return import_engine("mygrad").Tensor
 
     @property
     def requires_grad(self) -> bool:
@@ -52,13 +44,13 @@ class MygradTensor(TensorProxy):
     @property
     def grad(self) -> MygradTensor | None:
         grad = self.wrapped.grad
-        return None if grad is None else MygradTensor(_import_mygrad().tensor(grad, constant=True))
+        return None if grad is None else MygradTensor(import_engine("mygrad").tensor(grad, constant=True))
 
     def backward(self, gradient: Any = None) -> None:
         self.wrapped.backward(None if gradient is None else np.asarray(self.unwrap(gradient)))
 
     def _unary(self, name: str) -> Any:
-        mygrad = _import_mygrad()
+        mygrad = import_engine("mygrad")
         return (mygrad.nnet.sigmoid if name == "sigmoid" else getattr(mygrad, name))(self.wrapped)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> MygradTensor:
@@ -93,7 +85,7 @@ class MygradTensor(TensorProxy):
     @property
     def data(self) -> MygradTensor:
         """mygrad's ``.data`` is the NumPy array itself; wrapped without copying, as a constant."""
-        return MygradTensor(_import_mygrad().Tensor(self.wrapped.data, constant=True, copy=False))
+        return MygradTensor(import_engine("mygrad").Tensor(self.wrapped.data, constant=True, copy=False))
 
 
 class MygradBackend(Backend):
@@ -105,7 +97,7 @@ class MygradBackend(Backend):
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)
-        self._mygrad = _import_mygrad()
+        self._mygrad = import_engine("mygrad")
 
     @property
     def engine_version(self) -> str:

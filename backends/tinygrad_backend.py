@@ -28,7 +28,6 @@ torch-style device is ``cpu`` there; :meth:`TinygradBackend.describe` names the 
 
 from __future__ import annotations
 
-import importlib
 import types
 from pathlib import Path
 from typing import Any
@@ -36,18 +35,11 @@ from typing import Any
 import numpy as np
 
 from . import capabilities as cap
-from .contract import Backend, BackendUnavailable
+from .contract import Backend, import_engine
 from .proxy import TensorProxy
 
 #: tinygrad devices whose buffers live in host memory
 HOST_DEVICES = ("PYTHON", "CPU")
-
-
-def _import_tinygrad():
-    try:
-        return importlib.import_module("tinygrad")
-    except ImportError as exc:
-        raise BackendUnavailable("tinygrad is not installed: pip install 'autograd-conformance[tinygrad]'") from exc
 
 
 class TinygradTensor(TensorProxy):
@@ -55,7 +47,7 @@ class TinygradTensor(TensorProxy):
 
     @classmethod
     def engine_tensor_type(cls) -> type:
-        return _import_tinygrad().Tensor
+        return import_engine("tinygrad").Tensor
 
     @property
     def requires_grad(self) -> bool:
@@ -115,7 +107,7 @@ class TinygradBackend(Backend):
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)
-        self._tinygrad = _import_tinygrad()
+        self._tinygrad = import_engine("tinygrad")
         from tinygrad import nn
         from tinygrad.helpers import DEV
 

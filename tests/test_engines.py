@@ -81,6 +81,31 @@ def test_readme_lists_the_declared_capabilities():
     assert readme_capabilities() == {name: set(adapter_class(name).capabilities) for name in ENGINES}
 
 
+ENGINE_REPORT = ROOT / "docs" / "engine-report.json"
+
+
+def test_readme_results_are_those_of_the_committed_engine_report():
+    """The README's results table is the committed report's summary, and that report is current: its known
+    failures are exactly those the engines' known-failures files list today."""
+    report = json.loads(ENGINE_REPORT.read_text(encoding="utf-8"))
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Results", 1)[1].split("\n## ", 1)[0]
+    for name, backend in report["backends"].items():
+        counts = backend["summary"]
+        row = (
+            f"| {counts['pass']} | {counts['fail']} | {counts['known-failure']} | {counts['unsupported']} | "
+            f"{counts['not-applicable']} | {counts['run']}/{counts['applicable']} |"
+        )
+        assert re.search(rf"^\| `{re.escape(name)}`.*{re.escape(row)}$", section, flags=re.MULTILINE), name
+    for name in ENGINES:
+        reported = {
+            spec["id"]: cell["reason"]
+            for spec in report["specs"]
+            if (cell := spec["verdicts"].get(name)) and cell["verdict"] == "known-failure"
+        }
+        listed = json.loads(adapter_class(name).known_failures_file.read_text(encoding="utf-8"))
+        assert reported == listed, f"docs/engine-report.* is stale for {name}: re-run the command in the README"
+
+
 # --- translations: torch's spelling in, the engine's own result out ---------------------------------------
 
 
