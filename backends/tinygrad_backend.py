@@ -14,9 +14,8 @@ results are always part of the graph (tinygrad has no ``create_graph`` switch, s
 nothing).
 
 Not declared: ``models.resnet18`` (not in the tinygrad package, and far too slow on the PYTHON device),
-``optim.sgd`` (tinygrad's SGD has no ``param_groups``; no spec uses it without resnet18 anyway), ``float64``
-(the finite-difference check of the operator catalogue runs the forward under ``no_grad()``, which tinygrad
-lacks), ``nn.functional`` (no ``adaptive_avg_pool2d``, and batch norm takes ``invstd`` and no batch statistics),
+``optim.sgd`` (tinygrad's SGD has no ``param_groups``; no spec uses it without resnet18 anyway),
+``nn.functional`` (no ``adaptive_avg_pool2d``, and batch norm takes ``invstd`` and no batch statistics),
 ``grad_mode`` and its switches, ``inplace`` (``assign`` and ``__setitem__`` exist, ``.data`` as a tensor does
 not), ``graph``, ``retain_graph`` (the graph is never freed; there is no switch), ``retain_grad``, hooks and
 ``threads``.
@@ -102,7 +101,9 @@ class TinygradBackend(Backend):
     """tinygrad tensors on one tinygrad device, float32 like torch's default."""
 
     engine = "tinygrad"
-    capabilities = frozenset({cap.AUTOGRAD, cap.DETACH, cap.NUMPY, cap.TENSOR_MATH, cap.NN, cap.AUTOGRAD_GRAD})
+    capabilities = frozenset(
+        {cap.AUTOGRAD, cap.DETACH, cap.NUMPY, cap.TENSOR_MATH, cap.NN, cap.AUTOGRAD_GRAD, cap.FLOAT64}
+    )
     known_failures_file = Path(__file__).parent / "known_failures" / "tinygrad.json"
 
     def __init__(self, name: str | None = None) -> None:
@@ -139,6 +140,9 @@ class TinygradBackend(Backend):
         if array.dtype.kind == "f":
             array = array.astype(np.float32)
         return TinygradTensor(self._tinygrad.Tensor(array))
+
+    def tensor64(self, data: Any, *, requires_grad: bool = False) -> TinygradTensor:
+        return TinygradTensor(self._tinygrad.Tensor(np.asarray(data, dtype=np.float64)))
 
     def to_numpy(self, tensor: Any) -> np.ndarray:
         return np.array(TinygradTensor.unwrap(tensor).numpy(), copy=True)

@@ -13,6 +13,7 @@ forward on a few elements; otherwise it runs in float32 with float32 tolerances.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -92,8 +93,11 @@ def check_gradients(engine: Backend, op: Op) -> None:
 def check_finite_differences(engine: Backend, op: Op, arrays, cotangent: np.ndarray, grads) -> None:
     """Compare a few gradient elements per input with (f(x + h) - f(x - h)) / 2h, f = sum(cotangent * op)."""
 
+    # no_grad only spares recording; an engine without grad mode records and the graph is dropped
+    recording_off = engine.no_grad if cap.GRAD_MODE in engine.capabilities else contextlib.nullcontext
+
     def objective(perturbed: list[np.ndarray]) -> float:
-        with engine.no_grad():
+        with recording_off():
             _, output = forward(engine, op, perturbed, np.float64)
         return float(np.sum(cotangent * engine.to_numpy(output)))
 
