@@ -193,3 +193,140 @@ def test_tinygrad_autograd_grad_returns_gradients_and_leaves_grad_alone(tinygrad
     (dx,) = tinygrad_engine.autograd.grad((x**3).sum(), [x])
     np.testing.assert_allclose(tinygrad_engine.to_numpy(dx), [3.0, 12.0])
     assert x.grad is None
+
+
+@pytest.fixture
+def paddle_engine() -> Backend:
+    pytest.importorskip("paddle")
+    return resolve("paddle")
+
+
+def test_paddle_requires_grad_is_the_inverse_of_stop_gradient(paddle_engine):
+    x = paddle_engine.tensor([1.0, 2.0])
+    assert x.wrapped.stop_gradient is True and x.requires_grad is False
+    assert x.requires_grad_() is x
+    assert x.wrapped.stop_gradient is False and x.requires_grad is True
+    x.requires_grad = False
+    assert x.wrapped.stop_gradient is True
+    assert paddle_engine.tensor([1.0], requires_grad=True).wrapped.stop_gradient is False
+    assert str(paddle_engine.tensor64([1.0]).wrapped.dtype) == "paddle.float64"
+
+
+def test_paddle_version_counter_is_inplace_version(paddle_engine):
+    b = paddle_engine.tensor([1.0, 3.0], requires_grad=True) + 2
+    assert b._version == b.wrapped.inplace_version == 0
+    b[0] = 1000.0
+    b.add_(1.0)  # a Python number becomes a 0-d paddle tensor: paddle's add_ takes tensors only
+    assert b._version == b.wrapped.inplace_version == 2
+    np.testing.assert_array_equal(paddle_engine.to_numpy(b), [1001.0, 6.0])
+
+
+def test_paddle_retain_grad_hooks_and_retain_graph(paddle_engine):
+    a = paddle_engine.tensor([2.0, 3.0], requires_grad=True)
+    b = a * a
+    b.retain_grad()  # paddle's retain_grads()
+    seen = []
+    handle = a.register_hook(lambda grad: seen.append(type(grad).__name__))
+    y = (3 * b).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(paddle_engine.to_numpy(b.grad), [3.0, 3.0])
+    handle.remove()
+    y.backward()
+    np.testing.assert_array_equal(paddle_engine.to_numpy(a.grad), [24.0, 36.0])
+    assert seen == ["PaddleTensor"]
+
+
+def test_paddle_autograd_grad_is_paddle_grad(paddle_engine):
+    x = paddle_engine.tensor([1.0, 2.0], requires_grad=True)
+    (dx,) = paddle_engine.autograd.grad((x**3).sum(), [x], create_graph=True)
+    assert dx.requires_grad and x.grad is None
+    (ddx,) = paddle_engine.autograd.grad(dx.sum(), x)
+    np.testing.assert_array_equal(paddle_engine.to_numpy(ddx), [6.0, 12.0])
+    assert not ddx.requires_grad
+
+
+def test_paddle_function_is_a_pylayer_with_torchs_context(paddle_engine):
+    import paddle
+
+    class Square(paddle_engine.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    assert issubclass(Square._pylayer, paddle.autograd.PyLayer)
+    x = paddle_engine.tensor([1.0, 3.0], requires_grad=True)
+    y = Square.apply(x)
+    assert y.requires_grad and not y.is_leaf
+    y.sum().backward()
+    np.testing.assert_array_equal(paddle_engine.to_numpy(x.grad), [2.0, 6.0])
+
+
+def test_paddle_saved_tensors_hooks_see_proxies(paddle_engine):
+    packed = []
+    x = paddle_engine.tensor([1.0, 2.0], requires_grad=True)
+    with paddle_engine.autograd.graph.saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+        y = x * x
+    y.sum().backward()
+    assert [type(t).__name__ for t in packed] == ["PaddleTensor", "PaddleTensor"]
+    np.testing.assert_array_equal(paddle_engine.to_numpy(x.grad), [2.0, 4.0])
+
+
+def test_paddle_functional_linear_takes_torchs_weight_layout(paddle_engine):
+    x, w, b = np.random.standard_normal((2, 5)), np.random.standard_normal((3, 5)), np.random.standard_normal(3)
+    weight = paddle_engine.tensor64(w, requires_grad=True)
+    y = paddle_engine.functional.linear(paddle_engine.tensor64(x), weight, paddle_engine.tensor64(b))
+    np.testing.assert_allclose(paddle_engine.to_numpy(y), x @ w.T + b)
+    y.sum().backward()
+    np.testing.assert_allclose(paddle_engine.to_numpy(weight.grad), np.ones((2, 3)).T @ x)
+
+
+def test_paddle_batch_norm_momentum_is_torchs(paddle_engine):
+    x = np.random.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    mean, var = paddle_engine.zeros(2), paddle_engine.ones(2)
+    paddle_engine.functional.batch_norm(paddle_engine.tensor(x), mean, var, training=True, momentum=0.25)
+    np.testing.assert_allclose(paddle_engine.to_numpy(mean), 0.25 * x.mean(axis=(0, 2, 3)), rtol=1e-5, atol=1e-6)
+
+
+def test_paddle_layers_are_paddles_own(paddle_engine):
+    import paddle
+
+    nn = paddle_engine.nn
+    linear = nn.Linear(5, 3)
+    assert isinstance(linear.module, paddle.nn.Linear)
+    assert linear.weight.shape == (5, 3)  # paddle's [in, out] layout, not transposed by the adapter
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, 1), nn.Conv2d(4, 2, 3, 1, bias=False))
+    assert [name for name, _ in net.named_parameters()] == ["0.weight", "0.bias", "1.weight"]
+    events = []
+    linear.register_forward_pre_hook(lambda module, args: events.append((module is linear, type(args[0]).__name__)))
+    linear.register_forward_hook(lambda module, args, output: events.append(type(output).__name__))
+    assert linear(paddle_engine.randn(2, 5)).shape == (2, 3)
+    assert events == [(True, "PaddleTensor"), "PaddleTensor"]
+
+
+def test_paddle_resnet18_fc_replacement_and_sgd_are_paddles(paddle_engine):
+    import paddle
+
+    model = paddle_engine.models.resnet18()
+    model.fc = paddle_engine.nn.Linear(512, 10)
+    assert isinstance(model.module.fc, paddle.nn.Linear) and model.fc.weight.shape == (512, 10)
+    optimizer = paddle_engine.optim.SGD(model.fc.parameters(), lr=0.5, momentum=0.9)
+    assert isinstance(optimizer, paddle.optimizer.Momentum)
+    assert optimizer.get_lr() == 0.5 and optimizer._momentum == 0.9
+
+
+def test_paddle_grad_mode_is_guarded(paddle_engine):
+    state = paddle_engine.global_state()
+    assert state == {"paddle.is_grad_enabled": True, "paddle.default_dtype": "float32"}
+    with paddle_engine.set_grad_enabled(False):
+        assert paddle_engine.global_state()["paddle.is_grad_enabled"] is False
+        with paddle_engine.enable_grad():
+            assert paddle_engine.is_grad_enabled()
+    paddle_engine.set_grad_enabled(False)
+    paddle_engine.restore_global_state(state)
+    assert paddle_engine.is_grad_enabled()
