@@ -164,6 +164,10 @@ class Backend:
         """Like :meth:`tensor`, in float64 (capability ``float64``): finite-difference checks need it."""
         raise Unsupported(f"{self.name} does not implement tensor64()")
 
+    def seed(self, seed: int) -> None:
+        """Seed the engine's own random generators (layer initialisation, its random tensors). The harness
+        calls it before every spec, after seeding Python's, NumPy's and torch's generators with ``seed``."""
+
     # --- global state the harness guards --------------------------------------------------------------
     def global_state(self) -> dict[str, Any]:
         """The engine's process-wide settings (grad mode and the like) that a spec must not leak.

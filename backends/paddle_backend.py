@@ -35,7 +35,8 @@ grad mode is process-wide).
 
 Tensors and layers are created on paddle's current device (``paddle.get_device()``); on the CPU build that
 is the host, and the backend's device is ``cpu``. paddle's layer initialisation draws from paddle's own
-random generator, which the harness does not seed; inputs come from NumPy's seeded one as for every backend.
+random generator, which :meth:`PaddleBackend.seed` seeds per spec; inputs come from NumPy's seeded one as for
+every backend.
 """
 
 from __future__ import annotations
@@ -330,6 +331,9 @@ class PaddleBackend(Backend):
 
     def enable_grad(self):
         return self._paddle.enable_grad()
+
+    def seed(self, seed: int) -> None:
+        self._paddle.seed(seed)
 
     def global_state(self) -> dict[str, Any]:
         return {"paddle.is_grad_enabled": self._paddle.is_grad_enabled(), "paddle.default_dtype": self._dtype()}

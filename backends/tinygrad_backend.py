@@ -147,6 +147,9 @@ class TinygradBackend(Backend):
     def to_numpy(self, tensor: Any) -> np.ndarray:
         return np.array(TinygradTensor.unwrap(tensor).numpy(), copy=True)
 
+    def seed(self, seed: int) -> None:
+        self._tinygrad.Tensor.manual_seed(seed)
+
     def global_state(self) -> dict[str, Any]:
         return {"tinygrad.DEV": self._dev.value}
 

@@ -115,7 +115,9 @@ def missing_capabilities(item: pytest.Item) -> list[str]:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Seed before any fixture runs, and report a spec whose capabilities the backend lacks as
     unsupported."""
-    seeding.seed_everything(seeding.seed_key(item))
+    seed = seeding.seed_everything(seeding.seed_key(item))
+    if (backend := engine_of(item)) is not None:
+        backend.seed(seed)
     if missing := missing_capabilities(item):
         pytest.skip(f"{UNSUPPORTED}: {engine_of(item).name} does not declare {', '.join(missing)}")
 

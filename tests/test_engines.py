@@ -106,6 +106,19 @@ def test_readme_results_are_those_of_the_committed_engine_report():
         assert reported == listed, f"docs/engine-report.* is stale for {name}: re-run the command in the README"
 
 
+@pytest.mark.parametrize("name", [name for name in ENGINES if capabilities.NN in adapter_class(name).capabilities])
+def test_seed_reproduces_the_engines_layer_initialisation(name):
+    pytest.importorskip(name)
+    backend = resolve(name)
+
+    def initial_weight(seed):
+        backend.seed(seed)
+        return backend.to_numpy(dict(backend.nn.Linear(3, 2).named_parameters())["weight"])
+
+    np.testing.assert_array_equal(initial_weight(7), initial_weight(7))
+    assert not np.array_equal(initial_weight(7), initial_weight(8))
+
+
 # --- translations: torch's spelling in, the engine's own result out ---------------------------------------
 
 

@@ -114,3 +114,28 @@ def test_a_spec_id_declared_twice_is_an_error(harness):
     result = harness.runpytest()
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*spec ID 'area.behaviour' is declared twice*test_one and *test_two*"])
+
+
+def test_the_engine_is_seeded_with_the_specs_seed(harness):
+    """Backend.seed receives the spec's seed before the spec runs, so an engine's own generator (layer
+    initialisation) reproduces too."""
+    harness.makepyfile(
+        seeded="""
+        from backends.torch_backend import TorchBackend
+
+        class Recording(TorchBackend):
+            seeds = []
+
+            def seed(self, seed):
+                self.seeds.append(seed)
+        """,
+        test_seeded="""
+        import torch
+        from seeded import Recording
+
+        def test_seeded(engine):
+            assert Recording.seeds == [torch.initial_seed()]
+        """,
+    )
+    harness.syspathinsert()
+    harness.runpytest("--backend=seeded:Recording").assert_outcomes(passed=1)
