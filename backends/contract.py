@@ -164,6 +164,10 @@ class Backend:
         """Like :meth:`tensor`, in float64 (capability ``float64``): finite-difference checks need it."""
         raise Unsupported(f"{self.name} does not implement tensor64()")
 
+    def synchronize(self) -> None:
+        """Wait until the engine's queued work is done. The benchmarks call it at the end of each step they
+        time on the host clock, so an asynchronous engine is timed for its work, not for queueing it."""
+
     def seed(self, seed: int) -> None:
         """Seed the engine's own random generators (layer initialisation, its random tensors). The harness
         calls it before every spec, after seeding Python's, NumPy's and torch's generators with ``seed``."""

@@ -15,8 +15,17 @@ from typing import Any
 
 import torch
 
+from backends import Backend
+from backends.torch_backend import TorchBackend
+
 from .clocks import clock_for, clock_name
 from .peaks import peak_tflops
+
+
+def clock_device(engine: Backend) -> torch.device:
+    """The device whose clock times ``engine``: a torch backend's own (CUDA events on a GPU); the host's for
+    any other engine, which finishes its work in :meth:`~backends.Backend.synchronize` before the clock reads."""
+    return torch.device(engine.device) if isinstance(engine, TorchBackend) else torch.device("cpu")
 
 
 def device_name(device: torch.device) -> str:

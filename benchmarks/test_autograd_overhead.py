@@ -2,19 +2,18 @@
 
 Written against the engine contract only (``engine.tensor`` and arithmetic), so any engine that declares
 autograd is comparable with torch. The graph is built in pedantic's untimed setup; only ``backward()`` is
-timed. torch on CUDA is timed by CUDA events; other engines by the host clock (an asynchronous engine should
-finish its backward before returning).
+timed. torch on CUDA is timed by CUDA events; other engines by the host clock, after
+``engine.synchronize()``.
 """
 
 from __future__ import annotations
 
 import pytest
-import torch
 
 from backends import capabilities as cap
 from conformance.plugin import UNSUPPORTED
 
-from .measure import run_rounds
+from .measure import clock_device, run_rounds
 
 
 @pytest.mark.parametrize("nodes", [pytest.param(100, marks=pytest.mark.smoke), 1000])
@@ -31,10 +30,10 @@ def test_backward_per_node(benchmark, engine, nodes: int, rounds: dict[str, int]
 
     def backward(root) -> None:
         root.backward()
+        engine.synchronize()
 
-    device = torch.device(engine.device) if engine.engine.startswith("torch") else torch.device("cpu")
     benchmark.group = "autograd overhead"
-    timing = run_rounds(benchmark, backward, device, setup=chain, **rounds)
+    timing = run_rounds(benchmark, backward, clock_device(engine), setup=chain, **rounds)
     benchmark.extra_info.update(backend=engine.name, nodes=nodes, **timing)
     if timing:
         benchmark.extra_info["us_per_node"] = timing["step_ms_median"] * 1e3 / nodes

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from backends import Unsupported
 
-from .measure import run_rounds, throughput
+from .measure import clock_device, run_rounds, throughput
 from .sweep import variants
 from .training_step import StepConfig, build_step, device_reason, math_mode, unsupported_reason
 
@@ -16,7 +15,7 @@ from .training_step import StepConfig, build_step, device_reason, math_mode, uns
 def test_training_step(benchmark, engine, config: StepConfig, rounds: dict[str, int]) -> None:
     if reason := unsupported_reason(engine):
         pytest.skip(reason)
-    device = torch.device(engine.device)
+    device = clock_device(engine)
     if reason := device_reason(config, device):
         pytest.skip(reason)
     benchmark.group = f"{engine.name} {config.batch}x{config.image}px"

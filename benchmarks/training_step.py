@@ -8,6 +8,12 @@
 
 A :class:`StepConfig` names one variant; :func:`build_step` returns the callable that runs one step, with
 the FLOPs it executes (counted once, eagerly, before any warm-up).
+
+An engine whose resnet18 is a torch module runs every variant its device allows. Any other engine that
+declares the step's capabilities runs the same step through the engine contract alone
+(:func:`contract_step`): the plain variants (fp32, contiguous, eager), since autocast, memory formats,
+``torch.compile`` and CUDA graphs are torch's; its FLOPs are those of the same step counted on torch's
+resnet18 on the meta device (same architecture, same matmuls and convolutions, nothing computed).
 """
 
 from __future__ import annotations
@@ -17,16 +23,20 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import torch
 
 from backends import Unsupported
 from backends import capabilities as cap
+from backends.torch_backend import TorchBackend
 from conformance.plugin import UNSUPPORTED
 
 from .flops import count_flops
 
 #: What the step asks of an engine (the plugin's "unsupported" verdict names the missing ones).
 NEEDS = frozenset({cap.RESNET18, cap.SGD, cap.AUTOGRAD})
+#: The variant values an engine runs through the contract alone; the others are torch features.
+CONTRACT_VARIANTS = {"precision": "fp32", "memory_format": "contiguous", "execution": "eager"}
 #: Classes of the fine-tuning head: the seeds replace resnet18's fc by ``nn.Linear(512, 10)``.
 FINETUNE_CLASSES = 10
 
@@ -144,25 +154,15 @@ class Step:
 def build_step(engine: Any, config: StepConfig) -> Step:
     """Model, data, optimizer and the step function of ``config`` on ``engine``'s device.
 
-    Raises :class:`~backends.Unsupported` when the engine's model is not a torch module. Call inside
-    :func:`math_mode`. Compilation and CUDA-graph capture happen here or in the first runs: the
-    caller's warm-up rounds absorb them.
+    An engine whose model is not a torch module gets :func:`contract_step`. Call inside :func:`math_mode`.
+    Compilation and CUDA-graph capture happen here or in the first runs: the caller's warm-up rounds absorb
+    them.
     """
-    device = torch.device(engine.device)
     model = engine.models.resnet18()
     if not isinstance(model, torch.nn.Module):
-        raise Unsupported(
-            f"{UNSUPPORTED}: {engine.name}'s resnet18 is a {type(model).__name__}, not a torch.nn.Module; the "
-            "training-step benchmarks time torch modules (autocast, torch.compile, CUDA graphs)"
-        )
-    classes = 1000
-    parameters = model.parameters
-    if config.scope == "finetune":
-        for parameter in model.parameters():
-            parameter.requires_grad = False
-        model.fc = engine.nn.Linear(512, FINETUNE_CLASSES)
-        classes, parameters = FINETUNE_CLASSES, model.fc.parameters
-    optimizer = engine.optim.SGD(parameters(), lr=1e-2, momentum=0.9)
+        return contract_step(engine, model, config)
+    device = torch.device(engine.device)
+    classes, optimizer = trained_head(engine, model, config)
 
     data = torch.rand(config.batch, 3, config.image, config.image, device=device)
     if config.memory_format == "channels_last":
@@ -172,8 +172,6 @@ def build_step(engine: Any, config: StepConfig) -> Step:
         labels = torch.rand(config.batch, classes, device=device)
     else:
         labels = torch.randint(0, classes, (config.batch,), device=device)
-    if config.mode != "train":
-        model.eval()
 
     def autocast() -> contextlib.AbstractContextManager:
         if config.precision == "bf16":
@@ -209,6 +207,65 @@ def build_step(engine: Any, config: StepConfig) -> Step:
     elif config.execution == "cudagraph":
         return Step(run=capture(step, body, optimizer, device), images=config.batch, flops=flops)
     return Step(run=step, images=config.batch, flops=flops)
+
+
+def trained_head(engine: Any, model: Any, config: StepConfig) -> tuple[int, Any]:
+    """The classes of ``model``'s output and the SGD optimizer of the step: over every parameter, or (scope
+    ``finetune``, seed 001) the backbone frozen and a new ``fc`` the only parameters optimized."""
+    classes, parameters = 1000, model.parameters
+    if config.scope == "finetune":
+        for parameter in model.parameters():
+            parameter.requires_grad = False
+        model.fc = engine.nn.Linear(512, FINETUNE_CLASSES)
+        classes, parameters = FINETUNE_CLASSES, model.fc.parameters
+    if config.mode != "train":
+        model.eval()
+    return classes, engine.optim.SGD(parameters(), lr=1e-2, momentum=0.9)
+
+
+def contract_step(engine: Any, model: Any, config: StepConfig) -> Step:
+    """The step through the engine contract alone, for an engine with a resnet18 of its own. Raises
+    :class:`~backends.Unsupported` for a torch-only variant, or one needing a capability the engine lacks."""
+    if torch_only := [
+        f"{axis} {getattr(config, axis)}" for axis, plain in CONTRACT_VARIANTS.items() if getattr(config, axis) != plain
+    ]:
+        raise Unsupported(
+            f"{UNSUPPORTED}: {engine.name}'s resnet18 is a {type(model).__name__}, not a torch.nn.Module; "
+            f"torch-only variant: {', '.join(torch_only)}"
+        )
+    needs = {cap.FUNCTIONAL} if config.loss == "xent" else set()
+    if config.mode == "infer-nograd":
+        needs.add(cap.GRAD_MODE)
+    if missing := sorted(needs - engine.capabilities):
+        raise Unsupported(f"{UNSUPPORTED}: {engine.name} does not declare {', '.join(missing)}")
+    classes, optimizer = trained_head(engine, model, config)
+    data = engine.rand(config.batch, 3, config.image, config.image)
+    if config.loss == "sum":
+        labels = engine.rand(config.batch, classes)
+    else:
+        labels = engine.tensor(np.random.randint(0, classes, config.batch))
+
+    def loss_of(prediction: Any) -> Any:
+        if config.loss == "sum":
+            return (prediction - labels).sum()
+        return engine.functional.cross_entropy(prediction, labels)
+
+    def step() -> None:
+        if config.mode == "train":
+            optimizer.zero_grad()
+            loss_of(model(data)).backward()
+            optimizer.step()
+        else:
+            with engine.no_grad() if config.mode == "infer-nograd" else contextlib.nullcontext():
+                model(data)
+        engine.synchronize()
+
+    return Step(run=step, images=config.batch, flops=reference_flops(config))
+
+
+def reference_flops(config: StepConfig) -> int:
+    """FLOPs of ``config``'s step counted on torch's resnet18 on the meta device (shapes only, no data)."""
+    return build_step(TorchBackend("meta"), config).flops
 
 
 def capture(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from backends import Backend
+from backends import Backend, Unsupported, resolve
 from backends.torch_backend import TorchBackend
 from benchmarks import gpu_sweep, history
 from benchmarks.clocks import clock_for, time_each
@@ -108,11 +108,21 @@ def test_benchmarks_refuse_to_run_under_xdist(tmp_path):
     assert "the benchmarks cannot run under pytest-xdist (-n/--dist)" in result.stderr
 
 
-def test_model_that_is_not_a_torch_module_is_unsupported():
+def test_torch_only_variants_are_unsupported_for_a_model_that_is_not_a_torch_module():
     engine = Backend(name="numpy-engine")
     engine.models = types.SimpleNamespace(resnet18=lambda: object())
-    with pytest.raises(Exception, match=r"unsupported: numpy-engine's resnet18 is a object, not a torch.nn.Module"):
-        build_step(engine, SEED)
+    with pytest.raises(Unsupported, match=r"numpy-engine's resnet18 is a object, not a torch.nn.Module; torch-only"):
+        build_step(engine, StepConfig(batch=1, image=64, precision="bf16", memory_format="channels_last"))
+
+
+def test_an_engine_with_its_own_resnet18_runs_the_plain_step_through_the_contract():
+    pytest.importorskip("paddle")
+    engine = resolve("paddle")
+    config = StepConfig(batch=1, image=64, scope="finetune")
+    step = build_step(engine, config)
+    step.run()  # zero_grad, forward, loss, backward and the SGD step, all paddle's
+    assert step.images == 1
+    assert step.flops == build_step(TorchBackend("meta"), config).flops > 0
 
 
 def test_unsupported_reason_names_the_missing_capabilities():
