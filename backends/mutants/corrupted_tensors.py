@@ -61,5 +61,7 @@ class CorruptedTensorBackend(TorchBackend):
     tensor_type: ClassVar[type[CorruptedTensor]] = CorruptedTensor
 
     def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
-        plain = super().tensor(data)
-        return torch.Tensor._make_subclass(self.tensor_type, plain, requires_grad)
+        return torch.Tensor._make_subclass(self.tensor_type, super().tensor(data), requires_grad)
+
+    def tensor64(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
+        return torch.Tensor._make_subclass(self.tensor_type, super().tensor64(data), requires_grad)
