@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -234,3 +234,226 @@ class TrackingNoGradBackend(TorchBackend):
 
     def no_grad(self) -> Any:
         return contextlib.nullcontext()
+
+
+class ItemAsTensor(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.item and cls.call(torch.Tensor.numel, args[0]) == 1:
+            return cls.call(torch.Tensor.reshape, cls.call(torch.Tensor.detach, args[0]), ())
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("item-as-tensor", breaks="conversion.item")
+class ItemAsTensorBackend(CorruptedTensorBackend):
+    """item() of a one-element tensor returns a 0-d tensor instead of a Python float."""
+
+    tensor_type = ItemAsTensor
+
+
+class FlatToList(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.tolist:
+            return cls.call(func, cls.call(torch.Tensor.flatten, args[0]))
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("flat-tolist", breaks="conversion.tolist")
+class FlatToListBackend(CorruptedTensorBackend):
+    """tolist() returns one flat list of the elements instead of a nested list per dimension."""
+
+    tensor_type = FlatToList
+
+
+class NoOpDetach(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        return args[0] if func is torch.Tensor.detach else cls.call(func, *args, **kwargs)
+
+
+@mutant("no-op-detach", breaks="detach.no-tracking")
+class NoOpDetachBackend(CorruptedTensorBackend):
+    """detach() returns the tensor itself, still requiring grad and attached to the graph."""
+
+    tensor_type = NoOpDetach
+
+
+class ScalarBackwardNeedsGradient(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.backward and len(args) == 1 and kwargs.get("gradient") is None:
+            (output,) = args
+            if cls.call(torch.Tensor.dim, output) == 0:
+                # torch's own refusal of a vector output, reached by handing it the scalar as a vector
+                return cls.call(func, cls.call(torch.Tensor.expand, output, 2), **kwargs)
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("scalar-backward-needs-gradient", breaks="grad.scalar-backward")
+class ScalarBackwardNeedsGradientBackend(CorruptedTensorBackend):
+    """backward() without gradient refuses a scalar output too, as if it were a vector."""
+
+    tensor_type = ScalarBackwardNeedsGradient
+
+
+class GradientArgumentIgnored(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.backward and kwargs.get("gradient") is not None:
+            kwargs = {**kwargs, "gradient": cls.call(torch.ones_like, kwargs["gradient"])}
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("gradient-argument-ignored", breaks="grad.vector-jacobian-product")
+class GradientArgumentIgnoredBackend(CorruptedTensorBackend):
+    """backward(gradient=v) uses ones whatever v holds, so the gradients are the Jacobian's column sums."""
+
+    tensor_type = GradientArgumentIgnored
+
+
+def with_gradient(value: torch.Tensor, base: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+    """``value``, whose derivative with respect to ``base`` is ``gradient`` in backward."""
+    return value.detach() + gradient.detach() * (base - base.detach())
+
+
+class PowerRuleWithoutMinusOne(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if getattr(func, "__name__", "") == "pow" and len(args) == 2 and isinstance(args[1], (int, float)):
+            base, exponent = args
+            if cls.attribute(base, "requires_grad"):
+                return cls.call(with_gradient, result, base, cls.call(torch.mul, result, exponent))
+        return result
+
+
+@mutant("power-rule-without-minus-one", breaks="grad.check-collected-gradients")
+class PowerRuleWithoutMinusOneBackend(CorruptedTensorBackend):
+    """The gradient of x**n is n·x**n instead of n·x**(n-1), so a.grad is 9a³ instead of 9a²."""
+
+    tensor_type = PowerRuleWithoutMinusOne
+
+
+class ResultsLookLikeLeaves(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if reads(func, "is_leaf"):
+            return True
+        if reads(func, "grad_fn"):
+            return None
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("results-look-like-leaves", breaks="graph.non-leaf-grad-fn")
+class ResultsLookLikeLeavesBackend(CorruptedTensorBackend):
+    """Results of operations report is_leaf=True and grad_fn None, as if the user had created them."""
+
+    tensor_type = ResultsLookLikeLeaves
+
+
+#: the arithmetic operators, as ``__torch_function__`` names them: a + b is add, 2 - a is __rsub__, ...
+ARITHMETIC = frozenset({"add", "sub", "mul", "div", "pow", "matmul", "__rsub__", "__rdiv__", "__rpow__"})
+
+
+class LeavesBehindCopies(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if getattr(func, "__name__", "") in ARITHMETIC:
+            args = tuple(
+                cls.call(torch.Tensor.clone, arg)
+                if isinstance(arg, torch.Tensor)
+                and cls.attribute(arg, "is_leaf")
+                and cls.attribute(arg, "requires_grad")
+                else arg
+                for arg in args
+            )
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("leaves-behind-copies", breaks="graph.next-functions")
+class LeavesBehindCopiesBackend(CorruptedTensorBackend):
+    """Arithmetic reads leaves through a copy, so next_functions lead to CloneBackward nodes instead of the
+    leaves' AccumulateGrad."""
+
+    tensor_type = LeavesBehindCopies
+
+
+def node_signature(node: Any) -> Any:
+    """What a graph node computes: its name and its inputs' signatures, down to the leaves it accumulates
+    into."""
+    if node is None:
+        return None
+    if hasattr(node, "variable"):  # AccumulateGrad: the leaf itself
+        return id(node.variable)
+    return node.name(), tuple(node_signature(function) for function, _ in node.next_functions)
+
+
+class StaticGraph(CorruptedTensor):
+    #: node signature -> the first node read with it
+    first_nodes: ClassVar[dict[Any, Any]] = {}
+
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if reads(func, "grad_fn") and result is not None:
+            return cls.first_nodes.setdefault(node_signature(result), result)
+        return result
+
+
+@mutant("static-graph", breaks="graph.rebuilt-every-forward")
+class StaticGraphBackend(CorruptedTensorBackend):
+    """A forward that repeats the operations of an earlier one reuses its graph nodes: grad_fn is the node
+    recorded the first time."""
+
+    tensor_type = StaticGraph
+
+
+@mutant("tensor-requires-grad-by-default", breaks="requires_grad.default-false")
+class TensorRequiresGradByDefaultBackend(TorchBackend):
+    """tensor() creates a tensor that requires grad unless requires_grad=False is passed."""
+
+    def tensor(self, data: Any, *, requires_grad: bool = True) -> torch.Tensor:
+        return super().tensor(data, requires_grad=requires_grad)
+
+
+class RequiresGradOnCopy(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.requires_grad_:
+            tensor, *rest = args
+            return cls.call(func, cls.call(torch.Tensor.detach, tensor), *rest, **kwargs)
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("requires-grad-on-copy", breaks="requires_grad.requires-grad-underscore")
+class RequiresGradOnCopyBackend(CorruptedTensorBackend):
+    """requires_grad_() returns a copy that tracks gradients and leaves the tensor itself untracked."""
+
+    tensor_type = RequiresGradOnCopy
+
+
+class NoGradEnablingOnExit(torch.no_grad):
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        torch.set_grad_enabled(True)
+
+
+@mutant("no-grad-exit-enables-grad", breaks="no_grad.nested")
+class NoGradExitEnablesGradBackend(TorchBackend):
+    """Leaving a no_grad block turns tracking on instead of restoring it, even inside an enclosing no_grad."""
+
+    def no_grad(self) -> torch.no_grad:
+        return NoGradEnablingOnExit()
+
+
+class NoGradContextOnly(torch.no_grad):
+    def __call__(self, function):
+        return function
+
+
+@mutant("no-grad-decorator-inert", breaks="no_grad.decorator")
+class NoGradDecoratorInertBackend(TorchBackend):
+    """no_grad() used as a decorator returns the function unchanged, so it runs with tracking on."""
+
+    def no_grad(self) -> torch.no_grad:
+        return NoGradContextOnly()
