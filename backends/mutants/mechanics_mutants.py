@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import threading
 import types
 from typing import Any
@@ -17,6 +18,7 @@ import torch
 
 from ..torch_backend import TorchBackend
 from . import mutant
+from .corrupted_tensors import CorruptedTensor, CorruptedTensorBackend
 
 
 class MutantTensor(torch.Tensor):
@@ -214,3 +216,61 @@ class ModuleBackwardHooksNotCalled(TorchBackend):
     def __init__(self, device: str = "cpu", name: str | None = None) -> None:
         super().__init__(device, name)
         self.nn.Linear = functools.partial(LinearWithoutBackwardHooks, device=self._device)
+
+
+def _grad_also_accumulating(outputs, inputs, *args, **kwargs):
+    inputs = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
+    torch.autograd.backward(outputs, inputs=inputs, retain_graph=True)
+    return torch.autograd.grad(outputs, inputs, *args, **kwargs)
+
+
+@mutant("autograd-grad-accumulates", breaks="mechanics.autograd-grad")
+class AutogradGradAccumulates(TorchBackend):
+    """autograd.grad returns the right gradients but also accumulates them into the inputs' .grad, as
+    backward() does."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.grad = _grad_also_accumulating
+
+
+class HookRemovalIgnored(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.register_hook:
+            cls.call(func, *args, **kwargs)
+            return types.SimpleNamespace(remove=lambda: None)
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("tensor-hook-removal-ignored", breaks="mechanics.tensor-hook-remove")
+class TensorHookRemovalIgnored(CorruptedTensorBackend):
+    """register_hook's handle.remove() does nothing: the hook is still called at every backward."""
+
+    tensor_type = HookRemovalIgnored
+
+
+@mutant("inference-mode-records", breaks="mechanics.inference-mode-no-grad")
+class InferenceModeRecords(TorchBackend):
+    """inference_mode() leaves gradient recording on, so results computed inside it still require grad."""
+
+    def inference_mode(self) -> torch.inference_mode:
+        return torch.inference_mode(mode=False)
+
+
+class GraphAlwaysRetained(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func is torch.Tensor.backward:
+            call = inspect.signature(torch.Tensor.backward).bind(*args, **kwargs)
+            call.arguments["retain_graph"] = True
+            return cls.call(func, *call.args, **call.kwargs)
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("graph-always-retained", breaks="mechanics.retain-graph-second-backward-fails")
+class GraphAlwaysRetainedBackend(CorruptedTensorBackend):
+    """backward() keeps the graph as if retain_graph=True were passed, so a second backward through it
+    silently succeeds."""
+
+    tensor_type = GraphAlwaysRetained

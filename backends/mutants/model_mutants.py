@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import Any
 
 import torch
@@ -152,4 +153,57 @@ class ResNet18IgnoresWeights(TorchBackend):
     def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
         kwargs.pop("weights", None)
         kwargs.pop("pretrained", None)
+        return super()._resnet18(**kwargs)
+
+
+def _zero_frozen_grads(model: torch.nn.Module, module: torch.nn.Module, args: Any, output: torch.Tensor) -> None:
+    """Forward hook: when the gradient reaches the output, give every frozen parameter a .grad of zeros."""
+
+    def fill(grad: torch.Tensor) -> None:
+        for param in model.parameters():
+            if not param.requires_grad and param.grad is None:
+                param.grad = torch.zeros_like(param)
+
+    if output.requires_grad:
+        output.register_hook(fill)
+
+
+@mutant("frozen-parameters-get-zero-grad", breaks="finetune.only-fc-gets-grad")
+class FrozenParametersGetZeroGrad(TorchBackend):
+    """Backward through resnet18 gives its frozen parameters a .grad of zeros instead of leaving it None."""
+
+    def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        model = super()._resnet18(**kwargs)
+        model.register_forward_hook(functools.partial(_zero_frozen_grads, model))
+        return model
+
+
+class _SGDLosingFirstParameter(torch.optim.SGD):
+    """Peeks at the first parameter to tell tensors from param groups, and loses it when it is a tensor."""
+
+    def __init__(self, params: Any, *args: Any, **kwargs: Any) -> None:
+        params = iter(params)
+        first = next(params, None)
+        if isinstance(first, dict):
+            params = itertools.chain([first], params)
+        super().__init__(params, *args, **kwargs)
+
+
+@mutant("sgd-loses-first-parameter", breaks="finetune.optimize-only-classifier")
+class SGDLosesFirstParameter(TorchBackend):
+    """optim.SGD drops the first parameter it is given: over model.fc.parameters() it never updates fc.weight."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDLosingFirstParameter
+
+
+@mutant("pretrained-true-ignored", breaks="weights.pretrained-deprecated")
+class PretrainedTrueIgnored(TorchBackend):
+    """models.resnet18(pretrained=True) warns that pretrained is deprecated but returns a randomly initialised
+    model."""
+
+    def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        if "pretrained" in kwargs:
+            kwargs["pretrained"] = False
         return super()._resnet18(**kwargs)
