@@ -1,4 +1,5 @@
-"""The specs can fail: torch on the CPU keeps every spec, and every mutant fails the spec meant to catch it."""
+"""The specs can fail: torch on the CPU keeps every spec, every spec has a mutant, and every mutant fails the
+spec meant to catch it."""
 
 import functools
 from pathlib import Path
@@ -61,6 +62,11 @@ def test_torch_on_the_cpu_keeps_every_spec(pytester):
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_mutant_breaks_a_catalogued_spec(name):
     assert MUTANTS[name].breaks in spec_modules(), f"mutant:{name} breaks {MUTANTS[name].breaks!r}, not a spec ID"
+
+
+def test_every_spec_is_caught_by_a_mutant():
+    caught = {cls.breaks for cls in MUTANTS.values()}
+    assert sorted(set(spec_modules()) - caught) == [], "specs that no mutant proves able to fail"
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
