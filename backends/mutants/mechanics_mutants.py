@@ -1,8 +1,9 @@
-"""Mutants of operator gradients and of autograd's mechanics (hooks, grad modes, anomaly detection, ...).
+"""Mutants of autograd's mechanics (hooks, grad modes, anomaly detection, retained graphs, ...).
 
 Behaviours that live on tensors (``backward``, ``register_hook``, ``retain_grad``) are broken through a
-``torch.Tensor`` subclass: the mutant creates its leaves as that subclass, and torch carries the subclass
-through every operation, so results misbehave too.
+:class:`~backends.mutants.corrupted_tensors.CorruptedTensor` subclass that overrides the method: the mutant
+creates its leaves as that subclass, and torch carries the subclass through every operation, so results
+misbehave too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import functools
 import inspect
 import threading
 import types
-from typing import Any
 
 import torch
 
@@ -21,98 +21,53 @@ from . import mutant
 from .corrupted_tensors import CorruptedTensor, CorruptedTensorBackend
 
 
-class MutantTensor(torch.Tensor):
-    """A tensor subclass that torch carries through every operation.
-
-    torch's default ``__torch_function__`` re-wraps results with ``as_subclass``, an alias that autograd
-    treats as a view (a custom Function's output could then not be modified in place); re-classing the
-    result keeps it an ordinary tensor, so only the overridden behaviour differs from torch's.
-    """
-
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        with torch._C.DisableTorchFunctionSubclass():
-            result = func(*args, **(kwargs or {}))
-        if type(result) is torch.Tensor:
-            result.__class__ = cls
-        return result
-
-
-class TensorSubclassBackend(TorchBackend):
-    """A torch backend whose tensors are instances of :attr:`tensor_class`."""
-
-    tensor_class: type[MutantTensor] = MutantTensor
-
-    def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
-        return torch.Tensor._make_subclass(self.tensor_class, super().tensor(data), requires_grad)
-
-    def tensor64(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
-        return torch.Tensor._make_subclass(self.tensor_class, super().tensor64(data), requires_grad)
-
-
-def with_doubled_gradient(tensor: torch.Tensor) -> torch.Tensor:
-    """The same values, whose gradient flows back twice as large."""
-    return tensor * 2 - tensor.detach()
-
-
-@mutant("conv2d-weight-grad-doubled", breaks="opgrad.conv2d-stride-padding")
-class Conv2dWeightGradDoubled(TorchBackend):
-    """functional.conv2d computes the right output but a weight gradient twice too large."""
-
-    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
-        super().__init__(device, name)
-        self.functional.conv2d = lambda x, weight, *args, **kwargs: torch.nn.functional.conv2d(
-            x, with_doubled_gradient(weight), *args, **kwargs
-        )
-
-
-class RetainGraphIgnoredTensor(MutantTensor):
+class RetainGraphIgnoredTensor(CorruptedTensor):
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         super().backward(gradient, retain_graph=False, create_graph=create_graph, inputs=inputs)
 
 
 @mutant("retain-graph-ignored", breaks="mechanics.retain-graph")
-class RetainGraphIgnored(TensorSubclassBackend):
+class RetainGraphIgnored(CorruptedTensorBackend):
     """backward(retain_graph=True) frees the graph anyway, so the second backward fails."""
 
-    tensor_class = RetainGraphIgnoredTensor
+    tensor_type = RetainGraphIgnoredTensor
 
 
-class RetainGradIgnoredTensor(MutantTensor):
+class RetainGradIgnoredTensor(CorruptedTensor):
     def retain_grad(self):
         return None
 
 
 @mutant("retain-grad-ignored", breaks="mechanics.retain-grad")
-class RetainGradIgnored(TensorSubclassBackend):
+class RetainGradIgnored(CorruptedTensorBackend):
     """retain_grad() does nothing: a non-leaf's .grad stays None."""
 
-    tensor_class = RetainGradIgnoredTensor
+    tensor_type = RetainGradIgnoredTensor
 
 
-class HooksNotCalledTensor(MutantTensor):
+class HooksNotCalledTensor(CorruptedTensor):
     def register_hook(self, hook):
         return types.SimpleNamespace(remove=lambda: None)
 
 
 @mutant("tensor-hooks-not-called", breaks="mechanics.tensor-hook")
-class TensorHooksNotCalled(TensorSubclassBackend):
+class TensorHooksNotCalled(CorruptedTensorBackend):
     """register_hook hands back a handle but never calls the hook."""
 
-    tensor_class = HooksNotCalledTensor
+    tensor_type = HooksNotCalledTensor
 
 
-class MainThreadBackwardTensor(MutantTensor):
+class MainThreadBackwardTensor(CorruptedTensor):
     def backward(self, *args, **kwargs):
         if threading.current_thread() is threading.main_thread():
             super().backward(*args, **kwargs)
 
 
 @mutant("backward-only-on-main-thread", breaks="mechanics.threads-independent-backward")
-class BackwardOnlyOnMainThread(TensorSubclassBackend):
+class BackwardOnlyOnMainThread(CorruptedTensorBackend):
     """backward() called from any thread but the main one silently does nothing."""
 
-    tensor_class = MainThreadBackwardTensor
+    tensor_type = MainThreadBackwardTensor
 
 
 @mutant("create-graph-ignored", breaks="mechanics.autograd-grad-create-graph")

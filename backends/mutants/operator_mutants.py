@@ -58,12 +58,18 @@ def evaluating(args: tuple, kwargs: dict) -> bool:
     return not training(args, kwargs)
 
 
+def with_bias(args: tuple, kwargs: dict) -> bool:
+    return len(args) > 2 and args[2] is not None
+
+
 def without_bias(args: tuple, kwargs: dict) -> bool:
-    return len(args) > 2 and args[2] is None
+    return not with_bias(args, kwargs)
 
 
 # fmt: off
 WRONG_GRADIENTS = [
+    WrongGradient("conv2d-stride-padding", "conv2d", "conv2d with bias: the weight's gradient", argument=1,
+                  when=with_bias),
     WrongGradient("conv2d-no-bias", "conv2d", "conv2d without bias: the input's gradient", when=without_bias),
     WrongGradient("batch-norm-train", "batch_norm", "batch_norm in training mode: the input's gradient",
                   when=training),
