@@ -46,6 +46,15 @@ class CorruptedTensor(torch.Tensor):
         return cls.call(getattr, tensor, name)
 
     @classmethod
+    def is_leaf_requiring_grad(cls, value: Any) -> bool:
+        """Whether ``value`` is a leaf tensor that requires grad (as torch itself says, uncorrupted)."""
+        return (
+            isinstance(value, torch.Tensor)
+            and cls.attribute(value, "is_leaf")
+            and cls.attribute(value, "requires_grad")
+        )
+
+    @classmethod
     def _keep_class(cls, result: Any) -> Any:
         # Re-classing in place (unlike as_subclass) adds no AliasBackward0 node to the graph.
         if type(result) is torch.Tensor:

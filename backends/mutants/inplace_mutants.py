@@ -9,12 +9,6 @@ from . import mutant
 from .corrupted_tensors import CorruptedTensor, CorruptedTensorBackend, reads
 
 
-def is_leaf_requiring_grad(cls: type[CorruptedTensor], tensor: object) -> bool:
-    return (
-        isinstance(tensor, torch.Tensor) and cls.attribute(tensor, "is_leaf") and cls.attribute(tensor, "requires_grad")
-    )
-
-
 class InPlaceExp(CorruptedTensor):
     @classmethod
     def corrupt(cls, func, args, kwargs):
@@ -58,7 +52,9 @@ class AdditionSavesOperands(CorruptedTensor):
         if func in ADDITIONS:
             # x ** 1 has the value and gradient of x, but its backward node saves x (and so checks its version)
             args = tuple(
-                cls.call(torch.pow, arg, 1) if isinstance(arg, torch.Tensor) and arg.requires_grad else arg
+                cls.call(torch.pow, arg, 1)
+                if isinstance(arg, torch.Tensor) and cls.attribute(arg, "requires_grad")
+                else arg
                 for arg in args
             )
         return cls.call(func, *args, **kwargs)
@@ -75,7 +71,7 @@ class AdditionSavesOperandsBackend(CorruptedTensorBackend):
 class LeafSetItemUntracked(CorruptedTensor):
     @classmethod
     def corrupt(cls, func, args, kwargs):
-        if func is torch.Tensor.__setitem__ and is_leaf_requiring_grad(cls, args[0]):
+        if func is torch.Tensor.__setitem__ and cls.is_leaf_requiring_grad(args[0]):
             with torch.no_grad():
                 return cls.call(func, *args, **kwargs)
         return cls.call(func, *args, **kwargs)
@@ -104,11 +100,11 @@ class CopiedDataBackend(CorruptedTensorBackend):
     tensor_type = CopiedData
 
 
-class LeafDetachCopyOnWrite(CorruptedTensor):
+class LeafDetachCopied(CorruptedTensor):
     @classmethod
     def corrupt(cls, func, args, kwargs):
         result = cls.call(func, *args, **kwargs)
-        if func is torch.Tensor.detach and is_leaf_requiring_grad(cls, args[0]):
+        if func is torch.Tensor.detach and cls.is_leaf_requiring_grad(args[0]):
             return cls.call(torch.Tensor.clone, result)
         return result
 
@@ -118,13 +114,13 @@ class LeafDetachCopiedBackend(CorruptedTensorBackend):
     """detach() of a leaf that requires grad returns a copy instead of sharing its storage, so
     a.detach().fill_() leaves the leaf's values as they were."""
 
-    tensor_type = LeafDetachCopyOnWrite
+    tensor_type = LeafDetachCopied
 
 
 class NoGradSetItemDropsRequiresGrad(CorruptedTensor):
     @classmethod
     def corrupt(cls, func, args, kwargs):
-        if func is torch.Tensor.__setitem__ and not torch.is_grad_enabled() and is_leaf_requiring_grad(cls, args[0]):
+        if func is torch.Tensor.__setitem__ and not torch.is_grad_enabled() and cls.is_leaf_requiring_grad(args[0]):
             result = cls.call(func, *args, **kwargs)
             cls.call(torch.Tensor.requires_grad_, args[0], False)
             return result

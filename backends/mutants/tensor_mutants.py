@@ -147,13 +147,7 @@ class UncheckedSavedTensorsBackend(CorruptedTensorBackend):
 class LeafInPlaceAllowed(CorruptedTensor):
     @classmethod
     def corrupt(cls, func, args, kwargs):
-        target = args[0] if args else None
-        if (
-            IN_PLACE_METHOD.fullmatch(getattr(func, "__name__", ""))
-            and isinstance(target, torch.Tensor)
-            and cls.attribute(target, "is_leaf")
-            and cls.attribute(target, "requires_grad")
-        ):
+        if IN_PLACE_METHOD.fullmatch(getattr(func, "__name__", "")) and args and cls.is_leaf_requiring_grad(args[0]):
             with torch.no_grad():
                 return cls.call(func, *args, **kwargs)
         return cls.call(func, *args, **kwargs)
@@ -360,14 +354,7 @@ class LeavesBehindCopies(CorruptedTensor):
     @classmethod
     def corrupt(cls, func, args, kwargs):
         if getattr(func, "__name__", "") in ARITHMETIC:
-            args = tuple(
-                cls.call(torch.Tensor.clone, arg)
-                if isinstance(arg, torch.Tensor)
-                and cls.attribute(arg, "is_leaf")
-                and cls.attribute(arg, "requires_grad")
-                else arg
-                for arg in args
-            )
+            args = tuple(cls.call(torch.Tensor.clone, arg) if cls.is_leaf_requiring_grad(arg) else arg for arg in args)
         return cls.call(func, *args, **kwargs)
 
 
