@@ -11,11 +11,15 @@ Translations: ``nn.Linear``/``nn.Conv2d`` are tinygrad's own layers, ``nn.Sequen
 by ``Tensor.sequential`` (tinygrad's way to chain layers) and ``named_parameters()`` is
 ``nn.state.get_state_dict``; ``autograd.grad`` is ``Tensor.gradient``, which leaves ``.grad`` alone and whose
 results are always part of the graph (tinygrad has no ``create_graph`` switch, so the argument changes
-nothing).
+nothing). ``nn.functional`` is tinygrad's Tensor methods (``conv2d``, ``relu``, ``max_pool2d``, ``linear`` with
+the weight transposed to tinygrad's ``[in, out]``, ``cross_entropy``); two are spelled differently:
+``batch_norm`` is ``Tensor.batchnorm``, which takes a mean and an inverse standard deviation, computed from
+the batch in training mode (running statistics updated with ``assign``) and from the running ones in eval
+mode, and ``adaptive_avg_pool2d``, which tinygrad lacks, is ``avg_pool2d`` with the kernel the output size
+implies (an output size that does not divide the input is refused).
 
 Not declared: ``models.resnet18`` (not in the tinygrad package, and far too slow on the PYTHON device),
 ``optim.sgd`` (tinygrad's SGD has no ``param_groups``; no spec uses it without resnet18 anyway),
-``nn.functional`` (no ``adaptive_avg_pool2d``, and batch norm takes ``invstd`` and no batch statistics),
 ``grad_mode`` and its switches, ``inplace`` (``assign`` and ``__setitem__`` exist, ``.data`` as a tensor does
 not), ``graph``, ``retain_graph`` (the graph is never freed; there is no switch), ``retain_grad``, hooks and
 ``threads``.
@@ -88,6 +92,64 @@ class TinygradModule:
         return [tensor for _, tensor in self.named_parameters()]
 
 
+def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else tuple(size)
+
+
+def _functional() -> types.SimpleNamespace:
+    """torch's ``nn.functional`` operators of resnet18 as tinygrad's own Tensor methods (see the module
+    docstring for the two that tinygrad spells differently)."""
+    unwrap = TinygradTensor.unwrap
+
+    def conv2d(input: Any, weight: Any, bias: Any = None, stride: int = 1, padding: int = 0) -> TinygradTensor:
+        return TinygradTensor(unwrap(input).conv2d(unwrap(weight), unwrap(bias), stride=stride, padding=padding))
+
+    def batch_norm(
+        input: Any,
+        running_mean: Any,
+        running_var: Any,
+        weight: Any = None,
+        bias: Any = None,
+        training: bool = False,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+    ) -> TinygradTensor:
+        x, axes = unwrap(input), (0, *range(2, unwrap(input).ndim))
+        if training:
+            mean, var = x.mean(axis=axes), x.var(axis=axes, correction=0)
+            for running, batch in ((running_mean, mean), (running_var, x.var(axis=axes))):
+                if running is not None:
+                    running = unwrap(running)
+                    running.assign(running * (1 - momentum) + batch.detach() * momentum)
+        else:
+            mean, var = unwrap(running_mean), unwrap(running_var)
+        return TinygradTensor(x.batchnorm(unwrap(weight), unwrap(bias), mean, (var + eps).rsqrt()))
+
+    def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: int = 0) -> TinygradTensor:
+        return TinygradTensor(unwrap(input).max_pool2d(_pair(kernel_size), stride, padding=padding))
+
+    def adaptive_avg_pool2d(input: Any, output_size: Any) -> TinygradTensor:
+        x, (out_h, out_w) = unwrap(input), _pair(output_size)
+        height, width = x.shape[-2:]
+        if height % out_h or width % out_w:
+            raise NotImplementedError(
+                f"tinygrad has no adaptive_avg_pool2d; the adapter pools {height}x{width} only to an output size "
+                f"that divides it, not {out_h}x{out_w}"
+            )
+        kernel = (height // out_h, width // out_w)
+        return TinygradTensor(x.avg_pool2d(kernel, stride=kernel))
+
+    return types.SimpleNamespace(
+        conv2d=conv2d,
+        batch_norm=batch_norm,
+        relu=lambda input: TinygradTensor(unwrap(input).relu()),
+        max_pool2d=max_pool2d,
+        adaptive_avg_pool2d=adaptive_avg_pool2d,
+        linear=lambda input, weight, bias=None: TinygradTensor(unwrap(input).linear(unwrap(weight).T, unwrap(bias))),
+        cross_entropy=lambda input, target: TinygradTensor(unwrap(input).cross_entropy(unwrap(target))),
+    )
+
+
 def _autograd_grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool = False):
     """``Tensor.gradient``: the gradients of ``outputs`` w.r.t. ``inputs``, ``.grad`` untouched. Its results
     are always part of the graph, so ``create_graph`` has nothing to switch."""
@@ -102,7 +164,7 @@ class TinygradBackend(Backend):
 
     engine = "tinygrad"
     capabilities = frozenset(
-        {cap.AUTOGRAD, cap.DETACH, cap.NUMPY, cap.TENSOR_MATH, cap.NN, cap.AUTOGRAD_GRAD, cap.FLOAT64}
+        {cap.AUTOGRAD, cap.DETACH, cap.NUMPY, cap.TENSOR_MATH, cap.NN, cap.FUNCTIONAL, cap.AUTOGRAD_GRAD, cap.FLOAT64}
     )
     known_failures_file = Path(__file__).parent / "known_failures" / "tinygrad.json"
 
@@ -120,6 +182,7 @@ class TinygradBackend(Backend):
             Conv2d=lambda *args, **kwargs: TinygradModule(nn.Conv2d(*args, **kwargs)),
             Sequential=lambda *layers: TinygradModule([layer.module for layer in layers]),
         )
+        self.functional = _functional()
         self.autograd = types.SimpleNamespace(grad=_autograd_grad)
 
     @property

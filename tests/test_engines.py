@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from backends import Backend, capabilities, resolve
 from backends.registry import BUILTIN_ADAPTERS
@@ -206,6 +207,27 @@ def test_tinygrad_autograd_grad_returns_gradients_and_leaves_grad_alone(tinygrad
     (dx,) = tinygrad_engine.autograd.grad((x**3).sum(), [x])
     np.testing.assert_allclose(tinygrad_engine.to_numpy(dx), [3.0, 12.0])
     assert x.grad is None
+
+
+def test_tinygrad_batch_norm_updates_running_statistics_as_torch_does(tinygrad_engine):
+    x = np.random.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    mean, var = tinygrad_engine.zeros(2), tinygrad_engine.ones(2)
+    expected_mean, expected_var = torch.zeros(2), torch.ones(2)
+    y = tinygrad_engine.functional.batch_norm(tinygrad_engine.tensor(x), mean, var, training=True, momentum=0.25)
+    expected = torch.nn.functional.batch_norm(
+        torch.from_numpy(x), expected_mean, expected_var, training=True, momentum=0.25
+    )
+    for actual, wanted in ((y, expected), (mean, expected_mean), (var, expected_var)):
+        np.testing.assert_allclose(tinygrad_engine.to_numpy(actual), wanted.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_tinygrad_adaptive_avg_pool2d_pools_to_a_dividing_size_and_refuses_others(tinygrad_engine):
+    x = np.random.standard_normal((1, 2, 4, 6)).astype(np.float32)
+    pooled = tinygrad_engine.functional.adaptive_avg_pool2d(tinygrad_engine.tensor(x), (2, 3))
+    expected = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(x), (2, 3))
+    np.testing.assert_allclose(tinygrad_engine.to_numpy(pooled), expected.numpy(), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="4x6 only to an output size that divides it, not 3x3"):
+        tinygrad_engine.functional.adaptive_avg_pool2d(tinygrad_engine.tensor(x), 3)
 
 
 @pytest.fixture
