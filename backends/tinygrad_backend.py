@@ -114,7 +114,8 @@ def _functional() -> types.SimpleNamespace:
         momentum: float = 0.1,
         eps: float = 1e-5,
     ) -> TinygradTensor:
-        x, axes = unwrap(input), (0, *range(2, unwrap(input).ndim))
+        x = unwrap(input)
+        axes = (0, *range(2, x.ndim))
         if training:
             mean, var = x.mean(axis=axes), x.var(axis=axes, correction=0)
             for running, batch in ((running_mean, mean), (running_var, x.var(axis=axes))):
