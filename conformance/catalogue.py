@@ -3,9 +3,13 @@
 A spec is a test function decorated with :func:`spec`; its docstring's first paragraph is the documented
 behaviour it checks, in the documentation's words, and the rest notes variance between releases::
 
-    @spec("grad.external-gradient", sources=["000", "001", "004"], needs=[cap.AUTOGRAD])
+    @spec("grad.external-gradient", sources=["000", "001", "004"], needs=[cap.AUTOGRAD], kind=VALUE)
     def test_external_gradient(engine):
         \"\"\"Q.backward(gradient=external_grad) leaves dQ/da = 9a² in a.grad and dQ/db = -2b in b.grad.\"\"\"
+
+``kind`` says what a failure of the spec means (:data:`KINDS`): a silent wrong result (``value``), a missing
+refusal (``refusal``), or a deviation from torch's names, types, messages or reprs (``surface``). Reports count
+failures by kind, so that "0 silent wrong results, 3 surface deviations" is one glance.
 
 ``sources`` name seed files by their three-digit prefix (``"002"`` is ``002_….txt`` in ``shared/seeds``, see
 :data:`SEEDS`) or a PyTorch documentation section (``"docs:autograd-mechanics#in-place-correctness-checks"``).
@@ -37,6 +41,14 @@ SPEC_DIR = ROOT / "spec_tests"
 SPECS_MD = ROOT / "SPECS.md"
 SPEC_ID = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
 DOCS_SOURCE = re.compile(r"^docs:\S+$")
+
+VALUE, REFUSAL, SURFACE = "value", "refusal", "surface"
+#: kind -> what a failure of a spec of that kind means
+KINDS: dict[str, str] = {
+    VALUE: "silent wrong result: a value, flag, identity or state the engine gets wrong without saying so",
+    REFUSAL: "missing refusal: the engine goes on (or changes state) where the documentation says it must refuse",
+    SURFACE: "surface deviation: torch's names, exception types, messages or reprs differ; behaviour may be right",
+}
 
 #: seed prefix -> (file in shared/seeds, what it documents)
 SEEDS: dict[str, tuple[str, str]] = {
@@ -134,6 +146,7 @@ class Spec:
     id: str
     sources: tuple[str, ...]
     needs: frozenset[str]
+    kind: str
     says: str
     notes: str
     test: str
@@ -143,9 +156,9 @@ class Spec:
         return self.id.split(".", 1)[0]
 
 
-def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> Callable:
-    """Declare a test function as the spec ``spec_id`` (see the module docstring)."""
-    sources, needs = checked(spec_id, sources, needs)
+def spec(spec_id: str, *, sources: Iterable[str], kind: str, needs: Iterable[str] = ()) -> Callable:
+    """Declare a test function as the spec ``spec_id`` of ``kind`` (see the module docstring)."""
+    sources, needs = checked(spec_id, sources, needs, kind)
 
     def register(function: Callable) -> Callable:
         doc = inspect.cleandoc(function.__doc__ or "")
@@ -156,6 +169,7 @@ def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> 
             id=spec_id,
             sources=sources,
             needs=needs,
+            kind=kind,
             says=" ".join(says.split()),
             notes=notes.strip(),
             test=f"{function.__module__}::{function.__qualname__}",
@@ -165,11 +179,15 @@ def spec(spec_id: str, *, sources: Iterable[str], needs: Iterable[str] = ()) -> 
     return register
 
 
-def checked(spec_id: str, sources: Iterable[str], needs: Iterable[str]) -> tuple[tuple[str, ...], frozenset[str]]:
-    """``sources`` and ``needs`` of the spec ``spec_id``, after checking the ID's form, that it cites at least
-    one known source and that every capability it needs is known."""
+def checked(
+    spec_id: str, sources: Iterable[str], needs: Iterable[str], kind: str
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """``sources`` and ``needs`` of the spec ``spec_id``, after checking the ID's form, its kind, that it cites
+    at least one known source and that every capability it needs is known."""
     if not SPEC_ID.match(spec_id):
         raise ValueError(f"spec ID {spec_id!r} is not of the form area.behaviour (lower case, dotted)")
+    if kind not in KINDS:
+        raise ValueError(f"spec {spec_id!r} has kind {kind!r}; kinds: {', '.join(KINDS)}")
     sources = tuple(sources)
     if not sources:
         raise ValueError(f"spec {spec_id!r} cites no sources")
@@ -190,7 +208,13 @@ def is_known_source(source: str) -> bool:
 
 
 def spec_param(
-    spec_id: str, *values: object, says: str, sources: Iterable[str], test: str, needs: Iterable[str] = ()
+    spec_id: str,
+    *values: object,
+    says: str,
+    sources: Iterable[str],
+    test: str,
+    kind: str,
+    needs: Iterable[str] = (),
 ) -> pytest.ParameterSet:
     """One parameter of a parametrized test that is a spec of its own, for catalogues of similar specs::
 
@@ -199,10 +223,16 @@ def spec_param(
     The parameter's id is the spec ID's behaviour (``relu``); ``test`` names the test function as
     ``"module::qualname"``, and the spec's test is that parameter of it (``module::qualname[relu]``).
     """
-    sources, needs = checked(spec_id, sources, needs)
+    sources, needs = checked(spec_id, sources, needs, kind)
     param_id = spec_id.split(".", 1)[1]
     entry = Spec(
-        id=spec_id, sources=sources, needs=needs, says=" ".join(says.split()), notes="", test=f"{test}[{param_id}]"
+        id=spec_id,
+        sources=sources,
+        needs=needs,
+        kind=kind,
+        says=" ".join(says.split()),
+        notes="",
+        test=f"{test}[{param_id}]",
     )
     return pytest.param(*values, marks=pytest.mark.spec(entry), id=param_id)
 
@@ -298,19 +328,30 @@ def render(entries: list[Entry]) -> str:
         *(f"| {prefix} | `{name}` | {cell(what)} |" for prefix, (name, what) in SEEDS.items()),
         "",
         "`docs:<section>` cites a section of the PyTorch documentation.",
+        "",
+        "## Kinds",
+        "",
+        "What a failure of a spec means; reports count failures by kind.",
+        "",
+        "| kind | specs | a failure is |",
+        "| --- | --- | --- |",
+        *(
+            f"| {kind} | {sum(entry.spec.kind == kind for entry in entries)} | {cell(meaning)} |"
+            for kind, meaning in KINDS.items()
+        ),
     ]
     for area in areas:
         lines += [
             "",
             f"## {area}",
             "",
-            "| ID | documented behaviour | sources | needs | test | notes |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| ID | kind | documented behaviour | sources | needs | test | notes |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for entry in (entry for entry in entries if entry.spec.area == area):
             found = entry.spec
             lines.append(
-                f"| `{found.id}` | {cell(found.says)} | {', '.join(found.sources)} | "
+                f"| `{found.id}` | {found.kind} | {cell(found.says)} | {', '.join(found.sources)} | "
                 f"{', '.join(sorted(found.needs))} | `{entry.location}` | {cell(found.notes)} |"
             )
     lines += [

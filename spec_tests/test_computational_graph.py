@@ -6,7 +6,7 @@ import re
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import SURFACE, VALUE, spec
 
 
 def backward_name(function) -> str:
@@ -15,7 +15,7 @@ def backward_name(function) -> str:
     return re.sub(r"\d+$", "", function.name().rsplit("::", 1)[-1])
 
 
-@spec("graph.leaf", sources=["001", "002"], needs=[cap.AUTOGRAD, cap.GRAPH])
+@spec("graph.leaf", sources=["001", "002"], needs=[cap.AUTOGRAD, cap.GRAPH], kind=VALUE)
 def test_user_created_tensors_are_leaves(engine):
     """When a tensor is created by the user it is a leaf node, and the grad_fn of a leaf is None; by
     convention a tensor with requires_grad=False is a leaf too."""
@@ -27,7 +27,12 @@ def test_user_created_tensors_are_leaves(engine):
     assert x.grad_fn is None
 
 
-@spec("graph.non-leaf-grad-fn", sources=["000", "002", "003"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.GRAPH_NAMES])
+@spec(
+    "graph.non-leaf-grad-fn",
+    sources=["000", "002", "003"],
+    needs=[cap.AUTOGRAD, cap.GRAPH, cap.GRAPH_NAMES],
+    kind=SURFACE,
+)
 def test_results_of_operations_have_a_grad_fn(engine):
     """A tensor produced by an operation is not a leaf and its grad_fn is not None: b = a + 2 has
     <AddBackward0>, and (x * x).sum() has <SumBackward0>."""
@@ -38,7 +43,7 @@ def test_results_of_operations_have_a_grad_fn(engine):
     assert backward_name((a * a).sum().grad_fn) == "SumBackward"
 
 
-@spec("graph.next-functions", sources=["001", "003"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.GRAPH_NAMES])
+@spec("graph.next-functions", sources=["001", "003"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.GRAPH_NAMES], kind=SURFACE)
 def test_next_functions_lead_back_to_the_leaves(engine):
     """The graph is a DAG of Function objects whose leaves are the input tensors: tracing it from the root's
     grad_fn through next_functions reaches an AccumulateGrad node for each leaf."""
@@ -51,7 +56,7 @@ def test_next_functions_lead_back_to_the_leaves(engine):
     ]
 
 
-@spec("graph.rebuilt-every-forward", sources=["001", "003"], needs=[cap.AUTOGRAD, cap.GRAPH])
+@spec("graph.rebuilt-every-forward", sources=["001", "003"], needs=[cap.AUTOGRAD, cap.GRAPH], kind=VALUE)
 def test_graph_is_built_anew_on_every_forward(engine):
     """DAGs are dynamic in PyTorch: the graph is recreated from scratch on every forward pass, so each
     iteration's result has a new grad_fn."""
@@ -65,7 +70,7 @@ def test_graph_is_built_anew_on_every_forward(engine):
     assert roots[0].grad_fn is not roots[1].grad_fn
 
 
-@spec("graph.non-leaf-grad-not-retained", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH])
+@spec("graph.non-leaf-grad-not-retained", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH], kind=VALUE)
 @pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")
 def test_grad_is_kept_on_leaves_only(engine):
     """During backward, only the gradients of leaf tensors (is_leaf=True) that require grad are kept; a

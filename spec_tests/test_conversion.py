@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import REFUSAL, VALUE, spec
 
 
-@spec("conversion.item", sources=["002"], needs=[cap.NUMPY])
+@spec("conversion.item", sources=["002"], needs=[cap.NUMPY], kind=VALUE)
 def test_item_gives_a_python_number(engine):
     """tensor.item() turns a one-element tensor, such as a loss, into a Python float, even when it requires
     grad."""
@@ -17,7 +17,7 @@ def test_item_gives_a_python_number(engine):
     assert y == engine.to_numpy(x)[0]
 
 
-@spec("conversion.item-one-element", sources=["002"], needs=[cap.NUMPY])
+@spec("conversion.item-one-element", sources=["002"], needs=[cap.NUMPY], kind=REFUSAL)
 def test_item_refuses_several_elements(engine):
     """item() only works for a tensor that holds exactly one element."""
     x = engine.randn(2, 2)
@@ -25,7 +25,7 @@ def test_item_refuses_several_elements(engine):
         x.item()
 
 
-@spec("conversion.tolist", sources=["002"], needs=[cap.NUMPY])
+@spec("conversion.tolist", sources=["002"], needs=[cap.NUMPY], kind=VALUE)
 def test_tolist_gives_nested_python_lists(engine):
     """To turn a tensor with several elements into a Python list, use tensor.tolist()."""
     x = engine.randn(2, 2)
@@ -35,7 +35,7 @@ def test_tolist_gives_nested_python_lists(engine):
     assert y == engine.to_numpy(x).tolist()
 
 
-@spec("conversion.numpy-needs-detach", sources=["002"], needs=[cap.AUTOGRAD, cap.DETACH, cap.NUMPY])
+@spec("conversion.numpy-needs-detach", sources=["002"], needs=[cap.AUTOGRAD, cap.DETACH, cap.NUMPY], kind=REFUSAL)
 def test_numpy_of_a_tensor_that_requires_grad_needs_detach(engine):
     """If the tensor requires grad, a detach is needed before converting it to NumPy:
     y.cpu().detach().numpy()."""
@@ -47,7 +47,7 @@ def test_numpy_of_a_tensor_that_requires_grad_needs_detach(engine):
     np.testing.assert_array_equal(y_, engine.to_numpy(y))
 
 
-@spec("conversion.gpu-numpy-needs-cpu", sources=["002"], needs=[cap.AUTOGRAD, cap.DETACH, cap.NUMPY])
+@spec("conversion.gpu-numpy-needs-cpu", sources=["002"], needs=[cap.AUTOGRAD, cap.DETACH, cap.NUMPY], kind=REFUSAL)
 def test_gpu_tensor_must_move_to_the_cpu_before_numpy(engine):
     """NumPy is CPU-only: a GPU tensor must be copied to the CPU first (x.cpu().numpy()), and one that
     requires grad detached too (y.cpu().detach().numpy()).

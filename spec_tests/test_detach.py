@@ -3,10 +3,10 @@
 import numpy as np
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 
-@spec("detach.no-tracking", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.DETACH])
+@spec("detach.no-tracking", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.DETACH], kind=VALUE)
 def test_detached_tensor_does_not_track_gradients(engine):
     """b.detach() gives the tensor's data in a version with requires_grad=False (and no grad_fn)."""
     a = engine.tensor([7.0, 0.0, 0.0], requires_grad=True)
@@ -17,7 +17,7 @@ def test_detached_tensor_does_not_track_gradients(engine):
     np.testing.assert_array_equal(engine.to_numpy(b_), [9.0, 2.0, 2.0])
 
 
-@spec("detach.shares-storage", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE, cap.DETACH])
+@spec("detach.shares-storage", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE, cap.DETACH], kind=VALUE)
 def test_detached_tensor_shares_storage(engine):
     """The detached tensor shares storage with the original: after b_ = b.detach(), b_.zero_() changes b's
     values too (tensor([0., 0., 0.], grad_fn=<AddBackward0>)), and changing b in place changes b_."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def fc_parameters(model):
     return {name: param for name, param in model.named_parameters() if name.startswith("fc.")}
 
 
-@spec("finetune.new-fc-unfrozen", sources=["000", "001", "002", "003"], needs=[cap.RESNET18, cap.NN])
+@spec("finetune.new-fc-unfrozen", sources=["000", "001", "002", "003"], needs=[cap.RESNET18, cap.NN], kind=VALUE)
 def test_only_new_fc_requires_grad(engine, finetuned):
     """Parameters of newly constructed modules have requires_grad=True by default: after freezing all
     parameters and replacing model.fc, the only parameters that compute gradients are the weights and bias
@@ -40,7 +40,7 @@ def test_only_new_fc_requires_grad(engine, finetuned):
     assert len(frozen_parameters(finetuned)) > 0
 
 
-@spec("finetune.only-fc-gets-grad", sources=["001", "003"], needs=[cap.RESNET18, cap.NN, cap.AUTOGRAD])
+@spec("finetune.only-fc-gets-grad", sources=["001", "003"], needs=[cap.RESNET18, cap.NN, cap.AUTOGRAD], kind=VALUE)
 def test_backward_fills_only_fc_grad(engine, finetuned):
     """The loss is computed through the frozen backbone, and backward stores gradients only in model.fc's
     weight and bias: frozen parameters are excluded from the DAG, their .grad stays None."""
@@ -68,6 +68,7 @@ def step_and_compare(engine, model, optimizer):
     "finetune.optimizer-over-all-updates-only-fc",
     sources=["001", "004"],
     needs=[cap.RESNET18, cap.NN, cap.AUTOGRAD, cap.SGD],
+    kind=VALUE,
 )
 def test_optimizer_over_all_parameters_updates_only_fc(engine, finetuned):
     """Although we register all the parameters in the optimizer, the only parameters that are computing
@@ -80,6 +81,7 @@ def test_optimizer_over_all_parameters_updates_only_fc(engine, finetuned):
     "finetune.optimize-only-classifier",
     sources=["000", "002", "003"],
     needs=[cap.RESNET18, cap.NN, cap.AUTOGRAD, cap.SGD],
+    kind=VALUE,
 )
 def test_optimizer_over_fc_only(engine, finetuned):
     """Optimize only the classifier: optim.SGD(model.fc.parameters(), lr=1e-2, momentum=0.9) updates the

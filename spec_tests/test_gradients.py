@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import REFUSAL, VALUE, spec
 
 
-@spec("grad.external-gradient", sources=["000", "001", "004"], needs=[cap.AUTOGRAD])
+@spec("grad.external-gradient", sources=["000", "001", "004"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_external_gradient(engine):
     """Q = 3a³ − b², Q.backward(gradient=external_grad) stores dQ/da = 9a² in a.grad and dQ/db = −2b in
     b.grad (printed as tensor([36., 81.]) and tensor([-12., -8.]))."""
@@ -20,7 +20,7 @@ def test_external_gradient(engine):
     np.testing.assert_array_equal(engine.to_numpy(b.grad), [-12.0, -8.0])
 
 
-@spec("grad.scalar-backward", sources=["000", "001"], needs=[cap.AUTOGRAD])
+@spec("grad.scalar-backward", sources=["000", "001"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_scalar_backward_needs_no_gradient(engine):
     """We can also aggregate Q into a scalar and call backward implicitly, like Q.sum().backward()."""
     a = engine.tensor([2.0, 3.0], requires_grad=True)
@@ -30,7 +30,7 @@ def test_scalar_backward_needs_no_gradient(engine):
     np.testing.assert_array_equal(engine.to_numpy(b.grad), [-12.0, -8.0])
 
 
-@spec("grad.vector-backward-needs-gradient", sources=["000", "001"], needs=[cap.AUTOGRAD])
+@spec("grad.vector-backward-needs-gradient", sources=["000", "001"], needs=[cap.AUTOGRAD], kind=REFUSAL)
 def test_vector_backward_without_gradient_is_an_error(engine):
     """We need to explicitly pass a gradient argument in Q.backward() because it is a vector."""
     a = engine.tensor([2.0, 3.0], requires_grad=True)
@@ -39,7 +39,12 @@ def test_vector_backward_without_gradient_is_an_error(engine):
         Q.backward()
 
 
-@spec("grad.vector-jacobian-product", sources=["001", "docs:autograd-tutorial#vector-calculus"], needs=[cap.AUTOGRAD])
+@spec(
+    "grad.vector-jacobian-product",
+    sources=["001", "docs:autograd-tutorial#vector-calculus"],
+    needs=[cap.AUTOGRAD],
+    kind=VALUE,
+)
 def test_gradient_argument_is_a_vector_jacobian_product(engine):
     """gradient is a tensor of the same shape as Q, and it represents the gradient of Q w.r.t. itself: given a
     vector v, Q.backward(gradient=v) computes the product of v with the Jacobian, so a.grad = 9a²·v and
@@ -53,7 +58,7 @@ def test_gradient_argument_is_a_vector_jacobian_product(engine):
     np.testing.assert_allclose(engine.to_numpy(b.grad), [-12.0 * 0.5, -8.0 * -2.0])
 
 
-@spec("grad.check-collected-gradients", sources=["001", "004"], needs=[cap.AUTOGRAD])
+@spec("grad.check-collected-gradients", sources=["001", "004"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_collected_gradients_equal_the_analytic_ones(engine):
     """Check if collected gradients are correct: 9*a**2 == a.grad and -2*b == b.grad print
     tensor([True, True])."""
@@ -65,7 +70,7 @@ def test_collected_gradients_equal_the_analytic_ones(engine):
     np.testing.assert_array_equal(engine.to_numpy(-2 * b == b.grad), [True, True])
 
 
-@spec("grad.accumulates", sources=["000", "001", "docs:autograd-mechanics"], needs=[cap.AUTOGRAD])
+@spec("grad.accumulates", sources=["000", "001", "docs:autograd-mechanics"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_gradients_accumulate_in_grad(engine):
     """Autograd calculates and stores the gradients for each parameter in the parameter's .grad attribute; a
     second backward adds its gradients to what .grad already holds."""

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import REFUSAL, VALUE, spec
 
 
-@spec("inplace.out-of-place-new-object", sources=["002"], needs=[cap.AUTOGRAD])
+@spec("inplace.out-of-place-new-object", sources=["002"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_out_of_place_operation_makes_a_new_object(engine):
     """a = a.exp() is not in-place: a.exp() creates a new object and a is then bound to it (id(a) changes)."""
     a = engine.tensor([3.0, 1.0])
@@ -18,7 +18,7 @@ def test_out_of_place_operation_makes_a_new_object(engine):
     np.testing.assert_array_equal(engine.to_numpy(original), [3.0, 1.0])
 
 
-@spec("inplace.setitem-keeps-identity", sources=["002"], needs=[cap.INPLACE])
+@spec("inplace.setitem-keeps-identity", sources=["002"], needs=[cap.INPLACE], kind=VALUE)
 def test_in_place_assignment_keeps_the_object(engine):
     """a[0] = 10 is in-place: the memory address does not change and a becomes tensor([10., 1.])."""
     a = engine.tensor([3.0, 1.0])
@@ -28,7 +28,7 @@ def test_in_place_assignment_keeps_the_object(engine):
     np.testing.assert_array_equal(engine.to_numpy(a), [10.0, 1.0])
 
 
-@spec("inplace.version-counter", sources=["002", "003"], needs=[cap.INPLACE, cap.VERSION_COUNTER])
+@spec("inplace.version-counter", sources=["002", "003"], needs=[cap.INPLACE, cap.VERSION_COUNTER], kind=VALUE)
 def test_version_counts_in_place_operations(engine):
     """Every in-place operation on a tensor adds 1 to its _version, whose initial value is 0."""
     a = engine.tensor([1.0, 3.0], requires_grad=True)
@@ -40,7 +40,7 @@ def test_version_counts_in_place_operations(engine):
     assert b._version == 2
 
 
-@spec("inplace.saved-tensor-modified", sources=["002", "003"], needs=[cap.INPLACE, cap.VERSION_COUNTER])
+@spec("inplace.saved-tensor-modified", sources=["002", "003"], needs=[cap.INPLACE, cap.VERSION_COUNTER], kind=REFUSAL)
 def test_modifying_a_tensor_saved_for_backward_fails_at_backward(engine):
     """A Function saves the version of the tensors it keeps for backward; if b was modified in place after
     loss = (b * b).mean() saved it, loss.backward() raises an error saying it was modified by an inplace
@@ -53,7 +53,7 @@ def test_modifying_a_tensor_saved_for_backward_fails_at_backward(engine):
         loss.backward()
 
 
-@spec("inplace.unsaved-tensor-modified", sources=["002"], needs=[cap.INPLACE, cap.VERSION_COUNTER])
+@spec("inplace.unsaved-tensor-modified", sources=["002"], needs=[cap.INPLACE, cap.VERSION_COUNTER], kind=VALUE)
 def test_modifying_a_tensor_backward_does_not_need_is_fine(engine):
     """When backward does not use a tensor's value (y = x + 1: the derivative is 1, whatever x is), its
     version is not checked and modifying it in place raises no error."""
@@ -65,7 +65,7 @@ def test_modifying_a_tensor_backward_does_not_need_is_fine(engine):
     np.testing.assert_array_equal(engine.to_numpy(a.grad), [1.0, 1.0])
 
 
-@spec("inplace.leaf-inplace-error", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE])
+@spec("inplace.leaf-inplace-error", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE], kind=REFUSAL)
 def test_in_place_operation_on_a_leaf_that_requires_grad_fails_at_once(engine):
     """An in-place operation on a leaf that requires grad, such as a.add_(10.) or a += 10., fails at once,
     without waiting for backward: "a leaf Variable that requires grad is being used in an in-place
@@ -77,7 +77,7 @@ def test_in_place_operation_on_a_leaf_that_requires_grad_fails_at_once(engine):
         a += 10.0
 
 
-@spec("inplace.leaf-slice-assignment-error", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE])
+@spec("inplace.leaf-slice-assignment-error", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE], kind=REFUSAL)
 def test_slice_assignment_to_a_leaf_that_requires_grad_is_an_error(engine):
     """Assigning a[:] = 0 to a leaf that requires grad is an error: "a view of a leaf Variable that requires
     grad is being used in an in-place operation".
@@ -101,7 +101,7 @@ def assert_set_to_ten_and_still_the_leaf(engine, a, original):
     np.testing.assert_array_equal(engine.to_numpy(a.grad), [5.0, 5.0, 5.0, 5.0])
 
 
-@spec("inplace.set-leaf-through-data", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE])
+@spec("inplace.set-leaf-through-data", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE], kind=VALUE)
 def test_set_a_leaf_through_data(engine):
     """The right way to assign to a leaf: a.data.fill_(10.) changes its values; a stays the same leaf (same
     id, is_leaf True) and (a*a).mean().backward() gives a.grad = tensor([5., 5., 5., 5.])."""
@@ -111,7 +111,12 @@ def test_set_a_leaf_through_data(engine):
     assert_set_to_ten_and_still_the_leaf(engine, a, original)
 
 
-@spec("inplace.set-leaf-through-detach", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE, cap.DETACH])
+@spec(
+    "inplace.set-leaf-through-detach",
+    sources=["002"],
+    needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE, cap.DETACH],
+    kind=VALUE,
+)
 def test_set_a_leaf_through_detach(engine):
     """Or a.detach().fill_(10.): a stays the same leaf and (a*a).mean().backward() gives a.grad =
     tensor([5., 5., 5., 5.])."""
@@ -121,7 +126,12 @@ def test_set_a_leaf_through_detach(engine):
     assert_set_to_ten_and_still_the_leaf(engine, a, original)
 
 
-@spec("inplace.set-leaf-under-no-grad", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE, cap.GRAD_MODE])
+@spec(
+    "inplace.set-leaf-under-no-grad",
+    sources=["002"],
+    needs=[cap.AUTOGRAD, cap.GRAPH, cap.INPLACE, cap.GRAD_MODE],
+    kind=VALUE,
+)
 def test_set_a_leaf_under_no_grad(engine):
     """Or with torch.no_grad(): a[:] = 10.: a stays a leaf that requires grad and (a*a).mean().backward()
     gives a.grad = tensor([5., 5., 5., 5.])."""

@@ -6,13 +6,14 @@ from pathlib import Path
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import REFUSAL, spec
 
 
 @spec(
     "mechanics.anomaly-names-forward-op",
     sources=["docs:autograd#anomaly-detection", "docs:autograd#torch.autograd.detect_anomaly"],
     needs=[cap.ANOMALY],
+    kind=REFUSAL,
 )
 def test_anomaly_detection_names_the_failing_op_and_its_forward_call(engine):
     """Running the forward pass with detection enabled will allow the backward pass to print the traceback of

@@ -3,10 +3,10 @@
 import numpy as np
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 
-@spec("mechanics.autograd-grad", sources=["docs:autograd#torch.autograd.grad"], needs=[cap.AUTOGRAD_GRAD])
+@spec("mechanics.autograd-grad", sources=["docs:autograd#torch.autograd.grad"], needs=[cap.AUTOGRAD_GRAD], kind=VALUE)
 def test_grad_returns_gradients_without_touching_dot_grad(engine):
     """autograd.grad computes and returns the sum of gradients of outputs with respect to the inputs; it
     leaves the inputs' .grad alone, and without create_graph the result is not part of a graph."""
@@ -21,6 +21,7 @@ def test_grad_returns_gradients_without_touching_dot_grad(engine):
     "mechanics.autograd-grad-create-graph",
     sources=["docs:autograd#torch.autograd.grad", "docs:autograd#higher-order-gradients"],
     needs=[cap.AUTOGRAD_GRAD],
+    kind=VALUE,
 )
 def test_create_graph_allows_double_backward(engine):
     """With create_graph=True, the graph of the derivative is constructed, allowing higher order derivative

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import REFUSAL, VALUE, spec
 
 EXTENDING = "docs:notes/extending#extending-torch-autograd"
 
@@ -27,7 +27,9 @@ def exp_function(engine):
     return Exp
 
 
-@spec("mechanics.custom-function", sources=[EXTENDING, "docs:autograd#function"], needs=[cap.CUSTOM_FUNCTION])
+@spec(
+    "mechanics.custom-function", sources=[EXTENDING, "docs:autograd#function"], needs=[cap.CUSTOM_FUNCTION], kind=VALUE
+)
 def test_custom_function_backward_computes_the_gradient(engine):
     """Function.apply runs forward and records the node; backward receives the output gradient and the
     tensors kept with ctx.save_for_backward, and returns the input gradient."""
@@ -42,6 +44,7 @@ def test_custom_function_backward_computes_the_gradient(engine):
     "mechanics.custom-function-saved-version-check",
     sources=[EXTENDING, "docs:autograd#torch.autograd.function.FunctionCtx.save_for_backward"],
     needs=[cap.CUSTOM_FUNCTION, cap.INPLACE],
+    kind=REFUSAL,
 )
 def test_saved_tensor_modified_in_place_is_an_error(engine):
     """Before saved_tensors are returned, a check is made to ensure they weren't used in any in-place

@@ -1,7 +1,7 @@
 """Grad-mode switches: set_grad_enabled and enable_grad (see also no_grad in the tutorial specs)."""
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 LOCALLY_DISABLING = "docs:autograd-mechanics#locally-disabling-gradient-computation"
 
@@ -10,6 +10,7 @@ LOCALLY_DISABLING = "docs:autograd-mechanics#locally-disabling-gradient-computat
     "mechanics.set-grad-enabled",
     sources=[LOCALLY_DISABLING, "docs:torch#torch.set_grad_enabled"],
     needs=[cap.GRAD_MODE_SWITCHES],
+    kind=VALUE,
 )
 def test_set_grad_enabled_switches_grad_mode_in_its_block(engine):
     """set_grad_enabled(mode) is a context manager that sets gradient calculation on or off; results
@@ -29,6 +30,7 @@ def test_set_grad_enabled_switches_grad_mode_in_its_block(engine):
     "mechanics.enable-grad-inside-no-grad",
     sources=[LOCALLY_DISABLING, "docs:torch#torch.enable_grad"],
     needs=[cap.GRAD_MODE_SWITCHES, cap.GRAD_MODE],
+    kind=VALUE,
 )
 def test_enable_grad_inside_no_grad(engine):
     """enable_grad enables gradient calculation if it has been disabled via no_grad or set_grad_enabled."""

@@ -3,13 +3,14 @@
 import numpy as np
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 
 @spec(
     "mechanics.tensor-hook",
     sources=["docs:tensors#torch.Tensor.register_hook", "docs:autograd-mechanics#backward-hooks-execution"],
     needs=[cap.HOOKS],
+    kind=VALUE,
 )
 def test_tensor_hook_sees_and_may_replace_the_gradient(engine):
     """A tensor hook is called every time a gradient with respect to the tensor is computed; it may return a
@@ -22,7 +23,9 @@ def test_tensor_hook_sees_and_may_replace_the_gradient(engine):
     np.testing.assert_array_equal(engine.to_numpy(v.grad), [2.0, 4.0, 6.0])
 
 
-@spec("mechanics.tensor-hook-remove", sources=["docs:tensors#torch.Tensor.register_hook"], needs=[cap.HOOKS])
+@spec(
+    "mechanics.tensor-hook-remove", sources=["docs:tensors#torch.Tensor.register_hook"], needs=[cap.HOOKS], kind=VALUE
+)
 def test_removed_tensor_hook_is_not_called(engine):
     """register_hook returns a handle with a method handle.remove() that removes the hook."""
     calls = []
@@ -41,6 +44,7 @@ def test_removed_tensor_hook_is_not_called(engine):
         "docs:nn#torch.nn.Module.register_full_backward_hook",
     ],
     needs=[cap.HOOKS, cap.NN],
+    kind=VALUE,
 )
 def test_module_hooks_run_around_forward_and_in_backward(engine):
     """A forward pre-hook is called before forward(), a forward hook after it with the output, and a full

@@ -3,7 +3,7 @@
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import REFUSAL, VALUE, spec
 
 INFERENCE_MODE = "docs:autograd-mechanics#inference-mode"
 
@@ -12,6 +12,7 @@ INFERENCE_MODE = "docs:autograd-mechanics#inference-mode"
     "mechanics.inference-mode-no-grad",
     sources=[INFERENCE_MODE, "docs:autograd#torch.autograd.grad_mode.inference_mode"],
     needs=[cap.INFERENCE_MODE],
+    kind=VALUE,
 )
 def test_inference_mode_results_do_not_require_grad(engine):
     """InferenceMode is analogous to no_grad: results computed in it do not require grad."""
@@ -25,6 +26,7 @@ def test_inference_mode_results_do_not_require_grad(engine):
     "mechanics.inference-tensors-refused-by-autograd",
     sources=[INFERENCE_MODE, "docs:autograd#torch.autograd.grad_mode.inference_mode"],
     needs=[cap.INFERENCE_MODE],
+    kind=REFUSAL,
 )
 def test_inference_tensors_cannot_be_recorded_later(engine):
     """Tensors created in inference mode will not be able to be used in computations to be recorded by

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import REFUSAL, VALUE, spec
 
 
-@spec("mechanics.retain-grad", sources=["docs:tensors#torch.Tensor.retain_grad"], needs=[cap.RETAIN_GRAD])
+@spec("mechanics.retain-grad", sources=["docs:tensors#torch.Tensor.retain_grad"], needs=[cap.RETAIN_GRAD], kind=VALUE)
 def test_retain_grad_populates_a_non_leaf_grad(engine):
     """retain_grad() enables this Tensor to have their grad populated during backward()."""
     a = engine.tensor([2.0, 3.0], requires_grad=True)
@@ -23,6 +23,7 @@ def test_retain_grad_populates_a_non_leaf_grad(engine):
     "mechanics.retain-graph-second-backward-fails",
     sources=["docs:autograd-mechanics#saved-tensors", "docs:tensors#torch.Tensor.backward"],
     needs=[cap.RETAIN_GRAPH],
+    kind=REFUSAL,
 )
 def test_second_backward_through_a_freed_graph_is_an_error(engine):
     """With retain_graph=False (the default) the graph used to compute the grads is freed, so a second
@@ -38,6 +39,7 @@ def test_second_backward_through_a_freed_graph_is_an_error(engine):
     "mechanics.retain-graph",
     sources=["docs:autograd-mechanics#saved-tensors", "docs:tensors#torch.Tensor.backward"],
     needs=[cap.RETAIN_GRAPH],
+    kind=VALUE,
 )
 def test_retain_graph_allows_a_second_backward(engine):
     """backward(retain_graph=True) keeps the graph, so a second backward works and accumulates into .grad."""

@@ -3,13 +3,14 @@
 import numpy as np
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 
 @spec(
     "mechanics.saved-tensors-hooks",
     sources=["docs:autograd-mechanics#hooks-for-saved-tensors", "docs:autograd#torch.autograd.graph"],
     needs=[cap.SAVED_TENSOR_HOOKS],
+    kind=VALUE,
 )
 def test_pack_and_unpack_hooks_wrap_every_saved_tensor(engine):
     """pack_hook takes a saved tensor and may return any object; unpack_hook takes that object and returns the

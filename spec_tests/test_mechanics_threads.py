@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 THREADS = 4
 
@@ -14,6 +14,7 @@ THREADS = 4
     "mechanics.threads-independent-backward",
     sources=["docs:autograd-mechanics#multithreaded-autograd"],
     needs=[cap.THREADS],
+    kind=VALUE,
 )
 def test_backward_in_several_threads_on_independent_graphs(engine):
     """The user can run forward and backward in multiple threads concurrently; each thread's backward on its

@@ -5,21 +5,21 @@ batch size plays no part in the behaviour.
 """
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 
 def conv_net(engine):
     return engine.nn.Sequential(engine.nn.Conv2d(3, 16, 3, 1), engine.nn.Conv2d(16, 32, 3, 1))
 
 
-@spec("nn.input-does-not-require-grad", sources=["002"], needs=[cap.AUTOGRAD])
+@spec("nn.input-does-not-require-grad", sources=["002"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_input_does_not_require_grad(engine):
     """input = torch.randn(8, 3, 50, 100) prints input.requires_grad as False: network inputs need no
     gradients."""
     assert engine.randn(2, 3, 50, 100).requires_grad is False
 
 
-@spec("nn.parameters-require-grad", sources=["002"], needs=[cap.NN, cap.AUTOGRAD])
+@spec("nn.parameters-require-grad", sources=["002"], needs=[cap.NN, cap.AUTOGRAD], kind=VALUE)
 def test_parameters_and_output_require_grad(engine):
     """Every parameter of nn.Sequential(nn.Conv2d(3, 16, 3, 1), nn.Conv2d(16, 32, 3, 1)) requires grad
     (0.weight True, 0.bias True, 1.weight True, 1.bias True), so the output requires grad."""
@@ -29,7 +29,7 @@ def test_parameters_and_output_require_grad(engine):
     assert net(engine.randn(2, 3, 50, 100)).requires_grad is True
 
 
-@spec("nn.frozen-network", sources=["002"], needs=[cap.NN, cap.AUTOGRAD])
+@spec("nn.frozen-network", sources=["002"], needs=[cap.NN, cap.AUTOGRAD], kind=VALUE)
 def test_frozen_network_output_does_not_require_grad(engine):
     """Setting requires_grad = False on every parameter freezes the network: its output does not require
     grad."""
@@ -40,7 +40,7 @@ def test_frozen_network_output_does_not_require_grad(engine):
     assert net(engine.randn(2, 3, 50, 100)).requires_grad is False
 
 
-@spec("nn.no-grad-evaluation", sources=["002"], needs=[cap.NN, cap.AUTOGRAD, cap.GRAD_MODE])
+@spec("nn.no-grad-evaluation", sources=["002"], needs=[cap.NN, cap.AUTOGRAD, cap.GRAD_MODE], kind=VALUE)
 def test_no_grad_for_evaluation(engine):
     """When evaluating, wrap the inference code in with torch.no_grad(): the output does not require grad
     inside the block, and does again after it."""

@@ -1,10 +1,10 @@
 """no_grad(): stop tracking inside the block, and only there (seeds 000, 001, 002)."""
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 
-@spec("no_grad.context", sources=["000", "001", "002"], needs=[cap.AUTOGRAD, cap.GRAD_MODE])
+@spec("no_grad.context", sources=["000", "001", "002"], needs=[cap.AUTOGRAD, cap.GRAD_MODE], kind=VALUE)
 def test_results_inside_no_grad_do_not_require_grad(engine):
     """Wrapping code in with torch.no_grad() stops autograd from tracking tensors with requires_grad=True:
     (x ** 2).requires_grad is True before the block, False inside it and True again after it, while
@@ -24,6 +24,7 @@ def test_results_inside_no_grad_do_not_require_grad(engine):
         cap.AUTOGRAD,
         cap.GRAD_MODE,
     ],
+    kind=VALUE,
 )
 def test_nested_no_grad_blocks(engine):
     """no_grad blocks nest: leaving an inner block inside an outer one keeps gradients off until the outer
@@ -36,7 +37,7 @@ def test_nested_no_grad_blocks(engine):
     assert (x**2).requires_grad is True
 
 
-@spec("no_grad.decorator", sources=["docs:torch.no_grad"], needs=[cap.AUTOGRAD, cap.GRAD_MODE])
+@spec("no_grad.decorator", sources=["docs:torch.no_grad"], needs=[cap.AUTOGRAD, cap.GRAD_MODE], kind=VALUE)
 def test_no_grad_as_a_decorator(engine):
     """no_grad also works as a decorator: results computed in the decorated function do not require grad,
     and tracking is back on when it returns."""

@@ -9,7 +9,7 @@ A new operator is one more line.
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec_param
+from conformance.catalogue import VALUE, spec_param
 from conformance.gradcheck import Op, check_gradients
 
 TEST = f"{__name__}::test_operator_gradient"
@@ -24,6 +24,7 @@ def op(name, fn, *shapes, says, source, needs=(), **options):
         says=says,
         sources=[AUTOGRAD, source],
         test=TEST,
+        kind=VALUE,
         needs=[cap.AUTOGRAD, *needs],
     )
 

@@ -4,10 +4,10 @@
 import re
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import VALUE, spec
 
 
-@spec("requires_grad.default-false", sources=["002", "003"], needs=[cap.AUTOGRAD])
+@spec("requires_grad.default-false", sources=["002", "003"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_requires_grad_is_false_by_default(engine):
     """Every tensor has a flag requires_grad, False by default (x = torch.randn(3, 3) # requires_grad=False by
     default)."""
@@ -17,7 +17,12 @@ def test_requires_grad_is_false_by_default(engine):
     assert engine.tensor([2.0, 3.0], requires_grad=True).requires_grad is True
 
 
-@spec("requires_grad.requires-grad-underscore", sources=["000"], needs=[cap.AUTOGRAD, cap.GRAPH, cap.GRAPH_NAMES])
+@spec(
+    "requires_grad.requires-grad-underscore",
+    sources=["000"],
+    needs=[cap.AUTOGRAD, cap.GRAPH, cap.GRAPH_NAMES],
+    kind=VALUE,
+)
 def test_requires_grad_underscore_switches_tracking_on(engine):
     """x.requires_grad_(True) turns tracking on for x: print(x.requires_grad) shows False, then True, and
     (x * x).sum() has grad_fn <SumBackward0>."""
@@ -29,7 +34,7 @@ def test_requires_grad_underscore_switches_tracking_on(engine):
     assert re.fullmatch(r"SumBackward\d+", y.grad_fn.name())
 
 
-@spec("requires_grad.propagation", sources=["000", "001", "003"], needs=[cap.AUTOGRAD])
+@spec("requires_grad.propagation", sources=["000", "001", "003"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_output_requires_grad_if_any_input_does(engine):
     """The output tensor of an operation will require gradients even if only a single input tensor has
     requires_grad=True: a = x + y does not require gradients, b = x + z does."""

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import SURFACE, VALUE, spec
 
 LR, MOMENTUM = 1e-2, 0.9
 
@@ -25,7 +25,7 @@ def backward_pass(engine, model):
     loss.backward()
 
 
-@spec("train.backward-fills-every-grad", sources=["000", "001", "004"], needs=[cap.RESNET18, cap.AUTOGRAD])
+@spec("train.backward-fills-every-grad", sources=["000", "001", "004"], needs=[cap.RESNET18, cap.AUTOGRAD], kind=VALUE)
 def test_backward_stores_every_parameter_gradient(engine, model):
     """Backward propagation is kicked off when we call .backward() on the error tensor. Autograd then
     calculates and stores the gradients for each model parameter in the parameter's .grad attribute."""
@@ -37,7 +37,7 @@ def test_backward_stores_every_parameter_gradient(engine, model):
     assert without_grad == []
 
 
-@spec("train.sgd-param-group", sources=["000"], needs=[cap.RESNET18, cap.SGD])
+@spec("train.sgd-param-group", sources=["000"], needs=[cap.RESNET18, cap.SGD], kind=SURFACE)
 def test_sgd_param_group_defaults(engine, model):
     """optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9) prints Parameter Group 0 with
     dampening: 0, lr: 0.01, momentum: 0.9, nesterov: False, weight_decay: 0.
@@ -55,7 +55,7 @@ def test_sgd_param_group_defaults(engine, model):
         assert f"    {line}\n" in text
 
 
-@spec("train.sgd-momentum-step", sources=["000", "001", "004"], needs=[cap.RESNET18, cap.AUTOGRAD, cap.SGD])
+@spec("train.sgd-momentum-step", sources=["000", "001", "004"], needs=[cap.RESNET18, cap.AUTOGRAD, cap.SGD], kind=VALUE)
 def test_sgd_step_follows_momentum_rule(engine, model):
     """Finally, we call .step() to initiate gradient descent. The optimizer adjusts each parameter by its
     gradient stored in .grad: with momentum, buf = grad on the first step, buf = momentum * buf + grad

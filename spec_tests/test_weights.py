@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import spec
+from conformance.catalogue import SURFACE, VALUE, spec
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def assert_holds(engine, model, saved):
     assert model.fc.out_features == 1000
 
 
-@spec("weights.default", sources=["001"], needs=[cap.RESNET18, cap.PRETRAINED])
+@spec("weights.default", sources=["001"], needs=[cap.RESNET18, cap.PRETRAINED], kind=VALUE)
 def test_weights_default_loads_the_state_dict(engine, cached_weights):
     """model = resnet18(weights=ResNet18_Weights.DEFAULT) loads the pretrained weights: the model holds the
     values of the weights file, and its classifier predicts 1000 labels ("Label in pretrained models has
@@ -51,7 +51,7 @@ def test_weights_default_loads_the_state_dict(engine, cached_weights):
     assert_holds(engine, model, cached_weights)
 
 
-@spec("weights.pretrained-deprecated", sources=["000", "004"], needs=[cap.RESNET18, cap.PRETRAINED])
+@spec("weights.pretrained-deprecated", sources=["000", "004"], needs=[cap.RESNET18, cap.PRETRAINED], kind=SURFACE)
 def test_pretrained_true_loads_the_same_weights_with_a_warning(engine, cached_weights):
     """torchvision.models.resnet18(pretrained=True) loads the pretrained resnet18 (the file of
     ResNet18_Weights.DEFAULT for resnet18), with a warning that pretrained is deprecated in favour of weights.

@@ -2,13 +2,13 @@
 
 import pytest
 
-from conformance.catalogue import OUT_OF_SCOPE, SEEDS, collect, main, render, spec
+from conformance.catalogue import KINDS, OUT_OF_SCOPE, SEEDS, collect, main, render, spec
 
 NEW_MODULE = '''
 from conformance.catalogue import spec
 
 
-@spec("extra.behaviour", sources=["003", "docs:autograd-mechanics"])
+@spec("extra.behaviour", sources=["003", "docs:autograd-mechanics"], kind="value")
 def test_extra(engine):
     """The documented sentence.
 
@@ -37,7 +37,7 @@ def test_a_new_spec_module_is_picked_up(tmp_path):
     assert (entry.spec.id, entry.location) == ("extra.behaviour", "spec_tests/test_extra.py::test_extra")
     text = render([entry])
     assert "## extra" in text
-    assert "| `extra.behaviour` | The documented sentence. | 003, docs:autograd-mechanics |  |" in text
+    assert "| `extra.behaviour` | value | The documented sentence. | 003, docs:autograd-mechanics |  |" in text
     assert "A note on releases." in text
 
 
@@ -50,7 +50,19 @@ def test_specs_md_lists_the_out_of_scope_content():
 @pytest.mark.parametrize("sources", [["007"], ["docs:"], ["seed 002"], []])
 def test_a_spec_must_cite_known_sources(sources):
     with pytest.raises(ValueError, match="sources"):
-        spec("extra.behaviour", sources=sources)
+        spec("extra.behaviour", sources=sources, kind="value")
+
+
+def test_a_spec_must_have_a_known_kind():
+    with pytest.raises(ValueError, match="kind 'wording'; kinds: value, refusal, surface"):
+        spec("extra.behaviour", sources=["000"], kind="wording")
+
+
+def test_specs_md_counts_the_specs_of_each_kind():
+    entries = collect()
+    text = render(entries)
+    for kind in KINDS:
+        assert f"| {kind} | {sum(entry.spec.kind == kind for entry in entries)} |" in text
 
 
 def test_out_of_scope_content_cites_seeds():

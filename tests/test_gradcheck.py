@@ -18,9 +18,11 @@ def test_finite_differences_accept_the_true_gradient_and_reject_a_wrong_one():
 
 
 def test_each_catalogue_parameter_carries_its_own_spec():
-    param = spec_param("opgrad.square", SQUARE, says="x * x has gradient 2x.", sources=["000"], test="m::t")
+    param = spec_param(
+        "opgrad.square", SQUARE, says="x * x has gradient 2x.", sources=["000"], test="m::t", kind="value"
+    )
     (mark,) = param.marks
     assert param.id == "square"
     assert (mark.name, mark.args[0].id, mark.args[0].says) == ("spec", "opgrad.square", "x * x has gradient 2x.")
     with pytest.raises(ValueError, match="unknown capabilities"):
-        spec_param("opgrad.square", SQUARE, says="s", sources=["000"], test="m::t", needs=["telepathy"])
+        spec_param("opgrad.square", SQUARE, says="s", sources=["000"], test="m::t", kind="value", needs=["telepathy"])

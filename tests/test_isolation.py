@@ -102,11 +102,11 @@ def test_a_spec_id_declared_twice_is_an_error(harness):
         """
         from conformance.catalogue import spec
 
-        @spec("area.behaviour", sources=["000"])
+        @spec("area.behaviour", sources=["000"], kind="value")
         def test_one(engine):
             '''One.'''
 
-        @spec("area.behaviour", sources=["000"])
+        @spec("area.behaviour", sources=["000"], kind="value")
         def test_two(engine):
             '''Two.'''
         """

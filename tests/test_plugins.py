@@ -32,7 +32,7 @@ def test_readme_example_gets_unsupported_for_undeclared_capabilities(harness):
         from backends import capabilities as cap
         from conformance.catalogue import spec
 
-        @spec("example.leaf-has-no-grad-fn", sources=["002"], needs=[cap.GRAPH])
+        @spec("example.leaf-has-no-grad-fn", sources=["002"], needs=[cap.GRAPH], kind="value")
         def test_leaf(engine):
             '''A leaf's grad_fn is None.'''
             assert engine.tensor([1.0], requires_grad=True).grad_fn is None

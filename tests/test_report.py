@@ -11,17 +11,17 @@ import pytest
 from backends import capabilities as cap
 from conformance.catalogue import spec
 
-@spec("alpha.holds", sources=["000"], needs=[cap.AUTOGRAD])
+@spec("alpha.holds", sources=["000"], needs=[cap.AUTOGRAD], kind="value")
 def test_holds(engine):
     '''Holds on every backend.'''
     assert engine.to_numpy(engine.tensor([1.0])).tolist() == [1.0]
 
-@spec("alpha.only-on-cpu", sources=["000"])
+@spec("alpha.only-on-cpu", sources=["000"], kind="value")
 def test_only_on_cpu(engine):
     '''Holds on the backend named cpu.'''
     assert engine.name == "cpu"
 
-@spec("beta.needs-graph", sources=["000"], needs=[cap.GRAPH])
+@spec("beta.needs-graph", sources=["000"], needs=[cap.GRAPH], kind="value")
 def test_needs_graph(engine):
     '''A leaf's grad_fn is None.'''
     assert engine.tensor([1.0], requires_grad=True).grad_fn is None
@@ -111,16 +111,16 @@ def test_a_skip_for_another_reason_or_a_setup_error_is_an_error_and_fails_the_ru
             yield
             raise RuntimeError("teardown broke")
 
-        @spec("gamma.teardown-error", sources=["000"])
+        @spec("gamma.teardown-error", sources=["000"], kind="value")
         def test_teardown_error(engine, breaks_at_teardown):
             '''Passes, then its fixture breaks.'''
 
-        @spec("gamma.skipped", sources=["000"])
+        @spec("gamma.skipped", sources=["000"], kind="value")
         def test_skipped(engine):
             '''Skips itself.'''
             pytest.skip("no reason to run")
 
-        @spec("gamma.setup-error", sources=["000"])
+        @spec("gamma.setup-error", sources=["000"], kind="value")
         def test_setup_error(engine, broken):
             '''Never runs.'''
         """
@@ -144,13 +144,13 @@ def test_a_spec_that_does_not_apply_is_not_applicable_and_leaves_coverage_whole(
         import pytest
         from conformance.catalogue import spec
 
-        @spec("delta.gpu-only", sources=["002"])
+        @spec("delta.gpu-only", sources=["002"], kind="value")
         def test_gpu_only(engine):
             '''Holds on an accelerator.'''
             if engine.device == "cpu":
                 pytest.skip("not applicable: tensors live on cpu")
 
-        @spec("delta.holds", sources=["000"])
+        @spec("delta.holds", sources=["000"], kind="value")
         def test_holds(engine):
             '''Holds everywhere.'''
         """

@@ -4,12 +4,12 @@ SPECS = """
 from conformance.catalogue import spec
 
 
-@spec("demo.one", sources=["000"])
+@spec("demo.one", sources=["000"], kind="value")
 def test_one(engine):
     '''One.'''
 
 
-@spec("demo.two", sources=["000"])
+@spec("demo.two", sources=["000"], kind="value")
 def test_two(engine):
     '''Two.'''
 
