@@ -1,9 +1,63 @@
-"""The capabilities a backend may declare.
+"""The capabilities a backend may declare, and what each one grants: the single table (:data:`TABLE`).
 
 A spec names the capabilities it needs; a backend that does not declare one of them gets the verdict
 "unsupported" for that spec instead of a failure, and the run's coverage (specs run / total) shows it.
-Declare only what the engine really has: a declared capability is a promise the specs hold you to.
+
+**The rule.** Declare a capability when the API it grants exists in your engine; the specs check whether it
+behaves. A declared capability whose members misbehave is a failure (or a known failure, as data), never a
+reason to leave the capability out: leaving it out hides the deviation behind "unsupported". Conversely a
+spec declares every capability whose members it touches, and nothing more, so that an engine lacking the API
+gets "unsupported" and an engine that has it gets a verdict.
+
+Each :class:`Capability` names what it grants:
+
+- ``backend``: attributes of the :class:`~backends.contract.Backend`, dotted for namespaces (``no_grad``,
+  ``nn.Linear``, ``autograd.grad``);
+- ``tensor``: members of the engine's tensors (``requires_grad``, ``backward``, ``_version``, ``add_``, and
+  operators by their Python names, ``__matmul__``);
+
+``name(arg=)`` grants an argument of a member (``backward(retain_graph=)``, ``tensor(requires_grad=)``:
+creating a tensor that requires grad is autograd's), and ``broadcasting`` arithmetic between tensors of
+different shapes.
+- ``objects``: members of the other objects the backend hands out, modules, optimizers, a custom function's
+  context (``parameters``, ``step``, ``register_forward_hook``, ``save_for_backward``).
+
+A member may be granted by more than one capability (``parameters()`` of a module made by ``nn`` or by
+``models.resnet18``); a spec holding either may use it. A capability may grant no member:
+``errors.torch`` promises how errors read, ``graph.names`` the names of graph nodes, ``threads`` a way of
+calling; the audit cannot see those, a reader of the spec can. What every backend offers with no capability
+at all is :data:`ALWAYS`: creating tensors, arithmetic, indexing, shapes and the harness's own view of values.
+``tests/test_capability_audit.py`` runs every spec on torch through a view that offers exactly the members
+its ``needs`` grant (:mod:`conformance.capability_audit`), so the table, the specs' ``needs`` and the
+backends' declarations cannot drift apart.
+
+A new entry point, such as a functional gradient path, is one row: its name, what it promises, and the
+``backend`` attribute it grants (``Capability(VJP, "...", backend=("vjp",))``).
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One declarable capability: its name (the string backends, specs and known-failure files use), what it
+    promises, and the members it grants."""
+
+    name: str
+    description: str
+    backend: tuple[str, ...] = ()
+    tensor: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()
+
+    def members(self) -> frozenset[tuple[str, str]]:
+        """Everything it grants, as (group, member) pairs."""
+        return frozenset((group, member) for group in GROUPS for member in getattr(self, group))
+
+
+#: the kinds of member a capability grants (fields of :class:`Capability`)
+GROUPS = ("backend", "tensor", "objects")
 
 AUTOGRAD = "autograd"
 GRAD_MODE = "grad_mode"
@@ -30,33 +84,221 @@ ANOMALY = "anomaly"
 SAVED_TENSOR_HOOKS = "saved_tensor_hooks"
 CUSTOM_FUNCTION = "custom_function"
 THREADS = "threads"
+TORCH_ERRORS = "errors.torch"
 
-DESCRIPTIONS = {
-    AUTOGRAD: "reverse-mode gradients: requires_grad, backward() with an optional gradient, .grad accumulation",
-    GRAD_MODE: "no_grad() as a context manager and as a decorator",
-    GRAPH: "is_leaf, grad_fn on results (None on leaves) and grad_fn.next_functions",
-    GRAPH_NAMES: "grad_fn names follow torch's (SumBackward0, AddBackward0, AccumulateGrad, ...)",
-    INPLACE: "in-place operations (add_, zero_, fill_, slice assignment) and .data",
-    VERSION_COUNTER: "tensor._version counts in-place changes; a modified saved tensor fails at backward",
-    DETACH: "detach() returns a tensor that shares storage and does not track gradients",
-    NUMPY: "numpy(), item(), tolist() and cpu() with torch's refusals",
-    NN: "nn.Linear, nn.Conv2d and nn.Sequential with named_parameters()",
-    RESNET18: "models.resnet18() whose fc can be replaced by nn.Linear",
-    PRETRAINED: "models.resnet18(weights=...) and the deprecated pretrained=True, from a local state dict",
-    SGD: "optim.SGD with lr, momentum, param_groups, zero_grad() and step()",
-    FLOAT64: "tensor64(): float64 tensors, so gradients can be checked against finite differences",
-    FUNCTIONAL: "functional: conv2d, batch_norm, relu, max_pool2d, adaptive_avg_pool2d, linear, cross_entropy",
-    TENSOR_MATH: "tensor methods log, sin, tanh, sigmoid, flatten, sum/mean over dims, @ and broadcasting",
-    RETAIN_GRAD: "retain_grad() populates .grad of a non-leaf tensor",
-    RETAIN_GRAPH: "backward(retain_graph=True); a second backward through a freed graph is an error",
-    AUTOGRAD_GRAD: "autograd.grad(outputs, inputs, create_graph=...), including double backward",
-    HOOKS: "tensor register_hook and module forward, forward-pre and full backward hooks, with removable handles",
-    GRAD_MODE_SWITCHES: "set_grad_enabled(mode) and enable_grad() as context managers",
-    INFERENCE_MODE: "inference_mode() and the refusal to record its tensors in autograd",
-    ANOMALY: "autograd.detect_anomaly(): NaN in backward is an error naming the op and its forward traceback",
-    SAVED_TENSOR_HOOKS: "autograd.graph.saved_tensors_hooks(pack_hook, unpack_hook)",
-    CUSTOM_FUNCTION: "autograd.Function with ctx.save_for_backward, saved_tensors and its version check",
-    THREADS: "backward on independent graphs from several Python threads at once",
-}
+#: module members shared by the capabilities that make modules (``nn``, ``models.resnet18``)
+_MODULE = ("parameters", "named_parameters")
 
+TABLE: tuple[Capability, ...] = (
+    Capability(
+        AUTOGRAD,
+        "reverse-mode gradients: requires_grad, backward() with an optional gradient, .grad accumulation",
+        backend=("tensor(requires_grad=)",),
+        tensor=("requires_grad", "requires_grad_", "grad", "backward"),
+    ),
+    Capability(
+        GRAD_MODE,
+        "no_grad() as a context manager and as a decorator",
+        backend=("no_grad", "is_grad_enabled"),
+    ),
+    Capability(
+        GRAPH,
+        "is_leaf, grad_fn on results (None on leaves) and grad_fn.next_functions",
+        tensor=("is_leaf", "grad_fn"),
+    ),
+    Capability(
+        GRAPH_NAMES,
+        "grad_fn names follow torch's (SumBackward0, AddBackward0, AccumulateGrad, ...)",
+    ),
+    Capability(
+        INPLACE,
+        "in-place operations (add_, zero_, fill_, slice assignment, +=) and .data",
+        tensor=("add_", "zero_", "fill_", "data", "__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__"),
+    ),
+    Capability(
+        VERSION_COUNTER,
+        "tensor._version counts in-place changes",
+        tensor=("_version",),
+    ),
+    Capability(
+        DETACH,
+        "detach() returns a tensor that shares storage and does not track gradients",
+        tensor=("detach",),
+    ),
+    Capability(
+        NUMPY,
+        "numpy(), item(), tolist() and cpu() with torch's refusals",
+        tensor=("numpy", "item", "tolist", "cpu"),
+    ),
+    Capability(
+        NN,
+        "nn.Linear, nn.Conv2d and nn.Sequential with named_parameters()",
+        backend=("nn.Linear", "nn.Conv2d", "nn.Sequential"),
+        objects=(*_MODULE, "out_features"),
+    ),
+    Capability(
+        RESNET18,
+        "models.resnet18() whose fc can be replaced by nn.Linear",
+        backend=("models.resnet18",),
+        objects=(*_MODULE, "fc"),
+    ),
+    Capability(
+        PRETRAINED,
+        "models.resnet18(weights=...) and the deprecated pretrained=True, from a local state dict",
+        objects=("state_dict", "out_features"),
+    ),
+    Capability(
+        SGD,
+        "optim.SGD with lr, momentum, param_groups, zero_grad() and step()",
+        backend=("optim.SGD",),
+        objects=("param_groups", "zero_grad", "step"),
+    ),
+    Capability(
+        FLOAT64,
+        "tensor64(): float64 tensors, so gradients can be checked against finite differences",
+        backend=("tensor64",),
+    ),
+    Capability(
+        FUNCTIONAL,
+        "functional: conv2d, batch_norm, relu, max_pool2d, adaptive_avg_pool2d, linear, cross_entropy",
+        backend=tuple(
+            f"functional.{name}"
+            for name in (
+                "conv2d",
+                "batch_norm",
+                "relu",
+                "max_pool2d",
+                "adaptive_avg_pool2d",
+                "linear",
+                "cross_entropy",
+            )
+        ),
+    ),
+    Capability(
+        TENSOR_MATH,
+        "tensor methods log, sin, sqrt, tanh, sigmoid, flatten, sum/mean over dims, @ and broadcasting",
+        tensor=(
+            "log",
+            "sin",
+            "sqrt",
+            "tanh",
+            "sigmoid",
+            "flatten",
+            "sum(dim=)",
+            "mean(dim=)",
+            "__matmul__",
+            "__rmatmul__",
+            "broadcasting",
+        ),
+    ),
+    Capability(
+        RETAIN_GRAD,
+        "retain_grad() populates .grad of a non-leaf tensor",
+        tensor=("retain_grad",),
+    ),
+    Capability(
+        RETAIN_GRAPH,
+        "backward(retain_graph=True); a second backward through a freed graph is an error",
+        tensor=("backward(retain_graph=)",),
+    ),
+    Capability(
+        AUTOGRAD_GRAD,
+        "autograd.grad(outputs, inputs, create_graph=...), including double backward",
+        backend=("autograd.grad",),
+    ),
+    Capability(
+        HOOKS,
+        "tensor register_hook and module forward, forward-pre and full backward hooks, with removable handles",
+        tensor=("register_hook",),
+        objects=("register_forward_pre_hook", "register_forward_hook", "register_full_backward_hook"),
+    ),
+    Capability(
+        GRAD_MODE_SWITCHES,
+        "set_grad_enabled(mode) and enable_grad() as context managers",
+        backend=("set_grad_enabled", "enable_grad", "is_grad_enabled"),
+    ),
+    Capability(
+        INFERENCE_MODE,
+        "inference_mode() and the refusal to record its tensors in autograd",
+        backend=("inference_mode",),
+    ),
+    Capability(
+        ANOMALY,
+        "autograd.detect_anomaly(): NaN in backward is an error naming the op and its forward traceback",
+        backend=("autograd.detect_anomaly",),
+    ),
+    Capability(
+        SAVED_TENSOR_HOOKS,
+        "autograd.graph.saved_tensors_hooks(pack_hook, unpack_hook)",
+        backend=("autograd.graph.saved_tensors_hooks",),
+    ),
+    Capability(
+        CUSTOM_FUNCTION,
+        "autograd.Function with ctx.save_for_backward, saved_tensors and its version check",
+        backend=("autograd.Function",),
+        objects=("save_for_backward", "saved_tensors"),
+    ),
+    Capability(
+        THREADS,
+        "backward on independent graphs from several Python threads at once",
+    ),
+    Capability(
+        TORCH_ERRORS,
+        "exceptions, warnings and reprs use torch's classes and words",
+    ),
+)
+
+#: What every backend offers without declaring anything: creating tensors (``requires_grad=`` included) and
+#: reading their values through the harness (``to_numpy``), the harness's hooks, and on tensors their shape,
+#: arithmetic, comparison, indexing, ``sum``/``mean`` of all elements, ``exp`` and ``reshape``.
+ALWAYS = Capability(
+    "always",
+    "granted to every spec: tensor creation, values, shapes, arithmetic, indexing",
+    backend=(
+        "name",
+        "engine",
+        "engine_version",
+        "device",
+        "capabilities",
+        "known_failures_file",
+        "describe",
+        "tensor",
+        "rand",
+        "randn",
+        "ones",
+        "zeros",
+        "to_numpy",
+        "synchronize",
+        "seed",
+        "reset",
+        "global_state",
+        "restore_global_state",
+    ),
+    tensor=(
+        "shape",
+        "sum",
+        "mean",
+        "exp",
+        "reshape",
+        "__getitem__",
+        "__neg__",
+        "__eq__",
+        "__ne__",
+        *(f"__{prefix}{op}__" for op in ("add", "sub", "mul", "truediv", "pow") for prefix in ("", "r")),
+    ),
+)
+
+BY_NAME: dict[str, Capability] = {capability.name: capability for capability in TABLE}
+DESCRIPTIONS: dict[str, str] = {capability.name: capability.description for capability in TABLE}
 ALL = frozenset(DESCRIPTIONS)
+
+
+def granted(names: frozenset[str] | set[str], group: str) -> frozenset[str]:
+    """The members of ``group`` (``backend``, ``tensor`` or ``objects``) that the capabilities ``names`` grant,
+    with those granted always."""
+    return frozenset(getattr(ALWAYS, group)).union(*(getattr(BY_NAME[name], group) for name in names))
+
+
+def granting(member: str, group: str) -> list[str]:
+    """The capabilities that grant ``member`` of ``group``; empty when no capability does."""
+    return [capability.name for capability in TABLE if member in getattr(capability, group)]

@@ -65,6 +65,9 @@ class TensorProxy:
     def sin(self) -> Any:
         return self.wrap(self._unary("sin"))
 
+    def sqrt(self) -> Any:
+        return self.wrap(self._unary("sqrt"))
+
     def tanh(self) -> Any:
         return self.wrap(self._unary("tanh"))
 

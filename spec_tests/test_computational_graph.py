@@ -70,7 +70,7 @@ def test_graph_is_built_anew_on_every_forward(engine):
     assert roots[0].grad_fn is not roots[1].grad_fn
 
 
-@spec("graph.non-leaf-grad-not-retained", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH], kind=VALUE)
+@spec("graph.non-leaf-grad-not-retained", sources=["002"], needs=[cap.AUTOGRAD], kind=VALUE)
 @pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")
 def test_grad_is_kept_on_leaves_only(engine):
     """During backward, only the gradients of leaf tensors (is_leaf=True) that require grad are kept; a

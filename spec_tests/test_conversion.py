@@ -7,7 +7,7 @@ from backends import capabilities as cap
 from conformance.catalogue import REFUSAL, VALUE, spec
 
 
-@spec("conversion.item", sources=["002"], needs=[cap.NUMPY], kind=VALUE)
+@spec("conversion.item", sources=["002"], needs=[cap.AUTOGRAD, cap.NUMPY], kind=VALUE)
 def test_item_gives_a_python_number(engine):
     """tensor.item() turns a one-element tensor, such as a loss, into a Python float, even when it requires
     grad."""

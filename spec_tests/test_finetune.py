@@ -30,7 +30,12 @@ def fc_parameters(model):
     return {name: param for name, param in model.named_parameters() if name.startswith("fc.")}
 
 
-@spec("finetune.new-fc-unfrozen", sources=["000", "001", "002", "003"], needs=[cap.RESNET18, cap.NN], kind=VALUE)
+@spec(
+    "finetune.new-fc-unfrozen",
+    sources=["000", "001", "002", "003"],
+    needs=[cap.RESNET18, cap.NN, cap.AUTOGRAD],
+    kind=VALUE,
+)
 def test_only_new_fc_requires_grad(engine, finetuned):
     """Parameters of newly constructed modules have requires_grad=True by default: after freezing all
     parameters and replacing model.fc, the only parameters that compute gradients are the weights and bias

@@ -12,7 +12,7 @@ from conformance.catalogue import REFUSAL, spec
 @spec(
     "mechanics.anomaly-names-forward-op",
     sources=["docs:autograd#anomaly-detection", "docs:autograd#torch.autograd.detect_anomaly"],
-    needs=[cap.ANOMALY],
+    needs=[cap.AUTOGRAD, cap.TENSOR_MATH, cap.ANOMALY],
     kind=REFUSAL,
 )
 def test_anomaly_detection_names_the_failing_op_and_its_forward_call(engine):

@@ -6,7 +6,12 @@ from backends import capabilities as cap
 from conformance.catalogue import VALUE, spec
 
 
-@spec("mechanics.autograd-grad", sources=["docs:autograd#torch.autograd.grad"], needs=[cap.AUTOGRAD_GRAD], kind=VALUE)
+@spec(
+    "mechanics.autograd-grad",
+    sources=["docs:autograd#torch.autograd.grad"],
+    needs=[cap.AUTOGRAD, cap.AUTOGRAD_GRAD],
+    kind=VALUE,
+)
 def test_grad_returns_gradients_without_touching_dot_grad(engine):
     """autograd.grad computes and returns the sum of gradients of outputs with respect to the inputs; it
     leaves the inputs' .grad alone, and without create_graph the result is not part of a graph."""
@@ -20,7 +25,7 @@ def test_grad_returns_gradients_without_touching_dot_grad(engine):
 @spec(
     "mechanics.autograd-grad-create-graph",
     sources=["docs:autograd#torch.autograd.grad", "docs:autograd#higher-order-gradients"],
-    needs=[cap.AUTOGRAD_GRAD],
+    needs=[cap.AUTOGRAD, cap.AUTOGRAD_GRAD],
     kind=VALUE,
 )
 def test_create_graph_allows_double_backward(engine):

@@ -28,7 +28,10 @@ def exp_function(engine):
 
 
 @spec(
-    "mechanics.custom-function", sources=[EXTENDING, "docs:autograd#function"], needs=[cap.CUSTOM_FUNCTION], kind=VALUE
+    "mechanics.custom-function",
+    sources=[EXTENDING, "docs:autograd#function"],
+    needs=[cap.AUTOGRAD, cap.CUSTOM_FUNCTION],
+    kind=VALUE,
 )
 def test_custom_function_backward_computes_the_gradient(engine):
     """Function.apply runs forward and records the node; backward receives the output gradient and the
@@ -43,7 +46,7 @@ def test_custom_function_backward_computes_the_gradient(engine):
 @spec(
     "mechanics.custom-function-saved-version-check",
     sources=[EXTENDING, "docs:autograd#torch.autograd.function.FunctionCtx.save_for_backward"],
-    needs=[cap.CUSTOM_FUNCTION, cap.INPLACE],
+    needs=[cap.AUTOGRAD, cap.CUSTOM_FUNCTION, cap.INPLACE],
     kind=REFUSAL,
 )
 def test_saved_tensor_modified_in_place_is_an_error(engine):

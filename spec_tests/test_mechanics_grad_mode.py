@@ -9,7 +9,7 @@ LOCALLY_DISABLING = "docs:autograd-mechanics#locally-disabling-gradient-computat
 @spec(
     "mechanics.set-grad-enabled",
     sources=[LOCALLY_DISABLING, "docs:torch#torch.set_grad_enabled"],
-    needs=[cap.GRAD_MODE_SWITCHES],
+    needs=[cap.AUTOGRAD, cap.GRAD_MODE_SWITCHES],
     kind=VALUE,
 )
 def test_set_grad_enabled_switches_grad_mode_in_its_block(engine):
@@ -29,7 +29,7 @@ def test_set_grad_enabled_switches_grad_mode_in_its_block(engine):
 @spec(
     "mechanics.enable-grad-inside-no-grad",
     sources=[LOCALLY_DISABLING, "docs:torch#torch.enable_grad"],
-    needs=[cap.GRAD_MODE_SWITCHES, cap.GRAD_MODE],
+    needs=[cap.AUTOGRAD, cap.GRAD_MODE_SWITCHES, cap.GRAD_MODE],
     kind=VALUE,
 )
 def test_enable_grad_inside_no_grad(engine):

@@ -9,7 +9,7 @@ from conformance.catalogue import VALUE, spec
 @spec(
     "mechanics.tensor-hook",
     sources=["docs:tensors#torch.Tensor.register_hook", "docs:autograd-mechanics#backward-hooks-execution"],
-    needs=[cap.HOOKS],
+    needs=[cap.AUTOGRAD, cap.HOOKS],
     kind=VALUE,
 )
 def test_tensor_hook_sees_and_may_replace_the_gradient(engine):
@@ -24,7 +24,10 @@ def test_tensor_hook_sees_and_may_replace_the_gradient(engine):
 
 
 @spec(
-    "mechanics.tensor-hook-remove", sources=["docs:tensors#torch.Tensor.register_hook"], needs=[cap.HOOKS], kind=VALUE
+    "mechanics.tensor-hook-remove",
+    sources=["docs:tensors#torch.Tensor.register_hook"],
+    needs=[cap.AUTOGRAD, cap.HOOKS],
+    kind=VALUE,
 )
 def test_removed_tensor_hook_is_not_called(engine):
     """register_hook returns a handle with a method handle.remove() that removes the hook."""
@@ -43,7 +46,7 @@ def test_removed_tensor_hook_is_not_called(engine):
         "docs:nn#torch.nn.Module.register_forward_hook",
         "docs:nn#torch.nn.Module.register_full_backward_hook",
     ],
-    needs=[cap.HOOKS, cap.NN],
+    needs=[cap.AUTOGRAD, cap.HOOKS, cap.NN],
     kind=VALUE,
 )
 def test_module_hooks_run_around_forward_and_in_backward(engine):

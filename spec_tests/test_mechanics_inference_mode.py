@@ -11,7 +11,7 @@ INFERENCE_MODE = "docs:autograd-mechanics#inference-mode"
 @spec(
     "mechanics.inference-mode-no-grad",
     sources=[INFERENCE_MODE, "docs:autograd#torch.autograd.grad_mode.inference_mode"],
-    needs=[cap.INFERENCE_MODE],
+    needs=[cap.AUTOGRAD, cap.INFERENCE_MODE],
     kind=VALUE,
 )
 def test_inference_mode_results_do_not_require_grad(engine):
@@ -25,7 +25,7 @@ def test_inference_mode_results_do_not_require_grad(engine):
 @spec(
     "mechanics.inference-tensors-refused-by-autograd",
     sources=[INFERENCE_MODE, "docs:autograd#torch.autograd.grad_mode.inference_mode"],
-    needs=[cap.INFERENCE_MODE],
+    needs=[cap.AUTOGRAD, cap.INFERENCE_MODE],
     kind=REFUSAL,
 )
 def test_inference_tensors_cannot_be_recorded_later(engine):

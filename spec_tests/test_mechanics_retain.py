@@ -7,7 +7,12 @@ from backends import capabilities as cap
 from conformance.catalogue import REFUSAL, VALUE, spec
 
 
-@spec("mechanics.retain-grad", sources=["docs:tensors#torch.Tensor.retain_grad"], needs=[cap.RETAIN_GRAD], kind=VALUE)
+@spec(
+    "mechanics.retain-grad",
+    sources=["docs:tensors#torch.Tensor.retain_grad"],
+    needs=[cap.AUTOGRAD, cap.GRAPH, cap.RETAIN_GRAD],
+    kind=VALUE,
+)
 def test_retain_grad_populates_a_non_leaf_grad(engine):
     """retain_grad() enables this Tensor to have their grad populated during backward()."""
     a = engine.tensor([2.0, 3.0], requires_grad=True)
@@ -22,7 +27,7 @@ def test_retain_grad_populates_a_non_leaf_grad(engine):
 @spec(
     "mechanics.retain-graph-second-backward-fails",
     sources=["docs:autograd-mechanics#saved-tensors", "docs:tensors#torch.Tensor.backward"],
-    needs=[cap.RETAIN_GRAPH],
+    needs=[cap.AUTOGRAD],
     kind=REFUSAL,
 )
 def test_second_backward_through_a_freed_graph_is_an_error(engine):
@@ -38,7 +43,7 @@ def test_second_backward_through_a_freed_graph_is_an_error(engine):
 @spec(
     "mechanics.retain-graph",
     sources=["docs:autograd-mechanics#saved-tensors", "docs:tensors#torch.Tensor.backward"],
-    needs=[cap.RETAIN_GRAPH],
+    needs=[cap.AUTOGRAD, cap.RETAIN_GRAPH],
     kind=VALUE,
 )
 def test_retain_graph_allows_a_second_backward(engine):

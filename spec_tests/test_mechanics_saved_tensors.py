@@ -9,7 +9,7 @@ from conformance.catalogue import VALUE, spec
 @spec(
     "mechanics.saved-tensors-hooks",
     sources=["docs:autograd-mechanics#hooks-for-saved-tensors", "docs:autograd#torch.autograd.graph"],
-    needs=[cap.SAVED_TENSOR_HOOKS],
+    needs=[cap.AUTOGRAD, cap.SAVED_TENSOR_HOOKS],
     kind=VALUE,
 )
 def test_pack_and_unpack_hooks_wrap_every_saved_tensor(engine):

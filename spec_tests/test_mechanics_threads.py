@@ -13,7 +13,7 @@ THREADS = 4
 @spec(
     "mechanics.threads-independent-backward",
     sources=["docs:autograd-mechanics#multithreaded-autograd"],
-    needs=[cap.THREADS],
+    needs=[cap.AUTOGRAD, cap.THREADS],
     kind=VALUE,
 )
 def test_backward_in_several_threads_on_independent_graphs(engine):
