@@ -134,18 +134,18 @@ TABLE: tuple[Capability, ...] = (
         NN,
         "nn.Linear, nn.Conv2d and nn.Sequential with named_parameters()",
         backend=("nn.Linear", "nn.Conv2d", "nn.Sequential"),
-        objects=(*_MODULE, "out_features"),
+        objects=_MODULE,
     ),
     Capability(
         RESNET18,
         "models.resnet18() whose fc can be replaced by nn.Linear",
         backend=("models.resnet18",),
-        objects=(*_MODULE, "fc"),
+        objects=(*_MODULE, "fc", "out_features"),
     ),
     Capability(
         PRETRAINED,
         "models.resnet18(weights=...) and the deprecated pretrained=True, from a local state dict",
-        objects=("state_dict", "out_features"),
+        objects=("state_dict",),
     ),
     Capability(
         SGD,

@@ -119,3 +119,21 @@ for _op in ("add", "sub", "mul", "truediv", "pow", "matmul"):
         setattr(TensorProxy, _name, _forward(_name))
 for _name in ("__eq__", "__ne__"):
     setattr(TensorProxy, _name, _forward(_name))
+
+
+def _forward_inplace(name: str):
+    """``a += b`` as the engine's own in-place operator; an engine without one gets Python's ``a = a + b``."""
+
+    def operator(self: TensorProxy, other: Any) -> Any:
+        inplace = getattr(self.wrapped, name, None)
+        if inplace is None:
+            return NotImplemented
+        result = inplace(TensorProxy.unwrap(other))
+        return self if result is self.wrapped else self.wrap(result)
+
+    operator.__name__ = name
+    return operator
+
+
+for _op in ("add", "sub", "mul", "truediv"):
+    setattr(TensorProxy, f"__i{_op}__", _forward_inplace(f"__i{_op}__"))
