@@ -302,3 +302,16 @@ def granted(names: frozenset[str] | set[str], group: str) -> frozenset[str]:
 def granting(member: str, group: str) -> list[str]:
     """The capabilities that grant ``member`` of ``group``; empty when no capability does."""
     return [capability.name for capability in TABLE if member in getattr(capability, group)]
+
+
+def markdown() -> str:
+    """The table as Markdown, as the README's "Capabilities" section shows it (a test keeps them equal)."""
+
+    def members(capability: Capability) -> str:
+        named = [f"`{path}`" for path in capability.backend]
+        named += [f"tensor `{member}`" for member in capability.tensor]
+        named += [f"`.{member}`" for member in capability.objects]
+        return ", ".join(named) or "no member"
+
+    rows = [f"| `{c.name}` | {c.description} | {members(c)} |" for c in (*TABLE, ALWAYS)]
+    return "\n".join(["| capability | promise | grants |", "| --- | --- | --- |", *rows])

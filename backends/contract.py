@@ -165,12 +165,20 @@ class Backend:
         raise Unsupported(f"{self.name} does not implement tensor64()")
 
     def synchronize(self) -> None:
-        """Wait until the engine's queued work is done. The benchmarks call it at the end of each step they
-        time on the host clock, so an asynchronous engine is timed for its work, not for queueing it."""
+        """Wait until the engine's work is done: an asynchronous engine (a GPU queue) finishes what it queued,
+        a lazy engine (one that builds a graph and runs it on demand, as tinygrad does) realises what is still
+        pending. The benchmarks call it at the end of each step they time on the host clock, so the engine is
+        timed for its work, not for queueing or recording it."""
 
     def seed(self, seed: int) -> None:
         """Seed the engine's own random generators (layer initialisation, its random tensors). The harness
         calls it before every spec, after seeding Python's, NumPy's and torch's generators with ``seed``."""
+
+    def reset(self) -> None:
+        """Drop what the engine keeps from one spec to the next (caches, registries, pending work), so each
+        spec starts as in a fresh process. The harness calls it before every spec, after :meth:`seed`; an
+        engine without such state leaves it empty. (Settings a spec must not change are
+        :meth:`global_state`'s: those are guarded, not reset.)"""
 
     # --- global state the harness guards --------------------------------------------------------------
     def global_state(self) -> dict[str, Any]:

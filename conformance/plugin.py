@@ -113,11 +113,12 @@ def missing_capabilities(item: pytest.Item) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Seed before any fixture runs, and report a spec whose capabilities the backend lacks as
-    unsupported."""
+    """Seed and reset the engine before any fixture runs, and report a spec whose capabilities the backend
+    lacks as unsupported."""
     seed = seeding.seed_everything(seeding.seed_key(item))
     if (backend := engine_of(item)) is not None:
         backend.seed(seed)
+        backend.reset()
     if missing := missing_capabilities(item):
         pytest.skip(f"{UNSUPPORTED}: {engine_of(item).name} does not declare {', '.join(missing)}")
 

@@ -9,7 +9,7 @@ import pytest
 from backends import capabilities as cap
 from backends import resolve
 from backends.registry import BUILTIN_ADAPTERS
-from conformance.catalogue import SPEC_DIR
+from conformance.catalogue import ROOT, SPEC_DIR
 
 AUDIT = ("--backend=conformance.capability_audit:backend", "-p", "conformance.capability_audit")
 
@@ -204,3 +204,8 @@ def test_the_table_is_the_single_source():
     assert cap.TORCH_ERRORS in cap.ALL
     always = cap.ALWAYS.members()
     assert [capability.name for capability in cap.TABLE if capability.members() & always] == []
+
+
+def test_the_readme_shows_the_table():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert cap.markdown() in readme, "paste backends.capabilities.markdown() into the README's Capabilities section"

@@ -365,3 +365,44 @@ def test_paddle_grad_mode_is_guarded(paddle_engine):
     paddle_engine.set_grad_enabled(False)
     paddle_engine.restore_global_state(state)
     assert paddle_engine.is_grad_enabled()
+
+
+# --- known failures of specs that declare only what they use, reproduced in the engine's own code -----------
+
+
+def test_mygrad_keeps_non_leaf_grads_reruns_a_used_graph_and_backprops_through_old_values():
+    mygrad = pytest.importorskip("mygrad")
+    a = mygrad.tensor([1.0, 3.0])
+    b = a + 2
+    (b * b).mean().backward()
+    np.testing.assert_array_equal(b.grad, [3.0, 5.0])  # graph.non-leaf-grad-not-retained
+    a = mygrad.tensor([2.0, 3.0])
+    y = (a * a).sum()
+    y.backward()
+    y.backward()  # mechanics.retain-graph-second-backward-fails: no error
+    np.testing.assert_array_equal(a.grad, [4.0, 6.0])
+    a = mygrad.tensor([1.0, 3.0])
+    b = a + 2
+    loss = (b * b).mean()
+    b[0] = 1000.0
+    loss.backward()  # inplace.saved-tensor-modified: no error, b's old values used
+    np.testing.assert_array_equal(a.grad, [3.0, 5.0])
+
+
+def test_tinygrad_keeps_non_leaf_grads_reruns_a_used_graph_and_tracks_detached_tensors(tinygrad_engine):
+    from tinygrad import Tensor
+
+    device = tinygrad_engine.describe()["tinygrad_device"]
+    a = Tensor([1.0, 3.0], device=device)
+    b = a + 2
+    (b * b).mean().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [3.0, 5.0])  # graph.non-leaf-grad-not-retained
+    a = Tensor([2.0, 3.0], device=device)
+    y = (a * a).sum()
+    y.backward()
+    y.backward()  # mechanics.retain-graph-second-backward-fails: no error, the gradient accumulates
+    np.testing.assert_array_equal(a.grad.numpy(), [8.0, 12.0])
+    detached = (Tensor([7.0, 0.0, 0.0], device=device) + 2).detach()
+    assert not hasattr(detached, "requires_grad")  # detach.no-tracking: no flag, every float tensor is differentiated
+    (detached * detached).sum().backward()
+    np.testing.assert_array_equal(detached.grad.numpy(), [18.0, 4.0, 4.0])

@@ -139,3 +139,38 @@ def test_the_engine_is_seeded_with_the_specs_seed(harness):
     )
     harness.syspathinsert()
     harness.runpytest("--backend=seeded:Recording").assert_outcomes(passed=1)
+
+
+def test_the_engine_is_reset_before_every_spec_after_seeding(harness):
+    """Backend.reset runs before each spec (and its fixtures), after Backend.seed: an engine that keeps state
+    between specs drops it there."""
+    harness.makepyfile(
+        resetting="""
+        from backends.torch_backend import TorchBackend
+
+        class Recording(TorchBackend):
+            calls = []
+
+            def seed(self, seed):
+                self.calls.append("seed")
+
+            def reset(self):
+                self.calls.append("reset")
+        """,
+        test_reset="""
+        import pytest
+        from resetting import Recording
+
+        @pytest.fixture
+        def calls_before_fixtures(engine):
+            return list(Recording.calls)
+
+        def test_first(engine, calls_before_fixtures):
+            assert calls_before_fixtures == ["seed", "reset"]
+
+        def test_second(engine):
+            assert Recording.calls == ["seed", "reset", "seed", "reset"]
+        """,
+    )
+    harness.syspathinsert()
+    harness.runpytest("--backend=resetting:Recording", "-p", "no:randomly").assert_outcomes(passed=2)
