@@ -32,19 +32,10 @@ import numpy as np
 
 
 class AutogradTensor(Protocol):
-    """The tensor surface specs use; each group is tied to the capability that promises it.
-
-    - ``autograd``: ``requires_grad``, ``requires_grad_()``, ``grad``, ``backward(gradient=None)``,
-      arithmetic (``+ - * / **``, ``exp``, ``sum``, ``mean``) and indexing.
-    - ``graph``: ``is_leaf``, ``grad_fn`` (``None`` on leaves) with ``grad_fn.next_functions``;
-      ``graph.names``: ``grad_fn.name()`` spelled as torch does.
-    - ``inplace``: ``add_``, ``zero_``, ``fill_``, ``__setitem__`` and ``.data``;
-      ``version_counter``: ``_version``.
-    - ``detach``: ``detach()``.
-    - ``numpy``: ``numpy()``, ``cpu()``, ``item()``, ``tolist()``.
-    - ``tensor.math``: ``log``, ``sin``, ``tanh``, ``sigmoid``, ``flatten``, ``sum``/``mean`` over dims, ``@``
-      and broadcasting; ``retain_grad``: ``retain_grad()``; ``retain_graph``: ``backward(retain_graph=True)``;
-      ``hooks``: ``register_hook(hook)`` returning a handle with ``remove()`` (and the nn modules' hooks).
+    """The tensor surface specs use. Which member each capability grants, and what every spec may use
+    without declaring anything (shape, arithmetic, indexing, ``sum``/``mean``/``exp``), is the table in
+    :mod:`backends.capabilities`, the single source: ``requires_grad``, ``grad`` and ``backward`` are
+    ``autograd``'s, ``is_leaf`` and ``grad_fn`` are ``graph``'s, ``_version`` is ``version_counter``'s, ...
     """
 
     requires_grad: bool
