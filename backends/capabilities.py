@@ -30,6 +30,7 @@ ANOMALY = "anomaly"
 SAVED_TENSOR_HOOKS = "saved_tensor_hooks"
 CUSTOM_FUNCTION = "custom_function"
 THREADS = "threads"
+TORCH_ERRORS = "errors.torch"
 
 DESCRIPTIONS = {
     AUTOGRAD: "reverse-mode gradients: requires_grad, backward() with an optional gradient, .grad accumulation",
@@ -57,6 +58,7 @@ DESCRIPTIONS = {
     SAVED_TENSOR_HOOKS: "autograd.graph.saved_tensors_hooks(pack_hook, unpack_hook)",
     CUSTOM_FUNCTION: "autograd.Function with ctx.save_for_backward, saved_tensors and its version check",
     THREADS: "backward on independent graphs from several Python threads at once",
+    TORCH_ERRORS: "exceptions, warnings and reprs use torch's classes and words",
 }
 
 ALL = frozenset(DESCRIPTIONS)
