@@ -92,8 +92,9 @@ def test_readme_results_are_those_of_the_committed_engine_report():
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Results", 1)[1].split("\n## ", 1)[0]
     for name, backend in report["backends"].items():
         counts = backend["summary"]
+        kinds = backend["failures_by_kind"]
         row = (
-            f"| {counts['pass']} | {counts['fail']} | {counts['known-failure']} | {counts['unsupported']} | "
+            f"| {kinds['value']} / {kinds['refusal']} / {kinds['surface']} | {counts['pass']} | {counts['fail']} | {counts['known-failure']} | {counts['unsupported']} | "
             f"{counts['not-applicable']} | {counts['run']}/{counts['applicable']} |"
         )
         assert re.search(rf"^\| `{re.escape(name)}`.*{re.escape(row)}$", section, flags=re.MULTILINE), name
