@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import verdicts
+from .catalogue import REFUSAL, SURFACE, VALUE
 
 LABELS = {
     verdicts.PASS: "pass",
@@ -19,6 +20,12 @@ LABELS = {
     verdicts.ERROR: "ERROR",
 }
 NOT_SELECTED = "-"
+#: kind -> (one failure, several) in the summary line
+KIND_WORDS = {
+    VALUE: ("silent wrong result", "silent wrong results"),
+    REFUSAL: ("missing refusal", "missing refusals"),
+    SURFACE: ("surface deviation", "surface deviations"),
+}
 
 
 def cell(spec: dict[str, Any], backend: str) -> str:
@@ -54,6 +61,12 @@ def lacking(report: dict[str, Any], backend: str) -> str:
     return ", ".join(f"{capability} ({count})" for capability, count in counts.most_common())
 
 
+def by_kind(failures: dict[str, int]) -> str:
+    """ "0 silent wrong results, 1 missing refusal, 3 surface deviations": the failures (fail and known failure)
+    counted by the kind of the spec."""
+    return ", ".join(f"{failures[kind]} {words[failures[kind] != 1]}" for kind, words in KIND_WORDS.items())
+
+
 def summary(name: str, backend: dict[str, Any]) -> str:
     counts = backend["summary"]
     line = (
@@ -66,7 +79,10 @@ def summary(name: str, backend: dict[str, Any]) -> str:
         line += f", {counts[verdicts.KNOWN_FAILURE_PASSES]} known failures now passing"
     if counts[verdicts.NOT_APPLICABLE_VERDICT]:
         line += f", {counts[verdicts.NOT_APPLICABLE_VERDICT]} not applicable"
-    return f"{line}; coverage {counts['run']}/{counts['applicable']} applicable specs run"
+    return (
+        f"{line}; {by_kind(backend['failures_by_kind'])}; "
+        f"coverage {counts['run']}/{counts['applicable']} applicable specs run"
+    )
 
 
 def summaries(report: dict[str, Any]) -> Iterator[str]:

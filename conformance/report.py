@@ -7,7 +7,10 @@ is ``docs/report-schema.json``). Known failures come from each backend's ``known
 already ignores a known failure and fails on one that passes.
 
 Under ``pytest -n`` the controller builds the report from the reports xdist forwards: every spec's report
-carries its spec ID and backend (and the capabilities its backend lacks) in ``user_properties``.
+carries its spec ID, kind and backend (and the capabilities its backend lacks) in ``user_properties``.
+
+Each backend's summary counts its failures (fail and known-failure verdicts) by the kind of the spec
+(:data:`conformance.catalogue.KINDS`): silent wrong results, missing refusals and surface deviations.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ import pytest
 import torch
 
 from . import known_failures, render, verdicts
-from .catalogue import spec_of
+from .catalogue import KINDS, spec_of
 from .plugin import BACKENDS, engine_of, missing_capabilities
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 USAGE_ERROR = "conformance_usage_error"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,6 +85,8 @@ class ConformanceReport:
         self.config = config
         self.known = known
         self.results: dict[tuple[str, str], verdicts.Verdict] = {}
+        #: spec ID -> its kind (value, refusal, surface)
+        self.kinds: dict[str, str] = {}
         self.report: dict[str, Any] | None = None
         self.usage_error: str | None = None
 
@@ -106,7 +111,7 @@ class ConformanceReport:
             entry, backend = spec_of(item), engine_of(item)
             if entry is None or backend is None:
                 continue
-            item.user_properties += [("spec", entry.id), ("backend", backend.name)]
+            item.user_properties += [("spec", entry.id), ("kind", entry.kind), ("backend", backend.name)]
             if missing := missing_capabilities(item):
                 item.user_properties.append(("missing", ", ".join(missing)))
             if (reason := self.reason_of(entry.id, backend.name)) is not None:
@@ -122,6 +127,7 @@ class ConformanceReport:
         if "spec" not in tags or "backend" not in tags:
             return
         key = (tags["spec"], tags["backend"])
+        self.kinds[tags["spec"]] = tags["kind"]
         folded = verdicts.fold(self.results.get(key), report, self.reason_of(*key))
         if folded is not None:
             self.results[key] = folded
@@ -135,9 +141,12 @@ class ConformanceReport:
         for name in names:
             known = self.known.get(name)
             counts = dict.fromkeys(verdicts.ALL, 0)
-            for (_, backend), result in self.results.items():
+            failures_by_kind = dict.fromkeys(KINDS, 0)
+            for (spec_id, backend), result in self.results.items():
                 if backend == name:
                     counts[result.verdict] += 1
+                    if result.verdict in verdicts.FAILED:
+                        failures_by_kind[self.kinds[spec_id]] += 1
             backends[name] = {
                 **self.config.stash[BACKENDS][name].describe(),
                 **shared,
@@ -148,11 +157,13 @@ class ConformanceReport:
                     "total": len(spec_ids),
                     "applicable": len(spec_ids) - counts[verdicts.NOT_APPLICABLE_VERDICT],
                 },
+                "failures_by_kind": failures_by_kind,
             }
         specs = [
             {
                 "id": spec_id,
                 "area": spec_id.split(".", 1)[0],
+                "kind": self.kinds[spec_id],
                 "verdicts": {
                     name: {"verdict": result.verdict, "reason": result.reason, "missing": list(result.missing)}
                     for name in names

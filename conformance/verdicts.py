@@ -35,6 +35,8 @@ ERROR = "error"
 
 ALL = (PASS, FAIL, UNSUPPORTED_VERDICT, KNOWN_FAILURE, KNOWN_FAILURE_PASSES, NOT_APPLICABLE_VERDICT, ERROR)
 RAN = frozenset({PASS, FAIL, KNOWN_FAILURE, KNOWN_FAILURE_PASSES})
+#: the verdicts that say the behaviour did not hold (counted by spec kind in the report)
+FAILED = frozenset({FAIL, KNOWN_FAILURE})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import REFUSAL, VALUE, spec
+from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
+from conformance.refusals import refuses
 
 
 @spec("conversion.item", sources=["002"], needs=[cap.AUTOGRAD, cap.NUMPY], kind=VALUE)
@@ -19,10 +20,22 @@ def test_item_gives_a_python_number(engine):
 
 @spec("conversion.item-one-element", sources=["002"], needs=[cap.NUMPY], kind=REFUSAL)
 def test_item_refuses_several_elements(engine):
-    """item() only works for a tensor that holds exactly one element."""
+    """item() only works for a tensor that holds exactly one element: for one with several it refuses, and the
+    tensor keeps its values."""
     x = engine.randn(2, 2)
-    with pytest.raises(RuntimeError, match="element"):
+    before = engine.to_numpy(x)
+    with refuses("item() of a 2x2 tensor"):
         x.item()
+    np.testing.assert_array_equal(engine.to_numpy(x), before)
+
+
+@spec("conversion.item-one-element-torch-error", sources=["002"], needs=[cap.NUMPY, cap.TORCH_ERRORS], kind=SURFACE)
+def test_item_of_several_elements_is_torchs_runtime_error(engine):
+    """item() of a tensor with several elements raises torch's RuntimeError, whose message speaks of the one
+    element a tensor must have."""
+    with refuses("item() of a 2x2 tensor") as refusal:
+        engine.randn(2, 2).item()
+    refusal.with_torch_error(RuntimeError, "element")
 
 
 @spec("conversion.tolist", sources=["002"], needs=[cap.NUMPY], kind=VALUE)
@@ -40,11 +53,25 @@ def test_numpy_of_a_tensor_that_requires_grad_needs_detach(engine):
     """If the tensor requires grad, a detach is needed before converting it to NumPy:
     y.cpu().detach().numpy()."""
     y = engine.rand(3, 3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="requires grad"):
+    with refuses("numpy() of a tensor that requires grad"):
         y.cpu().numpy()
+    assert y.requires_grad is True
     y_ = y.cpu().detach().numpy()
     assert isinstance(y_, np.ndarray)
     np.testing.assert_array_equal(y_, engine.to_numpy(y))
+
+
+@spec(
+    "conversion.numpy-needs-detach-torch-error",
+    sources=["002"],
+    needs=[cap.AUTOGRAD, cap.NUMPY, cap.TORCH_ERRORS],
+    kind=SURFACE,
+)
+def test_numpy_of_a_tensor_that_requires_grad_is_torchs_runtime_error(engine):
+    """numpy() of a tensor that requires grad raises torch's RuntimeError, saying that it requires grad."""
+    with refuses("numpy() of a tensor that requires grad") as refusal:
+        engine.rand(3, 3, requires_grad=True).cpu().numpy()
+    refusal.with_torch_error(RuntimeError, "requires grad")
 
 
 @spec("conversion.gpu-numpy-needs-cpu", sources=["002"], needs=[cap.AUTOGRAD, cap.DETACH, cap.NUMPY], kind=REFUSAL)
@@ -56,8 +83,21 @@ def test_gpu_tensor_must_move_to_the_cpu_before_numpy(engine):
     if engine.device == "cpu":
         pytest.skip(f"not applicable: tensors live on {engine.device}")
     x = engine.rand(3, 3)
-    with pytest.raises(TypeError, match="numpy"):
+    with refuses("numpy() of a tensor on the accelerator"):
         x.numpy()
     np.testing.assert_array_equal(x.cpu().numpy(), engine.to_numpy(x))
     y = engine.rand(3, 3, requires_grad=True)
     np.testing.assert_array_equal(y.cpu().detach().numpy(), engine.to_numpy(y))
+
+
+@spec("conversion.gpu-numpy-needs-cpu-torch-error", sources=["002"], needs=[cap.NUMPY, cap.TORCH_ERRORS], kind=SURFACE)
+def test_numpy_of_a_gpu_tensor_is_torchs_type_error(engine):
+    """numpy() of a tensor on the GPU raises torch's TypeError, which names NumPy and tells to copy the tensor to
+    the CPU first.
+
+    Applies to backends whose tensors live on an accelerator; on the CPU there is nothing to move."""
+    if engine.device == "cpu":
+        pytest.skip(f"not applicable: tensors live on {engine.device}")
+    with refuses("numpy() of a tensor on the accelerator") as refusal:
+        engine.rand(3, 3).numpy()
+    refusal.with_torch_error(TypeError, "numpy")

@@ -1,10 +1,10 @@
 """Gradient values: "Differentiation in Autograd" of the gentle introduction (seeds 000, 001, 004)."""
 
 import numpy as np
-import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import REFUSAL, VALUE, spec
+from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
+from conformance.refusals import refuses
 
 
 @spec("grad.external-gradient", sources=["000", "001", "004"], needs=[cap.AUTOGRAD], kind=VALUE)
@@ -32,11 +32,28 @@ def test_scalar_backward_needs_no_gradient(engine):
 
 @spec("grad.vector-backward-needs-gradient", sources=["000", "001"], needs=[cap.AUTOGRAD], kind=REFUSAL)
 def test_vector_backward_without_gradient_is_an_error(engine):
-    """We need to explicitly pass a gradient argument in Q.backward() because it is a vector."""
+    """We need to explicitly pass a gradient argument in Q.backward() because it is a vector: without one,
+    backward refuses and no gradient reaches a.grad."""
     a = engine.tensor([2.0, 3.0], requires_grad=True)
     Q = 3 * a**3
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with refuses("Q.backward() on a vector Q"):
         Q.backward()
+    assert a.grad is None
+
+
+@spec(
+    "grad.vector-backward-needs-gradient-torch-error",
+    sources=["000", "001"],
+    needs=[cap.AUTOGRAD, cap.TORCH_ERRORS],
+    kind=SURFACE,
+)
+def test_vector_backward_without_gradient_is_torchs_runtime_error(engine):
+    """backward() on a vector without a gradient raises torch's RuntimeError: "grad can be implicitly created
+    only for scalar outputs"."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    with refuses("Q.backward() on a vector Q") as refusal:
+        (3 * a**3).backward()
+    refusal.with_torch_error(RuntimeError, "grad can be implicitly created only for scalar outputs")
 
 
 @spec(

@@ -2,10 +2,10 @@
 003)."""
 
 import numpy as np
-import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import REFUSAL, VALUE, spec
+from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
+from conformance.refusals import refuses
 
 
 @spec("inplace.out-of-place-new-object", sources=["002"], needs=[], kind=VALUE)
@@ -49,13 +49,32 @@ def test_version_counts_in_place_operations(engine):
 def test_modifying_a_tensor_saved_for_backward_fails_at_backward(engine):
     """A Function saves the version of the tensors it keeps for backward; if b was modified in place after
     loss = (b * b).mean() saved it, loss.backward() raises an error saying it was modified by an inplace
-    operation."""
+    operation, and no gradient computed from the modified value reaches a.grad."""
     a = engine.tensor([1.0, 3.0], requires_grad=True)
     b = a + 2
     loss = (b * b).mean()
     b[0] = 1000.0
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+    with refuses("loss.backward() after b, saved for it, was modified in place"):
         loss.backward()
+    assert a.grad is None
+
+
+@spec(
+    "inplace.saved-tensor-modified-torch-error",
+    sources=["002", "003"],
+    needs=[cap.AUTOGRAD, cap.INPLACE, cap.VERSION_COUNTER, cap.TORCH_ERRORS],
+    kind=SURFACE,
+)
+def test_modified_saved_tensor_is_torchs_runtime_error(engine):
+    """The error of a backward through a tensor modified after it was saved is torch's RuntimeError: "one of the
+    variables needed for gradient computation has been modified by an inplace operation"."""
+    a = engine.tensor([1.0, 3.0], requires_grad=True)
+    b = a + 2
+    loss = (b * b).mean()
+    b[0] = 1000.0
+    with refuses("loss.backward() after b, saved for it, was modified in place") as refusal:
+        loss.backward()
+    refusal.with_torch_error(RuntimeError, "modified by an inplace operation")
 
 
 @spec("inplace.unsaved-tensor-modified", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE], kind=VALUE)
@@ -70,16 +89,46 @@ def test_modifying_a_tensor_backward_does_not_need_is_fine(engine):
     np.testing.assert_array_equal(engine.to_numpy(a.grad), [1.0, 1.0])
 
 
+def assert_untouched_leaf(engine, a, values):
+    """After a refused in-place change, the leaf that requires grad holds its values and no gradient, and a
+    backward still accumulates into its .grad: (a*a).sum() gives 2a."""
+    np.testing.assert_array_equal(engine.to_numpy(a), values)
+    assert a.requires_grad is True
+    assert a.grad is None
+    (a * a).sum().backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), 2 * np.asarray(values))
+
+
 @spec("inplace.leaf-inplace-error", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE], kind=REFUSAL)
 def test_in_place_operation_on_a_leaf_that_requires_grad_fails_at_once(engine):
     """An in-place operation on a leaf that requires grad, such as a.add_(10.) or a += 10., fails at once,
     without waiting for backward: "a leaf Variable that requires grad is being used in an in-place
-    operation"."""
-    a = engine.tensor([10.0, 5.0, 2.0, 3.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+    operation". The leaf is left as it was."""
+    values = [10.0, 5.0, 2.0, 3.0]
+    a = engine.tensor(values, requires_grad=True)
+    with refuses("a.add_(10.) on a leaf that requires grad"):
         a.add_(10.0)
-    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+    with refuses("a += 10. on a leaf that requires grad"):
         a += 10.0
+    assert_untouched_leaf(engine, a, values)
+
+
+@spec(
+    "inplace.leaf-inplace-torch-error",
+    sources=["002"],
+    needs=[cap.AUTOGRAD, cap.INPLACE, cap.TORCH_ERRORS],
+    kind=SURFACE,
+)
+def test_in_place_operation_on_a_leaf_is_torchs_runtime_error(engine):
+    """a.add_(10.) and a += 10. on a leaf that requires grad raise torch's RuntimeError: "a leaf Variable that
+    requires grad is being used in an in-place operation"."""
+    a = engine.tensor([10.0, 5.0, 2.0, 3.0], requires_grad=True)
+    with refuses("a.add_(10.) on a leaf that requires grad") as refusal:
+        a.add_(10.0)
+    refusal.with_torch_error(RuntimeError, "leaf Variable that requires grad")
+    with refuses("a += 10. on a leaf that requires grad") as refusal:
+        a += 10.0
+    refusal.with_torch_error(RuntimeError, "leaf Variable that requires grad")
 
 
 @spec("inplace.leaf-slice-assignment-error", sources=["002"], needs=[cap.AUTOGRAD, cap.INPLACE], kind=REFUSAL)
@@ -89,11 +138,35 @@ def test_slice_assignment_to_a_leaf_that_requires_grad_is_an_error(engine):
 
     Releases differ in when it fails: the seed's older release let the assignment through (a became a
     non-leaf with grad_fn=<CopySlices>) and failed at backward; current releases fail at the assignment.
-    The spec holds either: the error comes before a gradient does."""
+    The spec holds either: the error comes before a gradient does, and a refused assignment leaves the leaf
+    as it was."""
+    values = [10.0, 5.0, 2.0, 3.0]
+    a = engine.tensor(values, requires_grad=True)
+    assigned = False
+    with refuses("a[:] = 0 on a leaf that requires grad, then backward"):
+        a[:] = 0
+        assigned = True
+        (a * a).mean().backward()
+    if assigned:
+        assert a.grad is None
+    else:
+        assert_untouched_leaf(engine, a, values)
+
+
+@spec(
+    "inplace.leaf-slice-assignment-torch-error",
+    sources=["002"],
+    needs=[cap.AUTOGRAD, cap.INPLACE, cap.TORCH_ERRORS],
+    kind=SURFACE,
+)
+def test_slice_assignment_to_a_leaf_is_torchs_runtime_error(engine):
+    """a[:] = 0 on a leaf that requires grad raises torch's RuntimeError, naming "a leaf Variable that requires
+    grad"."""
     a = engine.tensor([10.0, 5.0, 2.0, 3.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+    with refuses("a[:] = 0 on a leaf that requires grad, then backward") as refusal:
         a[:] = 0
         (a * a).mean().backward()
+    refusal.with_torch_error(RuntimeError, "leaf Variable that requires grad")
 
 
 def assert_set_to_ten_and_still_the_leaf(engine, a, original):

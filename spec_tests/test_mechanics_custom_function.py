@@ -1,10 +1,10 @@
 """Custom autograd.Function: forward and backward, save_for_backward and the version check on saved tensors."""
 
 import numpy as np
-import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import REFUSAL, VALUE, spec
+from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
+from conformance.refusals import refuses
 
 EXTENDING = "docs:notes/extending#extending-torch-autograd"
 
@@ -51,9 +51,27 @@ def test_custom_function_backward_computes_the_gradient(engine):
 )
 def test_saved_tensor_modified_in_place_is_an_error(engine):
     """Before saved_tensors are returned, a check is made to ensure they weren't used in any in-place
-    operation that modified their content."""
+    operation that modified their content: backward refuses, and no gradient reaches the input."""
     x = engine.tensor([0.0, 1.0], requires_grad=True)
     y = exp_function(engine).apply(x)
     y.add_(1)
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+    with refuses("backward through a custom Function whose saved output was modified in place"):
         y.sum().backward()
+    assert x.grad is None
+
+
+@spec(
+    "mechanics.custom-function-saved-version-check-torch-error",
+    sources=[EXTENDING, "docs:autograd#torch.autograd.function.FunctionCtx.save_for_backward"],
+    needs=[cap.CUSTOM_FUNCTION, cap.INPLACE, cap.TORCH_ERRORS],
+    kind=SURFACE,
+)
+def test_saved_tensor_modified_in_place_is_torchs_runtime_error(engine):
+    """The version check on saved_tensors raises torch's RuntimeError, saying a variable needed for gradient
+    computation "has been modified by an inplace operation"."""
+    x = engine.tensor([0.0, 1.0], requires_grad=True)
+    y = exp_function(engine).apply(x)
+    y.add_(1)
+    with refuses("backward through a custom Function whose saved output was modified in place") as refusal:
+        y.sum().backward()
+    refusal.with_torch_error(RuntimeError, "modified by an inplace operation")

@@ -1,10 +1,10 @@
 """Keeping what backward frees: retain_grad() on non-leaf tensors and backward(retain_graph=True)."""
 
 import numpy as np
-import pytest
 
 from backends import capabilities as cap
-from conformance.catalogue import REFUSAL, VALUE, spec
+from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
+from conformance.refusals import refuses
 
 
 @spec(
@@ -32,12 +32,31 @@ def test_retain_grad_populates_a_non_leaf_grad(engine):
 )
 def test_second_backward_through_a_freed_graph_is_an_error(engine):
     """With retain_graph=False (the default) the graph used to compute the grads is freed, so a second
-    backward through it is an error ("Trying to backward through the graph a second time")."""
+    backward through it is an error ("Trying to backward through the graph a second time"), which adds
+    nothing to .grad."""
     a = engine.tensor([2.0, 3.0], requires_grad=True)
     y = (a * a).sum()
     y.backward()
-    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+    with refuses("a second backward through a freed graph"):
         y.backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [4.0, 6.0])
+
+
+@spec(
+    "mechanics.retain-graph-second-backward-torch-error",
+    sources=["docs:autograd-mechanics#saved-tensors", "docs:tensors#torch.Tensor.backward"],
+    needs=[cap.RETAIN_GRAPH, cap.TORCH_ERRORS],
+    kind=SURFACE,
+)
+def test_second_backward_through_a_freed_graph_is_torchs_runtime_error(engine):
+    """A second backward through a freed graph raises torch's RuntimeError: "Trying to backward through the
+    graph a second time"."""
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    y = (a * a).sum()
+    y.backward()
+    with refuses("a second backward through a freed graph") as refusal:
+        y.backward()
+    refusal.with_torch_error(RuntimeError, "backward through the graph a second time")
 
 
 @spec(

@@ -37,22 +37,29 @@ def test_backward_stores_every_parameter_gradient(engine, model):
     assert without_grad == []
 
 
-@spec("train.sgd-param-group", sources=["000"], needs=[cap.RESNET18, cap.SGD], kind=SURFACE)
+@spec("train.sgd-param-group", sources=["000"], needs=[cap.RESNET18, cap.SGD], kind=VALUE)
 def test_sgd_param_group_defaults(engine, model):
-    """optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9) prints Parameter Group 0 with
+    """optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9) has one parameter group with
     dampening: 0, lr: 0.01, momentum: 0.9, nesterov: False, weight_decay: 0.
 
-    Newer torch releases print more keys (maximize, foreach, differentiable, fused); the spec holds the
-    printed ones and that the group holds all of the model's parameters."""
+    Newer torch releases hold more keys (maximize, foreach, differentiable, fused); the spec holds the
+    printed ones and that the group holds all of the model's parameters. How the optimizer prints them is
+    train.sgd-param-group-repr."""
     optim = engine.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
     (group,) = optim.param_groups
     printed = {key: group[key] for key in ("dampening", "lr", "momentum", "nesterov", "weight_decay")}
     assert printed == {"dampening": 0, "lr": 0.01, "momentum": 0.9, "nesterov": False, "weight_decay": 0}
     assert len(group["params"]) == len(list(model.parameters()))
-    text = repr(optim)
+
+
+@spec("train.sgd-param-group-repr", sources=["000"], needs=[cap.RESNET18, cap.SGD, cap.TORCH_ERRORS], kind=SURFACE)
+def test_sgd_prints_its_param_group_as_torch_does(engine, model):
+    """print(optim) shows "Parameter Group 0" and, one per line indented by four spaces, dampening: 0,
+    lr: 0.01, momentum: 0.9, nesterov: False, weight_decay: 0."""
+    text = repr(engine.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9))
     assert "Parameter Group 0" in text
     for line in ("dampening: 0", "lr: 0.01", "momentum: 0.9", "nesterov: False", "weight_decay: 0"):
-        assert f"    {line}\n" in text
+        assert f"    {line}\n" in text, text
 
 
 @spec("train.sgd-momentum-step", sources=["000", "001", "004"], needs=[cap.RESNET18, cap.AUTOGRAD, cap.SGD], kind=VALUE)

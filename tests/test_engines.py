@@ -92,8 +92,10 @@ def test_readme_results_are_those_of_the_committed_engine_report():
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Results", 1)[1].split("\n## ", 1)[0]
     for name, backend in report["backends"].items():
         counts = backend["summary"]
+        kinds = backend["failures_by_kind"]
         row = (
-            f"| {counts['pass']} | {counts['fail']} | {counts['known-failure']} | {counts['unsupported']} | "
+            f"| {kinds['value']} / {kinds['refusal']} / {kinds['surface']} | {counts['pass']} | {counts['fail']} | "
+            f"{counts['known-failure']} | {counts['unsupported']} | "
             f"{counts['not-applicable']} | {counts['run']}/{counts['applicable']} |"
         )
         assert re.search(rf"^\| `{re.escape(name)}`.*{re.escape(row)}$", section, flags=re.MULTILINE), name
@@ -406,3 +408,116 @@ def test_tinygrad_keeps_non_leaf_grads_reruns_a_used_graph_and_tracks_detached_t
     assert not hasattr(detached, "requires_grad")  # detach.no-tracking: no flag, every float tensor is differentiated
     (detached * detached).sum().backward()
     np.testing.assert_array_equal(detached.grad.numpy(), [18.0, 4.0, 4.0])
+
+
+# --- refusals, in each engine's own code: what the known-failures files say, and what they no longer list ---
+#
+# A refusal spec accepts any exception but the ones saying the API is missing (conformance/refusals.py): the
+# engines below refuse in their own words where torch raises RuntimeError, so those specs are no known failures;
+# where an engine goes on instead, the known failure stays, reproduced here.
+
+
+def test_engines_refuse_item_of_several_elements_in_their_own_words():
+    mygrad, paddle = pytest.importorskip("mygrad"), pytest.importorskip("paddle")
+    tinygrad = pytest.importorskip("tinygrad")
+    resolve("tinygrad")  # the adapter makes tinygrad's PYTHON device the default
+    with pytest.raises(ValueError, match="size 1"):
+        mygrad.tensor([[1.0, 2.0], [3.0, 4.0]]).item()
+    with pytest.raises(ValueError, match="one element"):
+        paddle.to_tensor([[1.0, 2.0], [3.0, 4.0]]).item()
+    with pytest.raises(AssertionError, match="one element"):
+        tinygrad.Tensor([[1.0, 2.0], [3.0, 4.0]]).item()
+
+
+def test_tinygrad_refuses_a_vector_backward_in_its_own_words():
+    tinygrad = pytest.importorskip("tinygrad")
+    resolve("tinygrad")  # the adapter makes tinygrad's PYTHON device the default
+    a = tinygrad.Tensor([2.0, 3.0])
+    with pytest.raises(AssertionError, match="scalar"):
+        (3 * a**3).backward()
+    assert a.grad is None
+
+
+def test_paddle_refuses_slice_assignment_to_a_leaf_and_a_second_backward_in_its_own_words():
+    paddle = pytest.importorskip("paddle")
+    a = paddle.to_tensor([10.0, 5.0], stop_gradient=False)
+    with pytest.raises(ValueError, match="inplace"):
+        a[:] = 0
+    np.testing.assert_array_equal(a.numpy(), [10.0, 5.0])
+    a = paddle.to_tensor([2.0, 3.0], stop_gradient=False)
+    y = (a * a).sum()
+    y.backward()
+    with pytest.raises(SystemError, match="TensorWrappers"):
+        y.backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [4.0, 6.0])
+
+
+@pytest.mark.parametrize("engine_name", ["mygrad", "paddle"])
+def test_known_failure_vector_backward_seeds_ones(engine_name):
+    """grad.vector-backward-needs-gradient: backward() of a vector raises nothing and sums over its elements."""
+    module = pytest.importorskip(engine_name)
+    a = module.tensor([2.0, 3.0]) if engine_name == "mygrad" else module.to_tensor([2.0, 3.0], stop_gradient=False)
+    (3 * a**3).backward()
+    np.testing.assert_array_equal(np.asarray(a.grad), [36.0, 81.0])
+
+
+def test_known_failure_mygrad_in_place_on_a_leaf_goes_on():
+    """inplace.leaf-inplace-error and inplace.leaf-slice-assignment-error: mygrad refuses neither."""
+    mygrad = pytest.importorskip("mygrad")
+    a = mygrad.tensor([10.0, 5.0])
+    a += 10.0
+    np.testing.assert_array_equal(a.data, [20.0, 15.0])
+    b = mygrad.tensor([10.0, 5.0])
+    b[:] = 0
+    (b * b).mean().backward()
+    np.testing.assert_array_equal(b.data, [0.0, 0.0])
+
+
+def test_known_failure_paddle_in_place_add_on_a_leaf_writes_then_refuses_and_iadd_rebinds():
+    """inplace.leaf-inplace-error: add_ refuses, but only after changing the leaf's values; += makes a new
+    non-leaf tensor and raises nothing."""
+    paddle = pytest.importorskip("paddle")
+    a = leaf = paddle.to_tensor([10.0, 5.0], stop_gradient=False)
+    with pytest.raises(ValueError, match="inplace"):
+        a.add_(paddle.to_tensor(10.0))
+    np.testing.assert_array_equal(leaf.numpy(), [20.0, 15.0])
+    a += 10.0
+    assert a is not leaf and a.is_leaf is False
+    np.testing.assert_array_equal(a.numpy(), [30.0, 25.0])
+
+
+@pytest.mark.parametrize("engine_name", ["paddle", "tinygrad"])
+def test_known_failure_numpy_of_a_tensor_in_the_graph_does_not_refuse(engine_name):
+    """conversion.numpy-needs-detach: numpy() of a tensor that takes part in backward returns the array."""
+    module = pytest.importorskip(engine_name)
+    if engine_name == "paddle":
+        y = module.to_tensor([1.0, 2.0], stop_gradient=False)
+    else:
+        resolve("tinygrad")  # the adapter makes tinygrad's PYTHON device the default
+        y = module.Tensor([1.0, 2.0])  # every float tensor takes part in backward
+        (y * y).sum().backward()
+    np.testing.assert_array_equal(y.numpy(), [1.0, 2.0])
+
+
+def test_known_failure_paddle_pylayer_does_not_check_saved_versions():
+    """mechanics.custom-function-saved-version-check: an output saved by a PyLayer and modified in place is used
+    as it is: x.grad becomes [2, e + 1] instead of [1, e]."""
+    paddle = pytest.importorskip("paddle")
+
+    class Exp(paddle.autograd.PyLayer):
+        @staticmethod
+        def forward(ctx, x):
+            result = paddle.exp(x)
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):
+            (result,) = ctx.saved_tensor()
+            return grad * result
+
+    x = paddle.to_tensor([0.0, 1.0], stop_gradient=False)
+    y = Exp.apply(x)
+    y.add_(paddle.to_tensor(1.0))
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, np.e + 1], rtol=1e-6)

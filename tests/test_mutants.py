@@ -79,3 +79,25 @@ def test_mutant_fails_the_spec_meant_to_catch_it(pytester, name):
     reports = recorder.getreports("pytest_runtest_logreport")
     assert [report.when for report in reports if report.failed] == ["call"], f"mutant:{name} is not failed by {breaks}"
     assert crashes.crashes == {}, f"mutant:{name} crashed instead of failing {breaks}"
+
+
+KEEPING = sorted(name for name, cls in MUTANTS.items() if cls.keeps)
+
+
+@pytest.mark.parametrize("name", KEEPING)
+def test_mutant_passes_the_specs_it_keeps(pytester, name):
+    """A mutant that refuses in its own words passes the refusal spec beside the surface spec it fails (and one
+    that refuses only after changing state passes the surface spec): the two questions are told apart."""
+    for kept in MUTANTS[name].keeps:
+        recorder = run_specs(pytester, spec_modules()[kept], f"--backend=mutant:{name}", f"--spec={kept}")
+        reports = recorder.getreports("pytest_runtest_logreport")
+        assert [report.nodeid for report in reports if report.failed or report.skipped] == [], f"{name} fails {kept}"
+        assert any(report.passed and report.when == "call" for report in reports), f"{kept} did not run on {name}"
+
+
+def test_every_surface_spec_of_a_refusal_has_an_own_words_mutant_that_keeps_the_refusal():
+    """Each surface spec pinning torch's error of a refusal is broken by a mutant that passes the refusal spec."""
+    refusal_twins = {cls.breaks: cls.keeps for cls in MUTANTS.values() if cls.keeps}
+    surfaces = [spec_id for spec_id in spec_modules() if spec_id.endswith("-torch-error")]
+    assert surfaces
+    assert [spec_id for spec_id in surfaces if not refusal_twins.get(spec_id)] == []

@@ -73,7 +73,7 @@ def test_terminal_matrix_by_area_with_one_column_per_backend(harness):
             "  beta.needs-graph * pass * pass",
             "",
             "cpu (torch * on cpu): 3 conforming, 0 failing, 0 known failures, 0 unsupported, 0 errors;"
-            " coverage 3/3 applicable specs run",
+            " 0 silent wrong results, 0 missing refusals, 0 surface deviations; coverage 3/3 applicable specs run",
             "torch:cpu (torch * on cpu): 2 conforming, 1 failing, * coverage 3/3 applicable specs run",
         ]
     )
@@ -133,7 +133,7 @@ def test_a_skip_for_another_reason_or_a_setup_error_is_an_error_and_fails_the_ru
             "*gamma.setup-error [[]cpu[]] ERROR: setup error",
             "*gamma.skipped [[]cpu[]] ERROR: no reason to run",
             "*gamma.teardown-error [[]cpu[]] ERROR: teardown error",
-            "*3 errors; coverage 0/3 applicable specs*",
+            "*3 errors; * coverage 0/3 applicable specs*",
         ]
     )
 
@@ -164,7 +164,7 @@ def test_a_spec_that_does_not_apply_is_not_applicable_and_leaves_coverage_whole(
         [
             "  delta.gpu-only * n/a",
             "*delta.gpu-only [[]cpu[]] n/a: tensors live on cpu",
-            "*1 not applicable; coverage 1/1 applicable specs run",
+            "*1 not applicable; * coverage 1/1 applicable specs run",
         ]
     )
 
@@ -276,3 +276,54 @@ def test_tests_that_are_not_specs_stay_out_of_the_report(harness):
     result = harness.runpytest()
     assert result.ret == 0
     assert "conformance" not in result.stdout.str()
+
+
+KIND_SPECS = '''
+from conformance.catalogue import spec
+
+@spec("kinds.value", sources=["000"], kind="value")
+def test_value(engine):
+    """Holds on the backend named cpu."""
+    assert engine.name == "cpu"
+
+@spec("kinds.refusal", sources=["000"], kind="refusal")
+def test_refusal(engine):
+    """Holds on the backend named cpu."""
+    assert engine.name == "cpu"
+
+@spec("kinds.surface-message", sources=["000"], kind="surface")
+def test_surface_message(engine):
+    """Holds on the backend named cpu."""
+    assert engine.name == "cpu"
+
+@spec("kinds.surface-repr", sources=["000"], kind="surface")
+def test_surface_repr(engine):
+    """Holds on the backend named cpu."""
+    assert engine.name == "cpu"
+
+@spec("kinds.surface-holds", sources=["000"], kind="surface")
+def test_surface_holds(engine):
+    """Holds everywhere."""
+'''
+
+
+def test_failures_and_known_failures_are_counted_by_the_kind_of_their_spec(harness):
+    harness.makepyfile(KIND_SPECS)
+    known = write_known(harness, "torch-cpu.json", {"kinds.refusal": "goes on where it should refuse"})
+    result, report = report_json(
+        harness, "--backend=cpu,torch:cpu", f"--known-failures=torch:cpu={known}", "--conformance-md=report.md"
+    )
+    assert result.ret == 1
+    jsonschema.validate(report, json.loads((ROOT / "docs" / "report-schema.json").read_text()))
+    assert {spec["id"]: spec["kind"] for spec in report["specs"]} == {
+        "kinds.refusal": "refusal",
+        "kinds.surface-holds": "surface",
+        "kinds.surface-message": "surface",
+        "kinds.surface-repr": "surface",
+        "kinds.value": "value",
+    }
+    assert report["backends"]["cpu"]["failures_by_kind"] == {"value": 0, "refusal": 0, "surface": 0}
+    assert report["backends"]["torch:cpu"]["failures_by_kind"] == {"value": 1, "refusal": 1, "surface": 2}
+    line = "1 silent wrong result, 1 missing refusal, 2 surface deviations; coverage 5/5 applicable specs run"
+    result.stdout.fnmatch_lines([f"torch:cpu (torch * 1 known failures, * errors; {line}"])
+    assert line in (harness.path / "report.md").read_text()

@@ -2,7 +2,9 @@
 
 Selectable as ``--backend=mutant:<name>``. Each mutant names the spec meant to catch it (``breaks``); the
 project's tests prove the torch backend passes every spec and every mutant fails the spec meant for it,
-which is how the suite shows that its specs can fail.
+which is how the suite shows that its specs can fail. A mutant may also name specs it ``keeps``: ones it must
+pass, such as the refusal spec that a mutant refusing in its own words (failing the surface spec) still
+satisfies.
 
 A mutant is a :class:`~backends.torch_backend.TorchBackend` subclass registered with :func:`mutant` in one
 of this package's modules, one module per area of the documentation.
@@ -20,8 +22,11 @@ from ..torch_backend import TorchBackend
 MUTANTS: dict[str, type[TorchBackend]] = {}
 
 
-def mutant(name: str, *, breaks: str) -> Callable[[type[TorchBackend]], type[TorchBackend]]:
-    """Register a broken backend as ``mutant:<name>``, caught by the spec whose ID is ``breaks``."""
+def mutant(
+    name: str, *, breaks: str, keeps: tuple[str, ...] = ()
+) -> Callable[[type[TorchBackend]], type[TorchBackend]]:
+    """Register a broken backend as ``mutant:<name>``, caught by the spec whose ID is ``breaks`` and passing the
+    specs whose IDs are in ``keeps``."""
 
     def register(cls: type[TorchBackend]) -> type[TorchBackend]:
         if not cls.__doc__:
@@ -30,6 +35,7 @@ def mutant(name: str, *, breaks: str) -> Callable[[type[TorchBackend]], type[Tor
             raise ValueError(f"mutant {name!r} is registered twice")
         cls.mutant_name = name
         cls.breaks = breaks
+        cls.keeps = keeps
         cls.engine = f"torch (mutant {name})"
         return cls
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import warnings
 from typing import Any
 
 import torch
@@ -207,3 +208,39 @@ class PretrainedTrueIgnored(TorchBackend):
         if "pretrained" in kwargs:
             kwargs["pretrained"] = False
         return super()._resnet18(**kwargs)
+
+
+class _SGDWithItsOwnRepr(torch.optim.SGD):
+    """torch's SGD, printed on one line in words of its own."""
+
+    def __repr__(self) -> str:
+        (group,) = self.param_groups
+        return f"SGD(lr={group['lr']}, momentum={group['momentum']}, {len(group['params'])} parameters)"
+
+
+@mutant("sgd-own-repr", breaks="train.sgd-param-group-repr", keeps=("train.sgd-param-group",))
+class SGDOwnRepr(TorchBackend):
+    """optim.SGD holds the right param group but prints it on one line of its own, without "Parameter Group 0"."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDWithItsOwnRepr
+
+
+@mutant(
+    "pretrained-warns-in-own-words",
+    breaks="weights.pretrained-deprecation-warning",
+    keeps=("weights.pretrained-deprecated",),
+)
+class PretrainedWarnsInOwnWords(TorchBackend):
+    """models.resnet18(pretrained=True) loads the pretrained weights, and warns that the argument is going away,
+    but not in torchvision's words."""
+
+    def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        if "pretrained" not in kwargs:
+            return super()._resnet18(**kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = super()._resnet18(**kwargs)
+        warnings.warn("pretrained=True will go away: pass weights= instead", FutureWarning, stacklevel=2)
+        return model
