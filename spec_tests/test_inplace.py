@@ -62,7 +62,7 @@ def test_modifying_a_tensor_saved_for_backward_fails_at_backward(engine):
 @spec(
     "inplace.saved-tensor-modified-torch-error",
     sources=["002", "003"],
-    needs=[cap.AUTOGRAD, cap.INPLACE, cap.VERSION_COUNTER, cap.TORCH_ERRORS],
+    needs=[cap.AUTOGRAD, cap.INPLACE, cap.TORCH_ERRORS],
     kind=SURFACE,
 )
 def test_modified_saved_tensor_is_torchs_runtime_error(engine):

@@ -63,7 +63,7 @@ def test_saved_tensor_modified_in_place_is_an_error(engine):
 @spec(
     "mechanics.custom-function-saved-version-check-torch-error",
     sources=[EXTENDING, "docs:autograd#torch.autograd.function.FunctionCtx.save_for_backward"],
-    needs=[cap.CUSTOM_FUNCTION, cap.INPLACE, cap.TORCH_ERRORS],
+    needs=[cap.AUTOGRAD, cap.CUSTOM_FUNCTION, cap.INPLACE, cap.TORCH_ERRORS],
     kind=SURFACE,
 )
 def test_saved_tensor_modified_in_place_is_torchs_runtime_error(engine):

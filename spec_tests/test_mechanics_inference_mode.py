@@ -46,7 +46,7 @@ def test_inference_tensors_cannot_be_recorded_later(engine):
 @spec(
     "mechanics.inference-tensors-refused-torch-error",
     sources=[INFERENCE_MODE, "docs:autograd#torch.autograd.grad_mode.inference_mode"],
-    needs=[cap.INFERENCE_MODE, cap.TORCH_ERRORS],
+    needs=[cap.AUTOGRAD, cap.INFERENCE_MODE, cap.TORCH_ERRORS],
     kind=SURFACE,
 )
 def test_inference_tensor_saved_for_backward_is_torchs_runtime_error(engine):

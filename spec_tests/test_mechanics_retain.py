@@ -45,7 +45,7 @@ def test_second_backward_through_a_freed_graph_is_an_error(engine):
 @spec(
     "mechanics.retain-graph-second-backward-torch-error",
     sources=["docs:autograd-mechanics#saved-tensors", "docs:tensors#torch.Tensor.backward"],
-    needs=[cap.RETAIN_GRAPH, cap.TORCH_ERRORS],
+    needs=[cap.AUTOGRAD, cap.TORCH_ERRORS],
     kind=SURFACE,
 )
 def test_second_backward_through_a_freed_graph_is_torchs_runtime_error(engine):
