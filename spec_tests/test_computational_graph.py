@@ -112,23 +112,30 @@ def test_graph_is_built_anew_on_every_forward(engine):
     """DAGs are dynamic in PyTorch: the graph is recreated from scratch on every forward pass, which is what
     allows control flow statements in the model; the operations can change at every iteration.
 
-    Each pass takes another branch (Q = 3a³, then Q = a·b): each pass's root has a new grad_fn, its walk
-    reaches the leaves that pass used, and its backward adds that pass's gradients (dQ/da = 9a², then b)."""
+    Three passes take alternating branches (Q = 3a³, Q = a·b, Q = 3a³ again): each pass's root has a new
+    grad_fn, the walk from it reaches the leaves that pass used, and its backward adds that pass's gradients
+    (dQ/da = 9a², then dQ/da = b and dQ/db = a)."""
     a = engine.tensor([2.0, 3.0], requires_grad=True)
     b = engine.tensor([6.0, 4.0], requires_grad=True)
     roots = []
-    for iteration in range(2):
-        Q = 3 * a**3 if iteration == 0 else a * b
-        roots.append(Q)
+    expected_a, expected_b = np.zeros(2), np.zeros(2)
+    for iteration in range(3):
+        if iteration % 2 == 0:  # control flow decides which graph this forward builds
+            Q, used = 3 * a**3, [a]
+            expected_a += [36.0, 81.0]
+        else:
+            Q, used = a * b, [a, b]
+            expected_a += [6.0, 4.0]
+            expected_b += [2.0, 3.0]
         Q.sum().backward()
+        assert all(Q.grad_fn is not root.grad_fn for root in roots)
+        assert sorted(map(id, accumulated_leaves(Q))) == sorted(map(id, used))
+        np.testing.assert_array_equal(engine.to_numpy(a.grad), expected_a)
         if iteration == 0:
-            assert [leaf is a for leaf in accumulated_leaves(Q)] == [True]
-            np.testing.assert_array_equal(engine.to_numpy(a.grad), [36.0, 81.0])
             assert b.grad is None
-    assert roots[1].grad_fn is not roots[0].grad_fn
-    assert sorted(id(leaf) for leaf in accumulated_leaves(roots[1])) == sorted([id(a), id(b)])
-    np.testing.assert_array_equal(engine.to_numpy(a.grad), [36.0 + 6.0, 81.0 + 4.0])
-    np.testing.assert_array_equal(engine.to_numpy(b.grad), [2.0, 3.0])
+        else:
+            np.testing.assert_array_equal(engine.to_numpy(b.grad), expected_b)
+        roots.append(Q)
 
 
 @spec("graph.non-leaf-grad-not-retained", sources=["002"], needs=[cap.AUTOGRAD, cap.GRAPH], kind=VALUE)
