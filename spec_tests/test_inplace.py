@@ -16,6 +16,7 @@ def test_out_of_place_operation_makes_a_new_object(engine):
     a = a.exp()
     assert a is not original
     np.testing.assert_array_equal(engine.to_numpy(original), [3.0, 1.0])
+    np.testing.assert_allclose(engine.to_numpy(a), np.exp([3.0, 1.0]), rtol=1e-6)
 
 
 @spec("inplace.setitem-keeps-identity", sources=["002"], needs=[cap.INPLACE], kind=VALUE)

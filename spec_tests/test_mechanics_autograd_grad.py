@@ -19,7 +19,7 @@ def test_grad_returns_gradients_without_touching_dot_grad(engine):
     (dx,) = engine.autograd.grad((x**3).sum(), [x])
     np.testing.assert_array_equal(engine.to_numpy(dx), [3.0, 12.0])
     assert x.grad is None
-    assert not dx.requires_grad
+    assert dx.requires_grad is False
 
 
 @spec(

@@ -38,7 +38,7 @@ def test_custom_function_backward_computes_the_gradient(engine):
     tensors kept with ctx.save_for_backward, and returns the input gradient."""
     x = engine.tensor([0.0, 1.0], requires_grad=True)
     y = exp_function(engine).apply(x)
-    assert y.requires_grad
+    assert y.requires_grad is True
     y.backward(engine.tensor([1.0, 2.0]))
     np.testing.assert_allclose(engine.to_numpy(x.grad), [1.0, 2 * np.e], rtol=1e-6)
 

@@ -17,13 +17,13 @@ def test_set_grad_enabled_switches_grad_mode_in_its_block(engine):
     computed with it off do not require grad, and the previous mode returns when the block ends."""
     x = engine.tensor([1.0, 2.0], requires_grad=True)
     with engine.set_grad_enabled(False):
-        assert not engine.is_grad_enabled()
+        assert engine.is_grad_enabled() is False
         y = x * 2
     with engine.set_grad_enabled(True):
         z = x * 2
-    assert engine.is_grad_enabled()
-    assert not y.requires_grad
-    assert z.requires_grad
+    assert engine.is_grad_enabled() is True
+    assert y.requires_grad is False
+    assert z.requires_grad is True
 
 
 @spec(
@@ -39,5 +39,5 @@ def test_enable_grad_inside_no_grad(engine):
         with engine.enable_grad():
             y = x * 2
         z = x * 2
-    assert y.requires_grad
-    assert not z.requires_grad
+    assert y.requires_grad is True
+    assert z.requires_grad is False

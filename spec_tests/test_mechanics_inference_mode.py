@@ -20,7 +20,7 @@ def test_inference_mode_results_do_not_require_grad(engine):
     x = engine.tensor([1.0, 2.0], requires_grad=True)
     with engine.inference_mode():
         y = x * x
-    assert not y.requires_grad
+    assert y.requires_grad is False
 
 
 @spec(

@@ -19,7 +19,7 @@ def test_retain_grad_populates_a_non_leaf_grad(engine):
     b = a * a
     b.retain_grad()
     (3 * b).sum().backward()
-    assert not b.is_leaf
+    assert b.is_leaf is False
     np.testing.assert_array_equal(engine.to_numpy(b.grad), [3.0, 3.0])
     np.testing.assert_array_equal(engine.to_numpy(a.grad), [12.0, 18.0])
 

@@ -24,7 +24,7 @@ def test_parameters_and_output_require_grad(engine):
     """Every parameter of nn.Sequential(nn.Conv2d(3, 16, 3, 1), nn.Conv2d(16, 32, 3, 1)) requires grad
     (0.weight True, 0.bias True, 1.weight True, 1.bias True), so the output requires grad."""
     net = conv_net(engine)
-    named = {name: param.requires_grad for name, param in net.named_parameters()}
+    named = {name: param.requires_grad is True for name, param in net.named_parameters()}
     assert named == {"0.weight": True, "0.bias": True, "1.weight": True, "1.bias": True}
     assert net(engine.randn(2, 3, 50, 100)).requires_grad is True
 
@@ -36,7 +36,7 @@ def test_frozen_network_output_does_not_require_grad(engine):
     net = conv_net(engine)
     for _, param in net.named_parameters():
         param.requires_grad = False
-    assert [param.requires_grad for param in net.parameters()] == [False] * 4
+    assert [param.requires_grad is False for param in net.parameters()] == [True] * 4
     assert net(engine.randn(2, 3, 50, 100)).requires_grad is False
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from backends import capabilities as cap
 from conformance.catalogue import SURFACE, VALUE, spec
+from conformance.resnet_oracle import assert_gradients_match, resnet18_gradients
 
 LR, MOMENTUM = 1e-2, 0.9
 
@@ -19,22 +20,30 @@ def model(engine):
 
 
 def backward_pass(engine, model):
-    """prediction = model(data); loss = (prediction - labels).sum(); loss.backward()."""
-    prediction = model(engine.rand(1, 3, 64, 64))
-    loss = (prediction - engine.rand(1, 1000)).sum()
+    """prediction = model(data); loss = (prediction - labels).sum(); loss.backward(). Returns data and labels,
+    for the oracle."""
+    data = np.random.random_sample((1, 3, 64, 64)).astype(np.float32)
+    labels = np.random.random_sample((1, 1000)).astype(np.float32)
+    prediction = model(engine.tensor(data))
+    assert tuple(prediction.shape) == (1, 1000)
+    loss = (prediction - engine.tensor(labels)).sum()
     loss.backward()
+    return data, labels
 
 
 @spec("train.backward-fills-every-grad", sources=["000", "001", "004"], needs=[cap.RESNET18, cap.AUTOGRAD], kind=VALUE)
 def test_backward_stores_every_parameter_gradient(engine, model):
     """Backward propagation is kicked off when we call .backward() on the error tensor. Autograd then
-    calculates and stores the gradients for each model parameter in the parameter's .grad attribute."""
+    calculates and stores the gradients for each model parameter in the parameter's .grad attribute.
+
+    The prediction has shape (1, 1000), as the labels. Each .grad is compared with torch's float64 gradient
+    of a copy of the same model on the same inputs (conformance.resnet_oracle); d loss / d fc.bias is 1 for
+    every output, since loss = (prediction - labels).sum()."""
     assert all(param.grad is None for param in model.parameters())
-    backward_pass(engine, model)
-    without_grad = [
-        name for name, param in model.named_parameters() if param.grad is None or param.grad.shape != param.shape
-    ]
-    assert without_grad == []
+    data, labels = backward_pass(engine, model)
+    params = dict(model.named_parameters())
+    assert_gradients_match(engine, params, resnet18_gradients(engine, model, data, labels))
+    np.testing.assert_allclose(engine.to_numpy(params["fc.bias"].grad), np.ones(1000), rtol=1e-6)
 
 
 @spec("train.sgd-param-group", sources=["000"], needs=[cap.RESNET18, cap.SGD], kind=VALUE)
@@ -69,10 +78,11 @@ def test_sgd_step_follows_momentum_rule(engine, model):
     afterwards, and param -= lr * buf.
 
     The rule is torch's documented SGD (dampening 0, no nesterov, no weight decay); checked over two steps
-    with the gradients read before each step."""
+    with the gradients read before each step, and on fc.bias, whose gradient is 1, against the rule alone."""
     optim = engine.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     params = dict(model.named_parameters())
     expected = {name: engine.to_numpy(param) for name, param in params.items()}
+    fc_bias = expected["fc.bias"]
     buffers = {}
     for _ in range(2):
         optim.zero_grad()
@@ -84,3 +94,93 @@ def test_sgd_step_follows_momentum_rule(engine, model):
         optim.step()
         for name, param in params.items():
             np.testing.assert_allclose(engine.to_numpy(param), expected[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    # d loss / d fc.bias is 1: buf is 1, then 0.9 * 1 + 1, so fc.bias moved by -lr * 2.9 in all
+    np.testing.assert_allclose(engine.to_numpy(params["fc.bias"]), fc_bias - LR * (1 + MOMENTUM + 1), rtol=1e-5)
+
+
+ZERO_GRAD = "docs:optim#torch.optim.Optimizer.zero_grad"
+
+
+def two_layers(engine):
+    """Two nn.Linear(3, 2) and one SGD optimizer with momentum over both."""
+    first, second = engine.nn.Linear(3, 2), engine.nn.Linear(3, 2)
+    params = {f"first.{n}": p for n, p in first.named_parameters()} | {
+        f"second.{n}": p for n, p in second.named_parameters()
+    }
+    return first, second, params, engine.optim.SGD(params.values(), lr=LR, momentum=MOMENTUM)
+
+
+def values(engine, tensors: dict) -> dict:
+    return {name: engine.to_numpy(tensor) for name, tensor in tensors.items()}
+
+
+@spec("train.zero-grad-sets-none", sources=[ZERO_GRAD], needs=[cap.NN, cap.AUTOGRAD, cap.SGD], kind=VALUE)
+def test_zero_grad_sets_gradients_to_none(engine):
+    """optimizer.zero_grad() resets the gradients of all optimized tensors: with set_to_none=True, the
+    default, it sets them to None instead of setting them to zero.
+
+    The default became True in torch 2.0; earlier releases zeroed the gradients."""
+    first, second, params, optimizer = two_layers(engine)
+    x = engine.rand(4, 3)
+    (first(x) + second(x)).sum().backward()
+    assert [name for name, param in params.items() if param.grad is None] == []
+    optimizer.zero_grad()
+    assert [name for name, param in params.items() if param.grad is not None] == []
+
+
+@spec("train.zero-grad-set-to-none-false", sources=[ZERO_GRAD], needs=[cap.NN, cap.AUTOGRAD, cap.SGD], kind=VALUE)
+def test_zero_grad_set_to_none_false_zeroes_gradients(engine):
+    """optimizer.zero_grad(set_to_none=False) sets the gradients to zero: each .grad is a tensor of zeros of
+    its parameter's shape, and the next backward stores just the new gradient in it."""
+    first, second, params, optimizer = two_layers(engine)
+    x = engine.rand(4, 3)
+    (first(x) + second(x)).sum().backward()
+    optimizer.zero_grad(set_to_none=False)
+    for name, param in params.items():
+        assert param.grad is not None, name
+        np.testing.assert_array_equal(engine.to_numpy(param.grad), np.zeros(tuple(param.shape)), err_msg=name)
+    (2 * first(x)).sum().backward()
+    # d/d bias of 2 * (x @ W.T + b).sum() is 2 per sample: 8 for a batch of 4; second got a zero gradient
+    np.testing.assert_allclose(engine.to_numpy(params["first.bias"].grad), [8.0, 8.0], rtol=1e-6)
+    np.testing.assert_array_equal(engine.to_numpy(params["second.bias"].grad), [0.0, 0.0])
+
+
+@spec(
+    "train.step-skips-none-grad",
+    sources=[ZERO_GRAD, "docs:optim#torch.optim.SGD"],
+    needs=[cap.NN, cap.AUTOGRAD, cap.SGD],
+    kind=VALUE,
+)
+def test_step_skips_parameters_whose_grad_is_none(engine):
+    """torch.optim optimizers have a different behavior if the gradient is 0 or None: in one case it does
+    the step with a gradient of 0 and in the other it skips the step altogether.
+
+    With momentum the difference shows: a parameter whose .grad is None keeps its value and its momentum
+    buffer; one whose .grad is 0 still moves by -lr * momentum * buf. zero_grad(set_to_none=False) zeroes
+    only the gradients that exist: a None stays None."""
+    first, second, params, optimizer = two_layers(engine)
+    x = engine.rand(4, 3)
+    (first(x) + second(x)).sum().backward()
+    buffers = values(engine, {name: param.grad for name, param in params.items()})
+    optimizer.step()
+    optimizer.zero_grad()
+    second(x).sum().backward()  # first's parameters keep .grad None
+    before, grads = values(engine, params), values(engine, {n: p.grad for n, p in params.items() if "second" in n})
+    optimizer.step()
+    after = values(engine, params)
+    for name in params:
+        if name in grads:
+            buffers[name] = MOMENTUM * buffers[name] + grads[name]
+            expected = before[name] - LR * buffers[name]
+        else:
+            expected = before[name]  # skipped: grad is None
+        np.testing.assert_allclose(after[name], expected, rtol=1e-5, atol=1e-7, err_msg=name)
+    optimizer.zero_grad(set_to_none=False)  # zeroes second's gradients; first's stay None
+    optimizer.step()
+    for name, value in values(engine, params).items():
+        if name in grads:
+            buffers[name] = MOMENTUM * buffers[name]
+            expected = after[name] - LR * buffers[name]
+        else:
+            expected = after[name]
+        np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-7, err_msg=name)

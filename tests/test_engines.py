@@ -273,6 +273,19 @@ def test_paddle_retain_grad_hooks_and_retain_graph(paddle_engine):
     assert seen == ["PaddleTensor"]
 
 
+def test_paddle_graph_nodes_list_next_functions_without_indices_and_leaves_without_variable(paddle_engine):
+    """graph.walk-reaches-leaves and graph.rebuilt-every-forward: paddle's graph cannot be walked to the leaves
+    as torch's can."""
+    a = paddle_engine.tensor([2.0, 3.0], requires_grad=True)
+    node = (3 * a**3).grad_fn
+    assert node is not None
+    while node.next_functions and node.next_functions[0] is not None:
+        assert [type(function).__name__ for function in node.next_functions] == ["GradNodeBase"]  # no (node, index)
+        node = node.next_functions[0]
+    assert node.name() == "GradNodeAccumulation"
+    assert not hasattr(node, "variable")
+
+
 def test_paddle_autograd_grad_is_paddle_grad(paddle_engine):
     x = paddle_engine.tensor([1.0, 2.0], requires_grad=True)
     (dx,) = paddle_engine.autograd.grad((x**3).sum(), [x], create_graph=True)

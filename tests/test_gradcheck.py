@@ -17,6 +17,18 @@ def test_finite_differences_accept_the_true_gradient_and_reject_a_wrong_one():
         check_finite_differences(ORACLE, SQUARE, arrays, cotangent, [grads[0] * 1.01])
 
 
+def test_finite_differences_check_every_element():
+    """A gradient wrong only in the last element of a 3×4 input is rejected: no element goes unchecked."""
+    op = Op(lambda lib, x: x.tanh(), [(3, 4)])
+    arrays, cotangent = [np.linspace(-1.5, 1.5, 12).reshape(3, 4)], np.linspace(1.0, 2.0, 12).reshape(3, 4)
+    _, (grad,) = gradients(ORACLE, op, arrays, cotangent, np.float64)
+    check_finite_differences(ORACLE, op, arrays, cotangent, [grad])
+    wrong = grad.copy()
+    wrong[-1, -1] += 1e-3
+    with pytest.raises(AssertionError, match=r"Mismatched elements: 1 / 12"):
+        check_finite_differences(ORACLE, op, arrays, cotangent, [wrong])
+
+
 def test_each_catalogue_parameter_carries_its_own_spec():
     param = spec_param(
         "opgrad.square", SQUARE, says="x * x has gradient 2x.", sources=["000"], test="m::t", kind="value"

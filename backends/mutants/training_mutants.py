@@ -1,0 +1,111 @@
+"""Mutants of the training step that compute wrong values silently: zeroed or scaled gradients, zero_grad()
+and step() that break their documented contract."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import torch
+
+from ..torch_backend import TorchBackend
+from . import mutant
+
+
+def _replace_gradients(module: torch.nn.Module, replace) -> torch.nn.Module:
+    """``module`` whose parameters' gradients pass through ``replace`` before they reach .grad."""
+    for param in module.parameters():
+        if param.requires_grad:
+            param.register_hook(replace)
+    return module
+
+
+@mutant("resnet18-zero-gradients", breaks="train.backward-fills-every-grad")
+class ResNet18ZeroGradients(TorchBackend):
+    """resnet18's backward fills every parameter's .grad with zeros of the right shape."""
+
+    def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        return _replace_gradients(super()._resnet18(**kwargs), torch.zeros_like)
+
+
+def _doubled_linear(*args: Any, **kwargs: Any) -> torch.nn.Linear:
+    return _replace_gradients(torch.nn.Linear(*args, **kwargs), lambda grad: grad * 2)
+
+
+@mutant("linear-doubled-gradients", breaks="finetune.only-fc-gets-grad")
+class LinearDoubledGradients(TorchBackend):
+    """A new nn.Linear (the replaced model.fc) gets twice its gradient in .grad."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Linear = functools.partial(_doubled_linear, device=self._device)
+
+
+class _HalfStepSGD(torch.optim.SGD):
+    """Moves each parameter by half of -lr * buf."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        before = [param.clone() for group in self.param_groups for param in group["params"]]
+        loss = super().step(closure)
+        for param, old in zip((p for group in self.param_groups for p in group["params"]), before, strict=True):
+            param.copy_((param + old) / 2)
+        return loss
+
+
+@mutant("sgd-half-step", breaks="finetune.optimize-only-classifier")
+class SGDHalfStep(TorchBackend):
+    """optim.SGD's step changes the parameters by half of -lr * buf (a changed model.fc is not the right one)."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _HalfStepSGD
+
+
+class _ZeroGradDoesNothing(torch.optim.SGD):
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        pass
+
+
+@mutant("zero-grad-does-nothing", breaks="train.zero-grad-set-to-none-false")
+class ZeroGradDoesNothing(TorchBackend):
+    """optimizer.zero_grad() leaves the gradients as they are, so the next backward adds to the old ones."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _ZeroGradDoesNothing
+
+
+class _ZeroGradZeroes(torch.optim.SGD):
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        super().zero_grad(set_to_none=False)
+
+
+@mutant("zero-grad-zeroes", breaks="train.zero-grad-sets-none")
+class ZeroGradZeroes(TorchBackend):
+    """optimizer.zero_grad() zeroes the gradients instead of setting them to None (torch before 2.0)."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _ZeroGradZeroes
+
+
+class _StepOverNoneGrad(torch.optim.SGD):
+    """Gives every parameter without a gradient a zero one before stepping, so none is skipped."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    param.grad = torch.zeros_like(param)
+        return super().step(closure)
+
+
+@mutant("sgd-steps-none-grad", breaks="train.step-skips-none-grad")
+class SGDStepsNoneGrad(TorchBackend):
+    """optim.SGD's step treats a None gradient as zero: with momentum, a parameter without gradient moves."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _StepOverNoneGrad
