@@ -103,8 +103,10 @@ TABLE: tuple[Capability, ...] = (
     ),
     Capability(
         GRAPH,
-        "is_leaf, grad_fn on results (None on leaves) and grad_fn.next_functions",
+        "is_leaf, grad_fn on results (None on leaves), grad_fn.next_functions down to the leaves' AccumulateGrad "
+        "nodes, whose .variable is the leaf",
         tensor=("is_leaf", "grad_fn"),
+        objects=("next_functions", "variable"),
     ),
     Capability(
         GRAPH_NAMES,

@@ -4,7 +4,7 @@
 ``-p conformance.capability_audit``) narrows it to the members that the spec's declared capabilities grant
 (:func:`backends.capabilities.granted`), plus those granted always. Tensors are :class:`RestrictedTensor`, a
 :class:`~backends.proxy.TensorProxy` over torch's tensors; namespaces (``engine.nn``, ``engine.autograd``),
-modules, optimizers and a custom function's context are :class:`RestrictedObject`. Every result handed back
+modules, optimizers, graph nodes and a custom function's context are :class:`RestrictedObject`. Every result handed back
 is restricted again, and what the spec hands in (tensors, modules, hooks) is unwrapped for torch. Touching a
 member that the spec's capabilities do not grant raises :class:`UndeclaredMember`, naming the member and the
 capabilities that grant it, so the spec fails with the capability to declare.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import types
 import weakref
+from collections.abc import ValuesView
 from typing import Any, ClassVar
 
 import pytest
@@ -48,8 +49,9 @@ CALLABLES = (
     functools.partial,
     type,
 )
-#: one view per live torch tensor, so that identity (``a.grad is a.grad``) holds through the view
-_views: weakref.WeakValueDictionary[int, RestrictedTensor] = weakref.WeakValueDictionary()
+#: one view per live torch tensor or object, so that identity (``a.grad is a.grad``, a graph node reached twice)
+#: holds through the view
+_views: weakref.WeakValueDictionary[int, RestrictedTensor | RestrictedObject] = weakref.WeakValueDictionary()
 
 
 class UndeclaredMember(BaseException):
@@ -73,7 +75,7 @@ def check(group: str, member: str) -> None:
 def wrap(value: Any) -> Any:
     """An engine value as the spec sees it: tensors, modules and optimizers restricted, containers walked."""
     if isinstance(value, torch.Tensor):
-        if (view := _views.get(id(value))) is None or view.wrapped is not value:
+        if (view := _views.get(id(value))) is None or not isinstance(view, TensorProxy) or view.wrapped is not value:
             view = _views[id(value)] = RestrictedTensor(value)
         return view
     if type(value) in (list, tuple):
@@ -82,8 +84,13 @@ def wrap(value: Any) -> Any:
         return (wrap(item) for item in value)
     if value is torch.autograd.Function:
         return RestrictedFunction
-    if isinstance(value, (torch.nn.Module, torch.optim.Optimizer, torch.autograd.function.FunctionCtx)):
-        return RestrictedObject(value)
+    if isinstance(
+        value,
+        (torch.nn.Module, torch.optim.Optimizer, torch.autograd.function.FunctionCtx, torch.autograd.graph.Node),
+    ):
+        if (view := _views.get(id(value))) is None or object.__getattribute__(view, "target") is not value:
+            view = _views[id(value)] = RestrictedObject(value)
+        return view
     if isinstance(value, CALLABLES):
         return lambda *args, **kwargs: wrap(value(*unwrap(args), **unwrap(kwargs)))
     return value
@@ -99,7 +106,7 @@ def unwrap(value: Any) -> Any:
         return type(value)(unwrap(item) for item in value)
     if type(value) is dict:
         return {key: unwrap(item) for key, item in value.items()}
-    if isinstance(value, types.GeneratorType):
+    if isinstance(value, (types.GeneratorType, ValuesView)):  # model.parameters(), dict(...).values()
         return [unwrap(item) for item in value]
     if isinstance(value, CALLABLES) and not isinstance(value, type):
         return lambda *args, **kwargs: unwrap(value(*wrap(args), **wrap(kwargs)))
@@ -277,7 +284,7 @@ class RestrictedBackend(Backend):
     def tensor(self, data: Any, *, requires_grad: bool = False) -> RestrictedTensor:
         if requires_grad:
             check("backend", "tensor(requires_grad=)")
-        return RestrictedTensor(self.inner.tensor(unwrap(data), requires_grad=requires_grad))
+        return wrap(self.inner.tensor(unwrap(data), requires_grad=requires_grad))
 
     def to_numpy(self, tensor: Any) -> Any:
         return self.inner.to_numpy(unwrap(tensor))

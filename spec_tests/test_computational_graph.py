@@ -61,12 +61,12 @@ def leaf_nodes(root) -> list:
     """The nodes without next_functions reached from ``root.grad_fn`` by walking next_functions (depth first,
     each node once): the leaves' AccumulateGrad nodes. Inputs that need no gradient appear as None and end the
     walk there."""
-    reached, pending, seen = [], [root.grad_fn], set()
+    reached, pending, seen = [], [root.grad_fn], {}
     while pending:
         node = pending.pop()
         if node is None or id(node) in seen:
             continue
-        seen.add(id(node))
+        seen[id(node)] = node  # held, so that no later node can take this id
         following = [function for function, _ in node.next_functions]
         if following:
             pending.extend(following)

@@ -142,6 +142,11 @@ def objects_of(backend, name: str) -> list[object]:
         return [backend.optim.SGD(model.parameters(), lr=0.1)]
     if name == cap.CUSTOM_FUNCTION:
         return [custom_function_context(backend)]
+    if name == cap.GRAPH:
+        leaf = backend.tensor([1.0, 2.0], requires_grad=True)
+        node = (leaf * leaf).grad_fn
+        following = node.next_functions[0]
+        return [node, following[0] if isinstance(following, tuple) else following]
     return []
 
 
@@ -173,11 +178,12 @@ def missing_members(backend) -> list[str]:
 #: using it report: neither mygrad nor tinygrad can switch gradient tracking on for an existing tensor (mygrad's
 #: ``constant`` is fixed at creation; tinygrad has no flag); paddle's layers have no full backward hook
 #: (``mechanics.module-hooks``), its Linear no ``out_features`` and its Momentum optimizer no ``param_groups``
-#: (``train.sgd-param-group``).
+#: (``train.sgd-param-group``); its graph nodes have no ``.variable`` (``graph.walk-reaches-leaves``).
 KNOWN_GAPS = {
     "mygrad": ["autograd: tensor.requires_grad_"],
     "tinygrad": ["autograd: tensor.requires_grad_"],
     "paddle": [
+        "graph: variable of GradNodeBase, GradNodeBase",
         "hooks: register_full_backward_hook of PaddleModule",
         "models.resnet18: out_features of PaddleModule, PaddleModule",
         "optim.sgd: param_groups of Momentum",
