@@ -30,6 +30,7 @@ ANOMALY = "anomaly"
 SAVED_TENSOR_HOOKS = "saved_tensor_hooks"
 CUSTOM_FUNCTION = "custom_function"
 THREADS = "threads"
+DISTRIBUTED = "distributed"
 
 DESCRIPTIONS = {
     AUTOGRAD: "reverse-mode gradients: requires_grad, backward() with an optional gradient, .grad accumulation",
@@ -57,6 +58,7 @@ DESCRIPTIONS = {
     SAVED_TENSOR_HOOKS: "autograd.graph.saved_tensors_hooks(pack_hook, unpack_hook)",
     CUSTOM_FUNCTION: "autograd.Function with ctx.save_for_backward, saved_tensors and its version check",
     THREADS: "backward on independent graphs from several Python threads at once",
+    DISTRIBUTED: "parallel.DistributedDataParallel over torch.distributed, rebuilt in each rank of a spawned group",
 }
 
 ALL = frozenset(DESCRIPTIONS)
