@@ -34,17 +34,14 @@ def on_ranks(engine, request):
         pytest.skip(f"{NOT_APPLICABLE}: a group of {world_size} needs a device per rank: {error}")
 
     def run(function, *args, distinct_seeds=False):
+        seed_key = seeding.seed_key(request.node)
         try:
             return run_ranks(
-                engine,
-                function,
-                *args,
-                world_size=world_size,
-                seed_key=seeding.seed_key(request.node),
-                distinct_seeds=distinct_seeds,
+                engine, function, *args, world_size=world_size, seed_key=seed_key, distinct_seeds=distinct_seeds
             )
         except GroupFailed as error:
-            pytest.fail(str(error), pytrace=False)
+            failure = str(error)
+        pytest.fail(failure, pytrace=False)  # outside the except block: the rank's traceback is shown once
 
     return run
 

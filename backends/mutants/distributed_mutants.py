@@ -14,8 +14,9 @@ from . import mutant
 from .model_mutants import _MomentumlessSGD
 
 
-def _allreduce_sum(process_group: dist.ProcessGroup | None, bucket: dist.GradBucket) -> torch.futures.Future:
-    """A communication hook that all-reduces a bucket's gradients with SUM and never divides by the world size."""
+def _allreduce_sum(process_group, bucket):
+    """A communication hook that all-reduces a bucket's gradients with SUM and never divides by the world size.
+    (Not annotated: DDP refuses a hook whose annotations are strings, as postponed annotations make them.)"""
     work = dist.all_reduce(bucket.buffer(), group=process_group, async_op=True)
     return work.get_future().then(lambda future: future.value()[0])
 
