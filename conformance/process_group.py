@@ -84,8 +84,8 @@ def run_ranks(
     ``function`` must be importable by name (a module-level function) for the spawned processes. Each rank
     is seeded with ``seed_key`` (see :mod:`conformance.seeding`), so it draws what the spec's own process
     draws after seeding with the same key; with ``distinct_seeds`` rank ``r`` is seeded with
-    ``f"{seed_key}/rank{r}"`` instead, as independent processes would be. Raises :class:`GroupFailed` when a rank fails or the group does
-    not finish within ``timeout`` seconds.
+    ``f"{seed_key}/rank{r}"`` instead, as independent processes would be. Raises :class:`GroupFailed` when a
+    rank fails (its traceback in the message) or the group does not finish within ``timeout`` seconds.
     """
     with tempfile.TemporaryDirectory(prefix="ddp-ranks-") as results:
         context = torch.multiprocessing.start_processes(
