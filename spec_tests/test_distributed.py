@@ -24,10 +24,15 @@ ROWS_PER_RANK = 2
 
 
 @pytest.fixture
-def on_ranks(engine, request):
+def world_size(request):
+    """The processes of each spec's group: ``--world-size``."""
+    return request.config.getoption("world_size")
+
+
+@pytest.fixture
+def on_ranks(engine, world_size, request):
     """``on_ranks(function, *args)``: the results of ``function`` on every rank of a group spawned for this
     spec; a rank that fails or hangs fails the spec with its traceback."""
-    world_size = request.config.getoption("world_size")
     try:
         engine.for_rank(world_size - 1, world_size)
     except BackendUnavailable as error:
@@ -44,11 +49,6 @@ def on_ranks(engine, request):
         pytest.fail(failure, pytrace=False)  # outside the except block: the rank's traceback is shown once
 
     return run
-
-
-@pytest.fixture
-def world_size(request):
-    return request.config.getoption("world_size")
 
 
 # --- what every process, rank or oracle, computes alike ---------------------------------------------------

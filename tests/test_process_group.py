@@ -11,6 +11,8 @@ import torch.distributed as dist
 from backends import resolve
 from conformance.process_group import GroupFailed, run_ranks
 
+from .conftest import ROOT
+
 CPU = resolve("cpu")
 
 
@@ -79,3 +81,34 @@ def test_a_group_that_overruns_is_killed(monkeypatch):
     with pytest.raises(GroupFailed, match=r"did not finish within 3 s: rank\(s\) \[0, 1\] still running"):
         run_ranks(CPU, sleep_forever, world_size=2, seed_key="key", timeout=3)
     assert [process.is_alive() for process in alive[0]] == [False, False]
+
+
+ONE_DEVICE_ENGINE = """
+from backends import BackendUnavailable
+from backends.torch_backend import TorchBackend
+
+class OneDevice(TorchBackend):
+    def for_rank(self, rank, world_size):
+        if rank > 0:
+            raise BackendUnavailable(f"no device for rank {rank}")
+        return super().for_rank(rank, world_size)
+
+backend = OneDevice("cpu", name="one_device:backend")
+"""
+
+
+def test_a_group_without_a_device_per_rank_is_not_applicable(harness):
+    harness.makepyfile(one_device=ONE_DEVICE_ENGINE)
+    spec_module = ROOT / "spec_tests" / "test_distributed.py"
+    result = harness.runpytest_subprocess(
+        str(spec_module), "-rs", "--backend=one_device:backend", "--spec=ddp.gradients-averaged"
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*not applicable: a group of 2 needs a device per rank: no device for rank 1*"])
+
+
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_world_size_must_be_a_count(harness, value):
+    result = harness.runpytest_subprocess(f"--world-size={value}")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"*--world-size: expected a whole number of processes, at least 1, not '{value}'*"])
