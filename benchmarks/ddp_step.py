@@ -11,8 +11,8 @@ rank>``, or the CPU) and the group uses its communication backend (NCCL, gloo). 
 rank 0 times the same step alone, without DDP, while the others wait: the one-process baseline.
 
 Rank 0 writes pytest-benchmark's JSON (``machine_info``, ``commit_info``, ``benchmarks`` with ``stats`` in
-seconds per step), so ``pytest-benchmark compare`` and ``python -m benchmarks.history`` read it: one entry for
-the baseline and one for the DDP step, timed on rank 0 (every rank's step ends with the same all-reduce).
+seconds per step), so ``pytest-benchmark compare`` reads it: one entry for the baseline and one for the DDP
+step, timed on rank 0 (every rank's step ends with the same all-reduce).
 The DDP entry's ``extra_info`` holds ``images_per_s_per_process`` (per-process batch over rank 0's median
 step), ``images_per_s_total`` (world size times that), ``images_per_s_one_process`` (the baseline) and
 ``scaling_efficiency`` (total over world size times the baseline: 1.0 is perfect scaling), beside each rank's
