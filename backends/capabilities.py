@@ -85,6 +85,7 @@ SAVED_TENSOR_HOOKS = "saved_tensor_hooks"
 CUSTOM_FUNCTION = "custom_function"
 THREADS = "threads"
 TORCH_ERRORS = "errors.torch"
+DISTRIBUTED = "distributed"
 
 #: module members shared by the capabilities that make modules (``nn``, ``models.resnet18``)
 _MODULE = ("parameters", "named_parameters")
@@ -247,6 +248,17 @@ TABLE: tuple[Capability, ...] = (
     Capability(
         TORCH_ERRORS,
         "exceptions, warnings and reprs use torch's classes and words",
+    ),
+    Capability(
+        DISTRIBUTED,
+        "parallel.DistributedDataParallel over torch.distributed, rebuilt in each rank of a spawned group",
+        backend=(
+            "parallel.DistributedDataParallel",
+            "parallel.allreduce_hook",
+            "process_group_backend",
+            "for_rank",
+        ),
+        objects=("no_sync", "register_comm_hook", "module"),
     ),
 )
 

@@ -77,6 +77,9 @@ class Backend:
     #: ``torch.autograd``'s surface: ``grad`` (``autograd.grad``), ``Function`` (``custom_function``),
     #: ``graph.saved_tensors_hooks`` (``saved_tensor_hooks``) and ``detect_anomaly`` (``anomaly``).
     autograd: Any = None
+    #: ``torch.nn.parallel``'s data parallelism (capability ``distributed``): ``DistributedDataParallel`` with
+    #: torch's signature and ``allreduce_hook``, the default communication hook, for ``register_comm_hook``.
+    parallel: Any = None
     #: JSON file mapping spec ID -> observed behaviour, for the specs this engine is known to fail. Known
     #: failures are data: the report shows them as such, and flags one that starts passing.
     known_failures_file: ClassVar[Path | None] = None
@@ -170,6 +173,19 @@ class Backend:
         spec starts as in a fresh process. The harness calls it before every spec, after :meth:`seed`; an
         engine without such state leaves it empty. (Settings a spec must not change are
         :meth:`global_state`'s: those are guarded, not reset.)"""
+
+    # --- distributed (capability ``distributed``) ------------------------------------------------------
+    def process_group_backend(self) -> str:
+        """torch.distributed's communication backend for this engine's tensors: ``"gloo"`` on the CPU,
+        ``"nccl"`` on CUDA. The harness initialises each rank's process group with it."""
+        raise Unsupported(f"{self.name} does not implement process_group_backend()")
+
+    def for_rank(self, rank: int, world_size: int) -> Backend:
+        """This backend built again for rank ``rank`` of a group of ``world_size`` processes, on that rank's
+        device (CUDA rank ``r`` on ``cuda:r``, every CPU rank on ``cpu``). The harness calls it inside each
+        spawned process, on the backend resolved there from :attr:`name`; raise :class:`BackendUnavailable`
+        when this machine has no device for the rank."""
+        raise Unsupported(f"{self.name} does not implement for_rank()")
 
     # --- global state the harness guards --------------------------------------------------------------
     def global_state(self) -> dict[str, Any]:

@@ -75,6 +75,14 @@ class TorchBackend(Backend):
             graph=types.SimpleNamespace(saved_tensors_hooks=torch.autograd.graph.saved_tensors_hooks),
             detect_anomaly=torch.autograd.detect_anomaly,
         )
+        if self.process_group_backend() is None:
+            self.capabilities = cap.ALL - {cap.DISTRIBUTED}
+        else:
+            from torch.distributed.algorithms.ddp_comm_hooks.default_hooks import allreduce_hook
+
+            self.parallel = types.SimpleNamespace(
+                DistributedDataParallel=torch.nn.parallel.DistributedDataParallel, allreduce_hook=allreduce_hook
+            )
 
     @property
     def engine_version(self) -> str:
@@ -114,6 +122,21 @@ class TorchBackend(Backend):
 
     def tensor64(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
         return torch.tensor(data, dtype=torch.float64, device=self._device, requires_grad=requires_grad)
+
+    def process_group_backend(self) -> str | None:
+        """torch.distributed's default backend for this device type (gloo, nccl, ...); None where torch.distributed
+        is not built in or has none for the device (the backend then does not declare ``distributed``)."""
+        if not torch.distributed.is_available():
+            return None
+        return torch.distributed.Backend.default_device_backend_map.get(self._device.type)
+
+    def for_rank(self, rank: int, world_size: int) -> TorchBackend:
+        """The same backend class on rank ``rank``'s device: the CPU for every rank, or the device ``rank``
+        places after this backend's own (``cuda:1`` is rank 1's device of ``cuda``, rank 0's of ``cuda:1``)."""
+        if self._device.type == "cpu":
+            return type(self)("cpu", name=self.name)
+        index = (self._device.index or 0) + rank
+        return type(self)(str(torch.device(self._device.type, index)), name=self.name)
 
     def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
         """torchvision's resnet18 on this device. Weights come from the local hub cache only: the harness

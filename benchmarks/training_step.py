@@ -151,8 +151,11 @@ class Step:
     flops: int
 
 
-def build_step(engine: Any, config: StepConfig) -> Step:
-    """Model, data, optimizer and the step function of ``config`` on ``engine``'s device.
+def build_step(
+    engine: Any, config: StepConfig, wrap: Callable[[torch.nn.Module], torch.nn.Module] | None = None
+) -> Step:
+    """Model, data, optimizer and the step function of ``config`` on ``engine``'s device; ``wrap`` wraps the
+    model for the forward pass (``DistributedDataParallel`` in :mod:`benchmarks.ddp_step`).
 
     An engine whose model is not a torch module gets :func:`contract_step`. Call inside :func:`math_mode`.
     Compilation and CUDA-graph capture happen here or in the first runs: the caller's warm-up rounds absorb
@@ -200,10 +203,10 @@ def build_step(engine: Any, config: StepConfig) -> Step:
             optimizer.zero_grad()
         body()
 
-    forward = model
+    forward = wrap(model) if wrap else model
     flops = count_flops(step)
     if config.execution == "compile":
-        forward = torch.compile(model)
+        forward = torch.compile(forward)
     elif config.execution == "cudagraph":
         return Step(run=capture(step, body, optimizer, device), images=config.batch, flops=flops)
     return Step(run=step, images=config.batch, flops=flops)

@@ -17,6 +17,7 @@ checked: their attributes are the model's own (``model.layer1``), not the contra
 from __future__ import annotations
 
 import functools
+import os
 import types
 import weakref
 from collections.abc import ValuesView
@@ -40,6 +41,8 @@ NAMED: dict[str, frozenset[str]] = {group: cap.granted(cap.ALL, group) for group
 DECLARED: set[str] = set()
 #: the members the running spec has used, as (group, member)
 USED: set[tuple[str, str]] = set()
+#: the process whose specs are audited (where :func:`restrict` was called); None in a rank's own process
+AUDITED_PID: int | None = None
 #: callables handed across (torch's functions and classes one way, the spec's hooks the other)
 CALLABLES = (
     types.FunctionType,
@@ -265,6 +268,10 @@ class RestrictedBackend(Backend):
     def __getattribute__(self, name: str) -> Any:
         if name.startswith("_") or name == "inner" or name in cap.ALWAYS.backend:
             return object.__getattribute__(self, name)
+        if name == "for_rank" and os.getpid() != AUDITED_PID:
+            # A rank of a distributed spec runs in a process of its own, where the spec's needs are unknown: it
+            # gets torch unrestricted, and the audit covers what the spec does in its own process.
+            return object.__getattribute__(self, "inner").for_rank
         inner = object.__getattribute__(self, "inner")
         if any(member.startswith(f"{name}.") for member in NAMED["backend"]):
             return RestrictedObject(getattr(inner, name), name)
@@ -292,6 +299,8 @@ class RestrictedBackend(Backend):
 
 def restrict(needs: frozenset[str]) -> None:
     """Declare ``needs`` and grant exactly what they grant (and what is granted always)."""
+    global AUDITED_PID
+    AUDITED_PID = os.getpid()
     DECLARED.clear()
     DECLARED.update(needs)
     USED.clear()
@@ -301,7 +310,10 @@ def restrict(needs: frozenset[str]) -> None:
 
 def unused(needs: frozenset[str]) -> list[str]:
     """The declared capabilities that grant members of which the spec used none: over-declarations, which
-    turn an engine's deviation into "unsupported". Capabilities that grant no member cannot be judged here."""
+    turn an engine's deviation into "unsupported". Capabilities that grant no member cannot be judged here, nor
+    can a distributed spec, which uses what it declares in its ranks, out of the audit's sight."""
+    if cap.DISTRIBUTED in needs:
+        return []
     return sorted(name for name in needs if (grants := cap.BY_NAME[name].members()) and not grants & USED)
 
 

@@ -7,6 +7,8 @@ its test id (``test_x[cuda]``).
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from backends import Backend, BackendError, resolve
@@ -44,6 +46,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="ID",
         help="run only the specs with these IDs (see SPECS.md); repeat or comma-separate for several",
     )
+    group.addoption(
+        "--world-size",
+        type=positive_int,
+        default=2,
+        metavar="N",
+        help="processes in the group each distributed (ddp.*) spec spawns, one per device (default 2)",
+    )
+
+
+def positive_int(text: str) -> int:
+    """A count of at least 1, or argparse's usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, at least 1, not {text!r}")
+    return value
 
 
 def selected_backend_names(config: pytest.Config) -> list[str]:

@@ -2,6 +2,7 @@
 spec meant to catch it."""
 
 import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from conformance.catalogue import ROOT, SPEC_DIR, collect
 NOT_APPLICABLE = "not applicable"
 MUTANTS_DIR = ROOT / "backends" / "mutants"
 VERDICTS = (AssertionError, pytest.fail.Exception)
+#: a frame of the traceback text a failed rank of a distributed spec sends back (conformance.process_group)
+RANK_FRAME = re.compile(r'File "([^"]+)", line \d+')
 
 
 @functools.cache
@@ -23,6 +26,8 @@ def spec_modules() -> dict[str, Path]:
 class MutantCrashes:
     """Records every spec call that failed with an exception raised in a mutant's own code (the innermost
     frame of its traceback in ``backends/mutants/``): that is a bug of the mutant, not a verdict of the spec.
+    A distributed spec's ranks assert nothing (the spec asserts on what they return), so a rank that failed
+    with a mutant's code on its stack is a crash too.
     A verdict is an assertion, ``pytest.raises``' "DID NOT RAISE", or an error the engine raises where the
     documented behaviour says it works (a second backward with ``retain_graph=True``)."""
 
@@ -36,6 +41,9 @@ class MutantCrashes:
             innermost = Path(call.excinfo.traceback[-1].path)
             if innermost.is_relative_to(MUTANTS_DIR) and not issubclass(call.excinfo.type, VERDICTS):
                 self.crashes[item.nodeid] = f"{call.excinfo.typename} at {innermost.name}"
+            rank_frames = [Path(frame) for frame in RANK_FRAME.findall(str(call.excinfo.value))]
+            if in_mutant := [frame.name for frame in rank_frames if frame.is_relative_to(MUTANTS_DIR)]:
+                self.crashes[item.nodeid] = f"a rank failed inside {in_mutant[-1]}"
         return report
 
 
