@@ -258,7 +258,6 @@ TABLE: tuple[Capability, ...] = (
             "process_group_backend",
             "for_rank",
         ),
-        objects=("no_sync", "register_comm_hook", "module"),
     ),
 )
 
