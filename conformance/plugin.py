@@ -20,8 +20,9 @@ UNSUPPORTED = "unsupported"
 #: skip-reason prefix of a spec that cannot apply to the backend (GPU-to-NumPy on a CPU backend)
 NOT_APPLICABLE = "not applicable"
 
-#: refuse downloads for the whole run (weights come from the local hub cache only); time limits and --isolate
-pytest_plugins = ["conformance.no_download", "conformance.isolation"]
+#: refuse downloads for the whole run (weights come from the local hub cache only); time limits and --isolate;
+#: the report (so that ``pytest -p conformance.plugin`` loads the whole harness)
+pytest_plugins = ["conformance.no_download", "conformance.isolation", "conformance.report"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
