@@ -71,18 +71,16 @@ def resolve(spelling: str) -> Backend:
 
 def check_usable(backend: Backend) -> None:
     """Refuse, once at startup, a backend that declares capabilities that do not exist (a typo would make
-    specs silently unsupported) or that cannot describe itself or make one tensor here (an engine that
-    cannot run on this machine would otherwise fail every spec)."""
+    specs silently unsupported) or that cannot describe itself or, declaring ``autograd``, make one tensor
+    here (an engine that cannot run on this machine would otherwise fail every spec)."""
     if unknown := sorted(backend.capabilities - capabilities.ALL):
         raise BackendLoadError(
             f"backend {backend.name!r} declares unknown capabilities {', '.join(unknown)}; "
             f"known: {', '.join(sorted(capabilities.ALL))}"
         )
-    steps = {
-        "engine_version": lambda: backend.engine_version,
-        "global_state()": backend.global_state,
-        "to_numpy(tensor([1.0]))": lambda: backend.to_numpy(backend.tensor([1.0])),
-    }
+    steps = {"engine_version": lambda: backend.engine_version, "global_state()": backend.global_state}
+    if capabilities.AUTOGRAD in backend.capabilities:
+        steps["to_numpy(tensor([1.0]))"] = lambda: backend.to_numpy(backend.tensor([1.0]))
     for step, call in steps.items():
         try:
             call()
