@@ -38,6 +38,8 @@ USAGE_ERROR = "conformance_usage_error"
 #: workeroutput key: [node id, spec ID, backend] of every spec an xdist worker selected
 SELECTED = "conformance_selected"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
+#: why the placeholder written at startup is incomplete
+IN_PROGRESS = "the run has not finished: it is in progress, or it died before writing the report"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,12 +55,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Replace the report files before anything else can fail (a bad backend, a crash at startup)."""
+    if not is_worker(config):
+        write_placeholders(config)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Load the known failures (after the plugin has resolved the backends); a bad file is a usage error."""
     known = known_failures.for_backends(config.stash[BACKENDS], config.getoption("known_failures"))
-    if not is_worker(config):
-        write_placeholders(config)
     config.pluginmanager.register(ConformanceReport(config, known), "conformance-report")
 
 
@@ -90,10 +97,6 @@ def write(option: str, path: Path, document: dict[str, Any]) -> None:
     path.write_text(
         json.dumps(document, indent=2) + "\n" if option == "--conformance-json" else render.markdown(document)
     )
-
-
-#: why the placeholder written at startup is incomplete
-IN_PROGRESS = "the run has not finished: it is in progress, or it died before writing the report"
 
 
 def run_status(complete: bool, incomplete_because: list[str], exit_status: int | None = None) -> dict[str, Any]:

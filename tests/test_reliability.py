@@ -24,11 +24,13 @@ class AbortsInEverySpec(TorchBackend):
         os.abort()
 
 
-class SegfaultsInToNumpy(TorchBackend):
-    '''Dereferences a null pointer when asked for a NumPy array.'''
+class SegfaultsOnLeaves(TorchBackend):
+    '''Dereferences a null pointer when asked for a tensor that requires grad.'''
 
-    def to_numpy(self, tensor):
-        ctypes.string_at(0)
+    def tensor(self, data, *, requires_grad=False):
+        if requires_grad:
+            ctypes.string_at(0)
+        return super().tensor(data)
 
 
 class HangingTensor(CorruptedTensor):
@@ -92,12 +94,12 @@ def test_a_backend_that_crashes_in_every_spec_under_xdist_keeps_its_column_of_cr
 
 def test_isolate_survives_a_segfault_in_a_serial_run(harness, monkeypatch):
     harness.makepyfile(test_specs=SPECS, misbehaving=MISBEHAVING)
-    result, report = run(harness, monkeypatch, "--isolate", "--backend=misbehaving:SegfaultsInToNumpy")
+    result, report = run(harness, monkeypatch, "--isolate", "--backend=misbehaving:SegfaultsOnLeaves")
     assert result.ret == 1
     assert verdict_table(report) == {
-        ("alpha.holds", "misbehaving:SegfaultsInToNumpy"): "crashed",
-        ("alpha.only-on-cpu", "misbehaving:SegfaultsInToNumpy"): "fail",
-        ("beta.needs-graph", "misbehaving:SegfaultsInToNumpy"): "pass",
+        ("alpha.holds", "misbehaving:SegfaultsOnLeaves"): "pass",
+        ("alpha.only-on-cpu", "misbehaving:SegfaultsOnLeaves"): "fail",
+        ("beta.needs-graph", "misbehaving:SegfaultsOnLeaves"): "crashed",
     }
 
 
@@ -178,6 +180,13 @@ def test_missing_report_directories_are_created(harness):
     assert result.ret == 0
     assert json.loads((harness.path / "out/json/report.json").read_text())["run"]["complete"] is True
     assert "complete run" in (harness.path / "out/md/report.md").read_text()
+
+
+def test_a_usage_error_replaces_the_previous_report_too(harness):
+    harness.makepyfile(SPECS)
+    (harness.path / "report.json").write_text('{"an": "earlier run"}')
+    assert harness.runpytest("--backend=no-such-engine", "--conformance-json=report.json").ret == 4
+    assert json.loads((harness.path / "report.json").read_text())["run"]["complete"] is False
 
 
 def test_an_unwritable_report_path_is_a_usage_error_before_any_spec_runs(harness):
