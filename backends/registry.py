@@ -18,7 +18,10 @@ import importlib
 from importlib import metadata
 from typing import Any
 
-from .contract import Backend, BackendError, BackendLoadError, UnknownBackend
+import torch
+
+from . import capabilities
+from .contract import Backend, BackendError, BackendLoadError, BackendUnavailable, UnknownBackend
 
 ENTRY_POINT_GROUP = "autograd_conformance.backends"
 
@@ -58,19 +61,46 @@ def resolve(spelling: str) -> Backend:
     Raises :class:`UnknownBackend` (listing the known names), :class:`BackendUnavailable` (with the reason)
     or :class:`BackendLoadError` (naming the plug-in and its exception).
     """
+    if not spelling.strip():
+        raise UnknownBackend(f"empty backend name (an unset variable?); known backends: {', '.join(known_backends())}")
     backend = _construct(spelling)
     backend.name = spelling
+    check_usable(backend)
     return backend
+
+
+def check_usable(backend: Backend) -> None:
+    """Refuse, once at startup, a backend that declares capabilities that do not exist (a typo would make
+    specs silently unsupported) or that cannot describe itself or, declaring ``autograd``, make one tensor
+    here (an engine that cannot run on this machine would otherwise fail every spec)."""
+    if unknown := sorted(backend.capabilities - capabilities.ALL):
+        raise BackendLoadError(
+            f"backend {backend.name!r} declares unknown capabilities {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(capabilities.ALL))}"
+        )
+    steps = {"engine_version": lambda: backend.engine_version, "global_state()": backend.global_state}
+    if capabilities.AUTOGRAD in backend.capabilities:
+        steps["to_numpy(tensor([1.0]))"] = lambda: backend.to_numpy(backend.tensor([1.0]))
+    for step, call in steps.items():
+        try:
+            call()
+        except Exception as exc:
+            raise BackendUnavailable(
+                f"backend {backend.name!r} cannot run here: {step} raised {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 def _construct(spelling: str) -> Backend:
     from .torch_backend import TorchBackend
 
     head, _, rest = spelling.partition(":")
-    if head in TORCH_DEVICE_NAMES:
-        return TorchBackend(spelling)
-    if head == "torch" and rest:
-        return TorchBackend(rest)
+    if head in TORCH_DEVICE_NAMES or (head == "torch" and rest):
+        device = rest if head == "torch" else spelling
+        try:
+            torch.device(device)
+        except RuntimeError as exc:
+            raise UnknownBackend(f"backend {spelling!r}: {device!r} is not a torch device ({exc})") from exc
+        return TorchBackend(device)
     if head == "mutant":
         from .mutants import MUTANTS
 

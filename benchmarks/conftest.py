@@ -34,11 +34,26 @@ def xdist_active(config: pytest.Config) -> bool:
     return config.getoption("dist", "no") != "no" or "PYTEST_XDIST_WORKER" in os.environ
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark has loaded the baseline
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     if xdist_active(config) and not config.getoption("benchmark_disable"):
         raise pytest.UsageError(XDIST_REFUSAL)
+    check_baseline(config)
+
+
+def check_baseline(config: pytest.Config) -> None:
+    """``--benchmark-compare-fail`` without a baseline to compare with is a usage error before the benchmarks
+    run (pytest-benchmark finds out only after them, with a traceback)."""
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or not session.compare_fail or session.compared_mapping:
+        return
+    raise pytest.UsageError(
+        f"--benchmark-compare-fail needs a saved run to compare with: none found in {session.storage} "
+        f"(--benchmark-compare={config.getoption('benchmark_compare') or 'not given'}); "
+        "save one first with --benchmark-autosave and pass --benchmark-compare"
+    )
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:

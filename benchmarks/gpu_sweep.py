@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from backends import resolve
+from backends import BackendError, resolve
 
 from .clocks import time_each
 from .measure import device_name
@@ -77,7 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args(argv)
 
-    engine = resolve(args.backend)
+    try:
+        engine = resolve(args.backend)
+    except BackendError as error:
+        parser.error(str(error))
+    if torch.device(engine.device).type == "cpu":
+        parser.error(
+            f"--backend={args.backend} runs on the CPU: the sweep is for a GPU (hours on a CPU); "
+            "for the CPU run `pytest benchmarks -m smoke`"
+        )
     name = slug(device_name(torch.device(engine.device)))
     args.results.mkdir(parents=True, exist_ok=True)
     report_path = args.results / f"{name}.json"

@@ -34,17 +34,15 @@ def load_runs(storage: Path) -> list[Run]:
     """Every saved run under ``storage``, oldest first."""
     runs = []
     for path in sorted(storage.rglob("*.json")):
-        data = json.loads(path.read_text())
-        if "benchmarks" not in data:
-            continue
-        commit = (data.get("commit_info") or {}).get("id") or "no-commit"
-        runs.append(
-            Run(
-                label=f"{path.stem.split('_', 1)[0]} {commit[:7]}",
-                datetime=data.get("datetime", ""),
-                medians_ms={bench["fullname"]: bench["stats"]["median"] * 1e3 for bench in data["benchmarks"]},
-            )
-        )
+        try:
+            data = json.loads(path.read_text())
+            if "benchmarks" not in data:
+                continue
+            commit = (data.get("commit_info") or {}).get("id") or "no-commit"
+            medians_ms = {bench["fullname"]: bench["stats"]["median"] * 1e3 for bench in data["benchmarks"]}
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise ValueError(f"{path}: not a pytest-benchmark run ({type(error).__name__}: {error})") from error
+        runs.append(Run(f"{path.stem.split('_', 1)[0]} {commit[:7]}", data.get("datetime", ""), medians_ms))
     return sorted(runs, key=lambda run: run.datetime)
 
 
@@ -109,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--md", type=Path, required=True, help="Markdown table to write")
     args = parser.parse_args(argv)
     storage = Path(args.storage.removeprefix("file://"))
-    runs = load_runs(storage)
+    try:
+        runs = load_runs(storage)
+    except ValueError as error:
+        parser.error(str(error))
     if not runs:
         parser.error(f"no saved runs under {storage} (save some with --benchmark-autosave)")
     plot(runs, args.png)

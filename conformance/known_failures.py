@@ -46,17 +46,20 @@ def load(path: Path) -> KnownFailures:
 
 
 def parse_option(values: Iterable[str], backend_names: Iterable[str]) -> dict[str, Path]:
-    """``--known-failures`` values (``BACKEND=PATH``) as backend name -> path."""
+    """``--known-failures`` values (``BACKEND=PATH``) as backend name -> path. A backend name has no ``=``, a
+    path may."""
     names = set(backend_names)
     paths: dict[str, Path] = {}
     for value in values:
-        name, sep, path = value.rpartition("=")
+        name, sep, path = value.partition("=")
         if not sep or not name or not path:
             raise pytest.UsageError(f"--known-failures={value}: expected BACKEND=PATH")
         if name not in names:
             raise pytest.UsageError(
                 f"--known-failures={value}: backend {name!r} is not selected (--backend: {', '.join(sorted(names))})"
             )
+        if name in paths:
+            raise pytest.UsageError(f"--known-failures: two files for backend {name!r}: {paths[name]} and {path}")
         paths[name] = Path(path)
     return paths
 

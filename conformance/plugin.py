@@ -22,8 +22,9 @@ UNSUPPORTED = "unsupported"
 #: skip-reason prefix of a spec that cannot apply to the backend (GPU-to-NumPy on a CPU backend)
 NOT_APPLICABLE = "not applicable"
 
-#: refuse downloads for the whole run (weights come from the local hub cache only)
-pytest_plugins = ["conformance.no_download"]
+#: refuse downloads for the whole run (weights come from the local hub cache only); time limits and --isolate;
+#: the report (so that ``pytest -p conformance.plugin`` loads the whole harness)
+pytest_plugins = ["conformance.no_download", "conformance.isolation", "conformance.report"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,16 +68,31 @@ def positive_int(text: str) -> int:
 
 
 def selected_backend_names(config: pytest.Config) -> list[str]:
+    """The ``--backend`` names in order, without repeats; an empty one (``--backend=``, ``cpu,,x``) is refused
+    (by :func:`backends.resolve`), never taken for the default."""
     names = [name.strip() for value in config.getoption("backend") for name in value.split(",")]
-    return list(dict.fromkeys(name for name in names if name)) or [DEFAULT_BACKEND]
+    return list(dict.fromkeys(names)) or [DEFAULT_BACKEND]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "spec(entry): the catalogue entry of a spec (set by @spec)")
+    config.stash[BACKENDS] = {name: resolve_leaving_torch_alone(name) for name in selected_backend_names(config)}
+
+
+def resolve_leaving_torch_alone(name: str) -> Backend:
+    """The backend; a usage error if it cannot be had, or if building it changed torch's global state (which
+    would fail torch's specs, blamed on torch)."""
+    before = state_guard.torch_state()
     try:
-        config.stash[BACKENDS] = {name: resolve(name) for name in selected_backend_names(config)}
+        backend = resolve(name)
     except BackendError as error:
         raise pytest.UsageError(str(error)) from error
+    finally:
+        after = state_guard.torch_state()
+        state_guard.restore_torch_state(before)
+    if changed := [f"{key}: {before[key]!r} -> {after[key]!r}" for key in before if after[key] != before[key]]:
+        raise pytest.UsageError(f"building backend {name!r} changed torch's global state: {'; '.join(changed)}")
+    return backend
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -18,7 +18,18 @@ LABELS = {
     verdicts.KNOWN_FAILURE_PASSES: "KNOWN FAILURE PASSES",
     verdicts.NOT_APPLICABLE_VERDICT: "n/a",
     verdicts.ERROR: "ERROR",
+    verdicts.CRASHED: "CRASHED",
+    verdicts.TIMED_OUT: "TIMED OUT",
+    verdicts.NOT_RUN: "NOT RUN",
 }
+#: verdicts named in a summary line only when some spec has them
+RARE = (
+    (verdicts.KNOWN_FAILURE_PASSES, "known failures now passing"),
+    (verdicts.CRASHED, "crashed"),
+    (verdicts.TIMED_OUT, "timed out"),
+    (verdicts.NOT_RUN, "not run"),
+    (verdicts.NOT_APPLICABLE_VERDICT, "not applicable"),
+)
 NOT_SELECTED = "-"
 #: kind -> (one failure, several) in the summary line
 KIND_WORDS = {
@@ -75,10 +86,7 @@ def summary(name: str, backend: dict[str, Any]) -> str:
         f"{counts[verdicts.KNOWN_FAILURE]} known failures, {counts[verdicts.UNSUPPORTED_VERDICT]} unsupported, "
         f"{counts[verdicts.ERROR]} errors"
     )
-    if counts[verdicts.KNOWN_FAILURE_PASSES]:
-        line += f", {counts[verdicts.KNOWN_FAILURE_PASSES]} known failures now passing"
-    if counts[verdicts.NOT_APPLICABLE_VERDICT]:
-        line += f", {counts[verdicts.NOT_APPLICABLE_VERDICT]} not applicable"
+    line += "".join(f", {counts[verdict]} {words}" for verdict, words in RARE if counts[verdict])
     return (
         f"{line}; {by_kind(backend['failures_by_kind'])}; "
         f"coverage {counts['run']}/{counts['applicable']} applicable specs run"
@@ -92,6 +100,15 @@ def summaries(report: dict[str, Any]) -> Iterator[str]:
         yield f"{line}; lacks {missing}" if (missing := lacking(report, name)) else line
 
 
+def completeness(report: dict[str, Any]) -> str:
+    """One line: whether every selected spec got a verdict, and if not, why."""
+    run = report["run"]
+    if run["complete"]:
+        return f"complete run (exit status {run['exit_status']})"
+    status = "" if run["exit_status"] is None else f", exit status {run['exit_status']}"
+    return f"INCOMPLETE run{status}: {'; '.join(run['incomplete_because'])}"
+
+
 def text(report: dict[str, Any]) -> list[str]:
     names = list(report["backends"])
     rows = [["spec", *names]]
@@ -102,12 +119,18 @@ def text(report: dict[str, Any]) -> list[str]:
     lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     if notes := list(reasons(report)):
         lines += ["", "reasons:", *(f"  {note}" for note in notes)]
-    return [*lines, "", *summaries(report)]
+    return [*lines, "", *summaries(report), completeness(report)]
 
 
 def markdown(report: dict[str, Any]) -> str:
     names = list(report["backends"])
-    lines = ["# Conformance report", "", "| spec | " + " | ".join(f"`{name}`" for name in names) + " |"]
+    lines = [
+        "# Conformance report",
+        "",
+        f"**{completeness(report)}**",
+        "",
+        "| spec | " + " | ".join(f"`{name}`" for name in names) + " |",
+    ]
     lines.append("| --- |" + " --- |" * len(names))
     for area, specs in by_area(report):
         lines.append(f"| **{area}** |" + " |" * len(names))

@@ -7,10 +7,17 @@ is ``docs/report-schema.json``). Known failures come from each backend's ``known
 already ignores a known failure and fails on one that passes.
 
 Under ``pytest -n`` the controller builds the report from the reports xdist forwards: every spec's report
-carries its spec ID, kind and backend (and the capabilities its backend lacks) in ``user_properties``.
+carries its spec ID, kind and backend (and the capabilities its backend lacks) in ``user_properties``, and each
+worker sends the specs it selected when it finishes, so that the report lists those never reported.
 
 Each backend's summary counts its failures (fail and known-failure verdicts) by the kind of the spec
 (:data:`conformance.catalogue.KINDS`): silent wrong results, missing refusals and surface deviations.
+
+A report never claims more than the run did: at startup the report files are replaced by an "incomplete"
+placeholder (so a run that dies leaves no earlier report looking current, and an unusable path is a usage
+error before any spec runs); at the end the document says whether the run was complete and why not
+(interrupted, stopped early, specs never reported), and lists every selected spec that never ran as
+``not-run``.
 """
 
 from __future__ import annotations
@@ -29,9 +36,13 @@ from . import known_failures, render, verdicts
 from .catalogue import KINDS, spec_of
 from .plugin import BACKENDS, engine_of, missing_capabilities
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 USAGE_ERROR = "conformance_usage_error"
+#: workeroutput key: [node id, spec ID, backend] of every spec an xdist worker selected
+SELECTED = "conformance_selected"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
+#: why the placeholder written at startup is incomplete
+IN_PROGRESS = "the run has not finished: it is in progress, or it died before writing the report"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,11 +58,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Replace the report files before anything else can fail (a bad backend, a crash at startup)."""
+    if not is_worker(config):
+        write_placeholders(config)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Load the known failures (after the plugin has resolved the backends); a bad file is a usage error."""
     known = known_failures.for_backends(config.stash[BACKENDS], config.getoption("known_failures"))
     config.pluginmanager.register(ConformanceReport(config, known), "conformance-report")
+
+
+def output_paths(config: pytest.Config) -> dict[str, Path]:
+    """The report files asked for: option name -> path."""
+    options = {"--conformance-json": "conformance_json", "--conformance-md": "conformance_md"}
+    return {option: Path(value) for option, dest in options.items() if (value := config.getoption(dest))}
+
+
+def write_placeholders(config: pytest.Config) -> None:
+    """Replace each report file by an "incomplete" placeholder, creating missing directories (as
+    ``--junitxml`` does); a path that cannot be written is a usage error, before any spec runs."""
+    placeholder = {
+        "schema_version": SCHEMA_VERSION,
+        "run": run_status(False, [IN_PROGRESS]),
+        "backends": {},
+        "specs": [],
+    }
+    for option, path in output_paths(config).items():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write(option, path, placeholder)
+        except OSError as error:
+            raise pytest.UsageError(f"{option}={path}: cannot write the report there: {error}") from error
+
+
+def write(option: str, path: Path, document: dict[str, Any]) -> None:
+    """Write ``document`` as the option asks: JSON or Markdown."""
+    path.write_text(
+        json.dumps(document, indent=2) + "\n" if option == "--conformance-json" else render.markdown(document)
+    )
+
+
+def run_status(complete: bool, incomplete_because: list[str], exit_status: int | None = None) -> dict[str, Any]:
+    return {"complete": complete, "incomplete_because": incomplete_because, "exit_status": exit_status}
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -87,6 +139,12 @@ class ConformanceReport:
         self.results: dict[tuple[str, str], verdicts.Verdict] = {}
         #: spec ID -> its kind (value, refusal, surface)
         self.kinds: dict[str, str] = {}
+        #: node id -> (spec ID, backend), of every spec selected or reported: to name crashed and unrun specs
+        self.keys: dict[str, tuple[str, str]] = {}
+        #: node ids of the specs selected in this run (under xdist: by the workers that finished)
+        self.selected: set[str] = set()
+        #: node id -> xdist's message, for each spec a worker crashed in
+        self.crashed: dict[str, str] = {}
         self.report: dict[str, Any] | None = None
         self.usage_error: str | None = None
 
@@ -117,32 +175,92 @@ class ConformanceReport:
             if (reason := self.reason_of(entry.id, backend.name)) is not None:
                 item.add_marker(pytest.mark.xfail(reason=f"known failure: {reason}", strict=True))
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Remember the specs selected (after every deselection); an xdist worker sends them to the controller."""
+        for item in session.items:
+            if (entry := spec_of(item)) and (backend := engine_of(item)):
+                self.keys[item.nodeid] = (entry.id, backend.name)
+                self.kinds[entry.id] = entry.kind
+                self.selected.add(item.nodeid)
+        if is_worker(self.config):
+            self.config.workeroutput[SELECTED] = [
+                [nodeid, *self.keys[nodeid], self.kinds[self.keys[nodeid][0]]] for nodeid in sorted(self.selected)
+            ]
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any) -> None:
-        """On the xdist controller: take a worker's usage error (see pytest_collection_modifyitems)."""
-        self.usage_error = getattr(node, "workeroutput", {}).get(USAGE_ERROR, self.usage_error)
+        """On the xdist controller: take a worker's usage error (see pytest_collection_modifyitems) and the
+        specs it selected (a crashed worker sends none; the others selected the same)."""
+        output = getattr(node, "workeroutput", {})
+        self.usage_error = output.get(USAGE_ERROR, self.usage_error)
+        for nodeid, spec_id, backend, kind in output.get(SELECTED, ()):
+            self.keys[nodeid] = (spec_id, backend)
+            self.kinds[spec_id] = kind
+            self.selected.add(nodeid)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
+        """On the xdist controller: the spec a worker died in (its verdict is settled in :meth:`document`,
+        once the workers that finished have named every selected spec)."""
+        self.crashed[crashitem] = str(report.longrepr)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        """Mark the report of a spec that pytest-timeout stopped (a new list: the item's is shared)."""
+        report = yield
+        if call.excinfo is not None and verdicts.is_timeout(call.excinfo.value):
+            report.user_properties = [*report.user_properties, (verdicts.TIMED_OUT_PROPERTY, str(call.excinfo.value))]
+        return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         tags = dict(report.user_properties)
-        if "spec" not in tags or "backend" not in tags:
+        if "spec" not in tags or "backend" not in tags or report.nodeid in self.crashed:
             return
-        key = (tags["spec"], tags["backend"])
+        key = self.keys[report.nodeid] = (tags["spec"], tags["backend"])
         self.kinds[tags["spec"]] = tags["kind"]
         folded = verdicts.fold(self.results.get(key), report, self.reason_of(*key))
         if folded is not None:
             self.results[key] = folded
 
-    def document(self) -> dict[str, Any]:
+    def settle(self) -> dict[tuple[str, str], verdicts.Verdict]:
+        """The verdicts with crashed specs and those selected but never reported."""
+        results = dict(self.results)
+        for nodeid, message in self.crashed.items():
+            if nodeid in self.keys:
+                results[self.keys[nodeid]] = verdicts.Verdict(verdicts.CRASHED, message)
+        for nodeid in self.selected:
+            results.setdefault(self.keys[nodeid], verdicts.Verdict(verdicts.NOT_RUN, "selected but never reported"))
+        return results
+
+    def incomplete_because(
+        self, session: pytest.Session, results: dict[tuple[str, str], verdicts.Verdict]
+    ) -> list[str]:
+        """Why the run did not give every selected spec a verdict (empty when it did)."""
+        reasons = [] if self.selected or results else ["no spec was selected"]
+        if session.shouldfail:
+            reasons.append(f"stopped early (-x/--maxfail): {session.shouldfail}")
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            reasons.append(f"interrupted{f': {session.shouldstop}' if isinstance(session.shouldstop, str) else ''}")
+        if unrun := sum(result.verdict == verdicts.NOT_RUN for result in results.values()):
+            reasons.append(f"{unrun} selected specs never reported")
+        if unnamed := sorted(set(self.crashed) - set(self.keys)):
+            reasons.append(f"a worker crashed in tests not named as specs: {', '.join(unnamed)}")
+        return reasons
+
+    def document(self, session: pytest.Session) -> dict[str, Any]:
         """The report as plain data: the JSON output, and what the terminal and Markdown renderings show."""
-        names = [name for name in self.config.stash[BACKENDS] if any(b == name for _, b in self.results)]
-        spec_ids = sorted({spec_id for spec_id, _ in self.results})
+        results = self.settle()
+        reasons = self.incomplete_because(session, results)
+        run = run_status(not reasons, reasons, int(session.exitstatus))
+        names = [name for name in self.config.stash[BACKENDS] if any(b == name for _, b in results)]
+        spec_ids = sorted({spec_id for spec_id, _ in results})
         shared = environment()
         backends = {}
         for name in names:
             known = self.known.get(name)
             counts = dict.fromkeys(verdicts.ALL, 0)
             failures_by_kind = dict.fromkeys(KINDS, 0)
-            for (spec_id, backend), result in self.results.items():
+            for (spec_id, backend), result in results.items():
                 if backend == name:
                     counts[result.verdict] += 1
                     if result.verdict in verdicts.FAILED:
@@ -167,27 +285,28 @@ class ConformanceReport:
                 "verdicts": {
                     name: {"verdict": result.verdict, "reason": result.reason, "missing": list(result.missing)}
                     for name in names
-                    if (result := self.results.get((spec_id, name))) is not None
+                    if (result := results.get((spec_id, name))) is not None
                 },
             }
             for spec_id in spec_ids
         ]
-        return {"schema_version": SCHEMA_VERSION, "backends": backends, "specs": specs}
+        return {"schema_version": SCHEMA_VERSION, "run": run, "backends": backends, "specs": specs}
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Write the report files, and fail a run that is green although specs gave no verdict (errors)."""
+        """Write the report files (always: they replace the placeholder), and fail a run that is green although
+        specs gave no verdict (errors, timeouts, crashes, specs never run)."""
         if self.usage_error:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
-        if is_worker(self.config) or not self.results:
+        if is_worker(self.config):
             return  # an xdist worker: its reports go to the controller, which reports
-        self.report = self.document()
-        if path := self.config.getoption("conformance_json"):
-            Path(path).write_text(json.dumps(self.report, indent=2) + "\n")
-        if path := self.config.getoption("conformance_md"):
-            Path(path).write_text(render.markdown(self.report))
-        errored = any(backend["summary"][verdicts.ERROR] for backend in self.report["backends"].values())
-        if errored and session.exitstatus == pytest.ExitCode.OK:
+        no_verdict = any(result.verdict in verdicts.NO_VERDICT for result in self.settle().values())
+        if no_verdict and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        document = self.document(session)
+        for option, path in output_paths(self.config).items():
+            write(option, path, document)
+        if document["specs"] or self.crashed:
+            self.report = document
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.usage_error:

@@ -12,6 +12,13 @@ The verdicts:
   "not applicable", such as a GPU-only behaviour on a CPU backend).
 - ``error``: did not give a verdict for another reason: a setup or teardown error (fixture, state guard
   after a pass), or any other skip. It fails the run: a spec that did not run is no pass.
+- ``crashed``: the process running the spec died (a segfault or abort in the engine); only a run under
+  ``pytest -n`` or ``--isolate`` survives it, as pytest-xdist reports the spec a worker died in and replaces
+  the worker. Fails the run.
+- ``timed-out``: the spec did not finish within its time limit (pytest-timeout). Fails the run, even for a
+  spec listed as a known failure: a hang is no documented deviation.
+- ``not-run``: selected but never reported: the run was interrupted or stopped early (``-x``, too many
+  crashed workers) before the spec ran. Fails the run.
 
 A spec "ran" when its verdict is pass, fail, known-failure or known-failure-passes; coverage is specs run
 over the specs selected that apply to the backend.
@@ -22,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+import pytest_timeout
 
 from .plugin import NOT_APPLICABLE, UNSUPPORTED
 
@@ -32,11 +40,32 @@ KNOWN_FAILURE = "known-failure"
 KNOWN_FAILURE_PASSES = "known-failure-passes"
 NOT_APPLICABLE_VERDICT = "not-applicable"
 ERROR = "error"
+CRASHED = "crashed"
+TIMED_OUT = "timed-out"
+NOT_RUN = "not-run"
 
-ALL = (PASS, FAIL, UNSUPPORTED_VERDICT, KNOWN_FAILURE, KNOWN_FAILURE_PASSES, NOT_APPLICABLE_VERDICT, ERROR)
+ALL = (
+    PASS,
+    FAIL,
+    UNSUPPORTED_VERDICT,
+    KNOWN_FAILURE,
+    KNOWN_FAILURE_PASSES,
+    NOT_APPLICABLE_VERDICT,
+    ERROR,
+    CRASHED,
+    TIMED_OUT,
+    NOT_RUN,
+)
 RAN = frozenset({PASS, FAIL, KNOWN_FAILURE, KNOWN_FAILURE_PASSES})
 #: the verdicts that say the behaviour did not hold (counted by spec kind in the report)
 FAILED = frozenset({FAIL, KNOWN_FAILURE})
+#: verdicts that fail the run even where pytest's exit status would not (a strict xfail that timed out)
+NO_VERDICT = frozenset({ERROR, CRASHED, TIMED_OUT, NOT_RUN})
+
+#: the user property a report of a timed-out spec carries (set when the report is made, see is_timeout)
+TIMED_OUT_PROPERTY = "timed_out"
+#: how pytest-timeout's failure message starts ("Timeout (>120.0s) from pytest-timeout.")
+TIMEOUT_MESSAGE_START = pytest_timeout.PYTEST_FAILURE_MESSAGE.partition("%")[0]
 
 
 @dataclass(frozen=True)
@@ -68,8 +97,15 @@ def skipped(report: pytest.TestReport) -> Verdict:
     return Verdict(ERROR, reason)
 
 
+def is_timeout(error: BaseException) -> bool:
+    """Whether ``error`` is pytest-timeout stopping a spec (its signal method fails the spec with a message)."""
+    return isinstance(error, pytest.fail.Exception) and str(error).startswith(TIMEOUT_MESSAGE_START)
+
+
 def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str | None) -> Verdict | None:
     """The verdict after ``report``, given the verdict so far and the spec's known-failure reason (if any)."""
+    if timeout := dict(report.user_properties).get(TIMED_OUT_PROPERTY):
+        return Verdict(TIMED_OUT, f"{timeout} (--timeout=SECONDS changes the limit)")
     if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file
         return Verdict(KNOWN_FAILURE, known_reason or report.wasxfail)
     if report.when == "setup":

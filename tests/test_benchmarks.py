@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from backends import Backend, Unsupported, resolve
+from backends import Backend, BackendUnavailable, Unsupported, resolve
 from backends.torch_backend import TorchBackend
 from benchmarks import gpu_sweep, history
 from benchmarks.clocks import clock_for, time_each
@@ -241,3 +241,45 @@ def test_gpu_sweep_names_results_by_device_and_reports_the_overhead_ratio():
     assert not gpu_sweep.overhead(10.5, 10.0)["within_expected"]
     with pytest.raises(LookupError):
         gpu_sweep.harness_median_ms(report, "cuda:1")
+
+
+def test_compare_fail_without_a_saved_run_is_a_usage_error_before_any_benchmark(tmp_path):
+    result = run_benchmarks(tmp_path, "-m", "smoke", "--benchmark-compare-fail=median:5%")
+    assert result.returncode == 4
+    assert "--benchmark-compare-fail needs a saved run to compare with: none found in" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_history_names_the_corrupt_file(tmp_path, capsys):
+    (tmp_path / "Linux").mkdir()
+    (tmp_path / "Linux" / "0001_run.json").write_text("{not json")
+    with pytest.raises(SystemExit) as exit_info:
+        history.main(["--storage", str(tmp_path), "--png", str(tmp_path / "h.png"), "--md", str(tmp_path / "h.md")])
+    assert exit_info.value.code == 2
+    assert (
+        f"{tmp_path / 'Linux' / '0001_run.json'}: not a pytest-benchmark run (JSONDecodeError"
+        in capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
+    ("backend", "message"),
+    [("cpu", "--backend=cpu runs on the CPU: the sweep is for a GPU"), ("cuda:x", "'cuda:x' is not a torch device")],
+)
+def test_gpu_sweep_refuses_the_cpu_and_a_bad_device_before_starting(backend, message, capsys, monkeypatch):
+    monkeypatch.setattr(subprocess, "call", lambda *args, **kwargs: pytest.fail("the sweep started"))
+    with pytest.raises(SystemExit) as exit_info:
+        gpu_sweep.main(["--backend", backend])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_gpu_sweep_without_a_gpu_says_so_without_a_traceback(capsys, monkeypatch):
+    def no_gpu(name):
+        raise BackendUnavailable(f"{name}: no CUDA device here")
+
+    monkeypatch.setattr(gpu_sweep, "resolve", no_gpu)
+    with pytest.raises(SystemExit) as exit_info:
+        gpu_sweep.main([])
+    assert exit_info.value.code == 2
+    assert "cuda: no CUDA device here" in capsys.readouterr().err
