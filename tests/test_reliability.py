@@ -50,17 +50,17 @@ import signal
 
 from conformance.catalogue import spec
 
-@spec("alpha.first", sources=["000"])
+@spec("alpha.first", sources=["000"], kind="value")
 def test_first(engine):
     '''Holds.'''
 
-@spec("alpha.interrupts", sources=["000"])
+@spec("alpha.interrupts", sources=["000"], kind="value")
 def test_interrupts(engine):
     '''Holds, unless the run is interrupted here (as Ctrl-C would).'''
     if engine.name == "cpu":
         os.kill(os.getpid(), signal.SIGINT)
 
-@spec("alpha.third", sources=["000"])
+@spec("alpha.third", sources=["000"], kind="value")
 def test_third(engine):
     '''Holds.'''
 """
@@ -129,7 +129,7 @@ def test_specs_get_the_default_time_limit_unless_pytest_timeout_is_configured(ha
         """
         from conformance.catalogue import spec
 
-        @spec("alpha.limit", sources=["000"])
+        @spec("alpha.limit", sources=["000"], kind="value")
         def test_limit(engine, request):
             '''Records its time limit.'''
             print("LIMIT", request.node.get_closest_marker("timeout"))

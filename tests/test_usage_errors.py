@@ -9,7 +9,7 @@ from tests.conftest import ROOT
 SPEC = """
 from conformance.catalogue import spec
 
-@spec("alpha.holds", sources=["000"])
+@spec("alpha.holds", sources=["000"], kind="value")
 def test_holds(engine):
     '''Holds.'''
     assert engine.to_numpy(engine.tensor([1.0])).tolist() == [1.0]
