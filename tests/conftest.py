@@ -14,6 +14,14 @@ pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "reproduces(engine, *spec_ids): the test shows, in the engine's own code, the observed behaviour that the"
+        " engine's known-failures file states for each spec ID (checked by tests/test_engines.py)",
+    )
+
+
 @pytest.fixture
 def harness(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A pytester whose runs load the conformance plugin, as the root conftest does in this checkout."""

@@ -273,12 +273,14 @@ def test_paddle_retain_grad_hooks_and_retain_graph(paddle_engine):
     assert seen == ["PaddleTensor"]
 
 
+@pytest.mark.reproduces("paddle", "graph.walk-reaches-leaves", "graph.rebuilt-every-forward")
 def test_paddle_graph_nodes_list_next_functions_without_indices_and_leaves_without_variable(paddle_engine):
     """graph.walk-reaches-leaves and graph.rebuilt-every-forward: paddle's graph cannot be walked to the leaves
     as torch's can."""
     a = paddle_engine.tensor([2.0, 3.0], requires_grad=True)
-    node = (3 * a**3).grad_fn
-    assert node is not None
+    first, second = 3 * a**3, 3 * a**3
+    assert second.grad_fn.node_ptr() != first.grad_fn.node_ptr()  # each forward builds a new node
+    node = first.grad_fn
     while node.next_functions and node.next_functions[0] is not None:
         assert [type(function).__name__ for function in node.next_functions] == ["GradNodeBase"]  # no (node, index)
         node = node.next_functions[0]
@@ -385,6 +387,12 @@ def test_paddle_grad_mode_is_guarded(paddle_engine):
 # --- known failures of specs that declare only what they use, reproduced in the engine's own code -----------
 
 
+@pytest.mark.reproduces(
+    "mygrad",
+    "graph.non-leaf-grad-not-retained",
+    "mechanics.retain-graph-second-backward-fails",
+    "inplace.saved-tensor-modified",
+)
 def test_mygrad_keeps_non_leaf_grads_reruns_a_used_graph_and_backprops_through_old_values():
     mygrad = pytest.importorskip("mygrad")
     a = mygrad.tensor([1.0, 3.0])
@@ -404,6 +412,9 @@ def test_mygrad_keeps_non_leaf_grads_reruns_a_used_graph_and_backprops_through_o
     np.testing.assert_array_equal(a.grad, [3.0, 5.0])
 
 
+@pytest.mark.reproduces(
+    "tinygrad", "graph.non-leaf-grad-not-retained", "mechanics.retain-graph-second-backward-fails", "detach.no-tracking"
+)
 def test_tinygrad_keeps_non_leaf_grads_reruns_a_used_graph_and_tracks_detached_tensors(tinygrad_engine):
     from tinygrad import Tensor
 
@@ -465,6 +476,8 @@ def test_paddle_refuses_slice_assignment_to_a_leaf_and_a_second_backward_in_its_
     np.testing.assert_array_equal(a.grad.numpy(), [4.0, 6.0])
 
 
+@pytest.mark.reproduces("mygrad", "grad.vector-backward-needs-gradient")
+@pytest.mark.reproduces("paddle", "grad.vector-backward-needs-gradient")
 @pytest.mark.parametrize("engine_name", ["mygrad", "paddle"])
 def test_known_failure_vector_backward_seeds_ones(engine_name):
     """grad.vector-backward-needs-gradient: backward() of a vector raises nothing and sums over its elements."""
@@ -474,6 +487,7 @@ def test_known_failure_vector_backward_seeds_ones(engine_name):
     np.testing.assert_array_equal(np.asarray(a.grad), [36.0, 81.0])
 
 
+@pytest.mark.reproduces("mygrad", "inplace.leaf-inplace-error", "inplace.leaf-slice-assignment-error")
 def test_known_failure_mygrad_in_place_on_a_leaf_goes_on():
     """inplace.leaf-inplace-error and inplace.leaf-slice-assignment-error: mygrad refuses neither."""
     mygrad = pytest.importorskip("mygrad")
@@ -486,6 +500,7 @@ def test_known_failure_mygrad_in_place_on_a_leaf_goes_on():
     np.testing.assert_array_equal(b.data, [0.0, 0.0])
 
 
+@pytest.mark.reproduces("paddle", "inplace.leaf-inplace-error")
 def test_known_failure_paddle_in_place_add_on_a_leaf_writes_then_refuses_and_iadd_rebinds():
     """inplace.leaf-inplace-error: add_ refuses, but only after changing the leaf's values; += makes a new
     non-leaf tensor and raises nothing."""
@@ -499,6 +514,8 @@ def test_known_failure_paddle_in_place_add_on_a_leaf_writes_then_refuses_and_iad
     np.testing.assert_array_equal(a.numpy(), [30.0, 25.0])
 
 
+@pytest.mark.reproduces("paddle", "conversion.numpy-needs-detach")
+@pytest.mark.reproduces("tinygrad", "conversion.numpy-needs-detach")
 @pytest.mark.parametrize("engine_name", ["paddle", "tinygrad"])
 def test_known_failure_numpy_of_a_tensor_in_the_graph_does_not_refuse(engine_name):
     """conversion.numpy-needs-detach: numpy() of a tensor that takes part in backward returns the array."""
@@ -512,6 +529,7 @@ def test_known_failure_numpy_of_a_tensor_in_the_graph_does_not_refuse(engine_nam
     np.testing.assert_array_equal(y.numpy(), [1.0, 2.0])
 
 
+@pytest.mark.reproduces("paddle", "mechanics.custom-function-saved-version-check")
 def test_known_failure_paddle_pylayer_does_not_check_saved_versions():
     """mechanics.custom-function-saved-version-check: an output saved by a PyLayer and modified in place is used
     as it is: x.grad becomes [2, e + 1] instead of [1, e]."""
@@ -534,3 +552,189 @@ def test_known_failure_paddle_pylayer_does_not_check_saved_versions():
     y.add_(paddle.to_tensor(1.0))
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, np.e + 1], rtol=1e-6)
+
+
+@pytest.mark.reproduces("mygrad", "grad.check-collected-gradients", "grad.accumulates")
+def test_known_failure_mygrad_clears_a_gradient_when_its_tensor_enters_a_new_operation():
+    """grad.check-collected-gradients: computing 9*a**2 after backward resets a.grad to None, so comparing with
+    it gives [False, False]; grad.accumulates: a second backward leaves [36, 81] instead of [72, 162]."""
+    mygrad = pytest.importorskip("mygrad")
+    a = mygrad.tensor([2.0, 3.0])
+    (3 * a**3).sum().backward()
+    np.testing.assert_array_equal(a.grad, [36.0, 81.0])
+    expected = 9 * a**2
+    assert a.grad is None
+    np.testing.assert_array_equal(expected == a.grad, [False, False])
+    (3 * a**3).sum().backward()
+    np.testing.assert_array_equal(a.grad, [36.0, 81.0])
+    (3 * a**3).sum().backward()
+    np.testing.assert_array_equal(a.grad, [36.0, 81.0])
+
+
+@pytest.mark.reproduces("mygrad", "no_grad.context", "no_grad.nested", "no_grad.decorator")
+def test_known_failure_mygrad_no_autodiff_makes_new_leaves_not_constants():
+    """Inside mygrad.no_autodiff, as a context (nested or not) or a decorator, x**2 is a constant=False tensor
+    without a creator: a new leaf that requires grad, not a constant."""
+    mygrad = pytest.importorskip("mygrad")
+    x = mygrad.tensor([1.0, 2.0])
+
+    @mygrad.no_autodiff
+    def square(tensor):
+        return tensor**2
+
+    with mygrad.no_autodiff:
+        inside = x**2
+        with mygrad.no_autodiff:
+            nested = x**2
+    for result in (inside, nested, square(x)):
+        assert result.constant is False and result.creator is None
+        np.testing.assert_array_equal(result.data, [1.0, 4.0])
+
+
+@pytest.mark.reproduces(
+    "tinygrad",
+    "requires_grad.default-false",
+    "requires_grad.propagation",
+    "nn.input-does-not-require-grad",
+    "nn.frozen-network",
+)
+def test_known_failure_tinygrad_has_no_requires_grad_flag_and_differentiates_every_float_tensor(tinygrad_engine):
+    """Tensors created without asking for a gradient, the sum of two of them, a layer's input and a parameter
+    whose requires_grad was set to False all get a gradient: tinygrad has no flag, and the attribute set on a
+    parameter is one tinygrad never reads."""
+    from tinygrad import Tensor, nn
+
+    x, y = Tensor.randn(3, 3), Tensor.randn(3, 3)
+    assert not hasattr(x, "requires_grad")
+    total = x + y
+    (total * total).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * total.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(y.grad.numpy(), 2 * total.numpy(), rtol=1e-6)
+    layer = nn.Linear(2, 1)
+    layer.weight.requires_grad = False  # raises nothing: tinygrad's Tensor takes any attribute
+    assert type(layer.weight).__slots__ == ("uop", "is_param", "grad")
+    image = Tensor([[1.0, 2.0]])
+    layer(image).sum().backward()
+    np.testing.assert_allclose(image.grad.numpy(), layer.weight.numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), [[1.0, 2.0]])
+
+
+@pytest.mark.reproduces("tinygrad", "mechanics.autograd-grad")
+def test_known_failure_tinygrad_gradients_are_differentiable_without_create_graph(tinygrad_engine):
+    """Tensor.gradient's result is a tensor of the graph: it can be differentiated again though no
+    create_graph was asked for (tinygrad has no such switch)."""
+    from tinygrad import Tensor
+
+    x = Tensor([1.0, 2.0])
+    (dx,) = (x**3).sum().gradient(x)
+    np.testing.assert_allclose(dx.numpy(), [3.0, 12.0])
+    (ddx,) = dx.sum().gradient(x)
+    np.testing.assert_allclose(ddx.numpy(), [6.0, 12.0])
+
+
+@pytest.mark.reproduces("paddle", "graph.leaf", "mechanics.module-hooks", "opgrad.batch-norm-train")
+def test_known_failure_paddle_leaves_have_a_grad_node_linear_has_no_full_backward_hook_batch_norm_needs_stats():
+    paddle = pytest.importorskip("paddle")
+    leaf = paddle.to_tensor([1.0, 2.0], stop_gradient=False)
+    assert leaf.is_leaf and leaf.grad_fn is not None
+    assert leaf.grad_fn.name() == "GradNodeAccumulation"
+    linear = paddle.nn.Linear(5, 3)
+    assert callable(linear.register_forward_pre_hook) and callable(linear.register_forward_post_hook)
+    with pytest.raises(AttributeError, match="'Linear' object has no attribute 'register_full_backward_hook'"):
+        linear.register_full_backward_hook(lambda module, grad_input, grad_output: None)
+    x = paddle.to_tensor(np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32))
+    with pytest.raises(
+        ValueError, match=r"batch_norm\(\): argument 'mean' \(position 1\) must be Tensor, but got None"
+    ):
+        paddle.nn.functional.batch_norm(x, None, None, paddle.ones([2]), paddle.zeros([2]), training=True)
+
+
+def paddle_resnet18_step(paddle, model, trained):
+    """One training-mode forward of a 1x3x64x64 image, loss = output.sum(), backward, and a Momentum step
+    (lr 0.01, momentum 0.9) over ``trained``; returns the parameters' values from before."""
+    params = dict(model.named_parameters())
+    before = {name: param.numpy().copy() for name, param in params.items()}
+    image = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
+    model.train()
+    model(paddle.to_tensor(image)).sum().backward()
+    optimizer = paddle.optimizer.Momentum(learning_rate=0.01, momentum=0.9, parameters=trained)
+    with pytest.raises(AttributeError, match="'Momentum' object has no attribute 'param_groups'"):
+        len(optimizer.param_groups)
+    assert len(optimizer._param_groups) == len(trained)
+    optimizer.step()
+    return before
+
+
+def running_statistics(names) -> list[str]:
+    return [name for name in names if name.endswith(("._mean", "._variance"))]
+
+
+@pytest.mark.reproduces("paddle", "train.backward-fills-every-grad", "train.sgd-param-group", "train.sgd-momentum-step")
+def test_known_failure_paddle_resnet18_lists_running_statistics_as_parameters_without_gradients():
+    """40 of resnet18's 102 parameters are BatchNorm2D running statistics, which get no gradient (so reading
+    every .grad fails); fc.weight is (512, 1000); Momentum has no param_groups; fc.bias, whose gradient is 1,
+    follows the momentum rule."""
+    paddle = pytest.importorskip("paddle")
+    model = paddle.vision.models.resnet18()
+    params = dict(model.named_parameters())
+    before = paddle_resnet18_step(paddle, model, list(params.values()))
+    without_grad = [name for name, param in params.items() if param.grad is None]
+    assert len(params) == 102 and len(without_grad) == 40
+    assert without_grad == running_statistics(params)
+    assert all(params[name].stop_gradient for name in without_grad)
+    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'numpy'"):
+        [param.grad.numpy() for param in params.values()]
+    assert tuple(params["fc.weight"].shape) == tuple(params["fc.weight"].grad.shape) == (512, 1000)
+    np.testing.assert_array_equal(params["fc.bias"].grad.numpy(), np.ones(1000))
+    np.testing.assert_allclose(params["fc.bias"].numpy(), before["fc.bias"] - 0.01, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.reproduces(
+    "paddle",
+    "finetune.only-fc-gets-grad",
+    "finetune.optimizer-over-all-updates-only-fc",
+    "finetune.optimize-only-classifier",
+)
+def test_known_failure_paddle_finetuning_step_changes_running_statistics_and_fc_is_in_out():
+    """With the backbone frozen and fc = nn.Linear(512, 10), only fc gets gradients, in paddle's (512, 10)
+    layout; the step leaves the frozen weights alone, but the training-mode forward has updated the running
+    statistics that parameters() lists."""
+    paddle = pytest.importorskip("paddle")
+    model = paddle.vision.models.resnet18()
+    for param in model.parameters():
+        param.stop_gradient = True
+    model.fc = paddle.nn.Linear(512, 10)
+    params = dict(model.named_parameters())
+    before = paddle_resnet18_step(paddle, model, list(model.fc.parameters()))
+    assert [name for name, param in params.items() if param.grad is not None] == ["fc.weight", "fc.bias"]
+    assert tuple(params["fc.weight"].shape) == tuple(params["fc.weight"].grad.shape) == (512, 10)
+    frozen = [name for name in params if not name.startswith("fc.")]
+    changed = [name for name in frozen if not np.array_equal(params[name].numpy(), before[name])]
+    assert changed == running_statistics(frozen) and len(changed) == 40
+
+
+# --- every known failure is reproduced, and every reproduction names a known failure -----------------------
+
+
+def reproductions() -> dict[tuple[str, str], list[str]]:
+    """(engine, spec ID) -> the tests of this module marked as reproducing it."""
+    table: dict[tuple[str, str], list[str]] = {}
+    for test_name, function in globals().items():
+        for mark in getattr(function, "pytestmark", []) if test_name.startswith("test_") else []:
+            if mark.name == "reproduces":
+                engine, *spec_ids = mark.args
+                assert spec_ids, f"{test_name} names no spec ID"
+                for spec_id in spec_ids:
+                    table.setdefault((engine, spec_id), []).append(test_name)
+    return table
+
+
+def test_every_known_failure_is_reproduced_in_engine_code_and_every_reproduction_is_listed():
+    known = {
+        (name, spec_id)
+        for name in ENGINES
+        for spec_id in json.loads(adapter_class(name).known_failures_file.read_text(encoding="utf-8"))
+    }
+    reproduced = set(reproductions())
+    unreproduced, stale = sorted(known - reproduced), sorted(reproduced - known)
+    assert (unreproduced, stale) == ([], []), "known failures without a reproduction, reproductions of none"
