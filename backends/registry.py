@@ -3,6 +3,7 @@
 Spellings, tried in this order:
 
 - a torch device: ``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``xpu``, or any device as ``torch:<device>``;
+- ``torch.func`` or ``torch.func:<device>``: torch differentiated by its functional transforms, not its tape;
 - ``mutant:<name>``: a deliberately broken torch backend (see :mod:`backends.mutants`);
 - a built-in adapter for a third-party engine (:data:`BUILTIN_ADAPTERS`);
 - a name registered by an installed package in the :data:`ENTRY_POINT_GROUP` entry-point group;
@@ -48,6 +49,8 @@ def known_backends() -> list[str]:
         *TORCH_DEVICE_NAMES,
         "cuda:N",
         "torch:<device>",
+        "torch.func",
+        "torch.func:<device>",
         *sorted(BUILTIN_ADAPTERS),
         *sorted(entry_points()),
         *(f"mutant:{name}" for name in sorted(MUTANTS)),
@@ -94,12 +97,16 @@ def _construct(spelling: str) -> Backend:
     from .torch_backend import TorchBackend
 
     head, _, rest = spelling.partition(":")
-    if head in TORCH_DEVICE_NAMES or (head == "torch" and rest):
-        device = rest if head == "torch" else spelling
+    if head in TORCH_DEVICE_NAMES or (head in ("torch", "torch.func") and rest) or spelling == "torch.func":
+        device = spelling if head in TORCH_DEVICE_NAMES else rest or "cpu"
         try:
             torch.device(device)
         except RuntimeError as exc:
             raise UnknownBackend(f"backend {spelling!r}: {device!r} is not a torch device ({exc})") from exc
+        if head == "torch.func":
+            from .torchfunc_backend import TorchFuncBackend
+
+            return TorchFuncBackend(device)
         return TorchBackend(device)
     if head == "mutant":
         from .mutants import MUTANTS
