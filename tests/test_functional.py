@@ -1,5 +1,7 @@
 """The functional gradient path: Backend.vjp through a tape, and torch through torch.func."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,14 @@ def test_declaring_autograd_declares_vjp():
 
     assert cap.VJP in Tape.capabilities
     assert cap.VJP not in NoTape.capabilities
+
+
+def test_the_readmes_functional_engine_example_runs_the_gradient_specs(harness, tmp_path, monkeypatch):
+    """The README's "Functional engines" example, as written there, passes the gradient-value specs."""
+    pytest.importorskip("jax")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split('```python\n"""my_jax.py', 1)[1].split("```", 1)[0]
+    (tmp_path / "my_jax.py").write_text('"""my_jax.py' + example, encoding="utf-8")
+    monkeypatch.syspath_prepend(tmp_path)
+    result = harness.runpytest_inprocess("--pyargs", "spec_tests.test_gradients", "--backend=my_jax:backend")
+    result.assert_outcomes(passed=3, skipped=4)
