@@ -75,7 +75,7 @@ def resolve(spelling: str) -> Backend:
 
 def check_usable(backend: Backend) -> None:
     """Refuse, once at startup, a backend that declares capabilities that do not exist (a typo would make
-    specs silently unsupported) or that cannot describe itself or, declaring ``autograd``, make one tensor
+    specs silently unsupported) or that cannot describe itself or, declaring ``autograd`` or ``vjp``, make one tensor
     here (an engine that cannot run on this machine would otherwise fail every spec)."""
     if unknown := sorted(backend.capabilities - capabilities.ALL):
         raise BackendLoadError(
@@ -83,7 +83,7 @@ def check_usable(backend: Backend) -> None:
             f"known: {', '.join(sorted(capabilities.ALL))}"
         )
     steps = {"engine_version": lambda: backend.engine_version, "global_state()": backend.global_state}
-    if capabilities.AUTOGRAD in backend.capabilities:
+    if backend.capabilities & {capabilities.AUTOGRAD, capabilities.VJP}:
         steps["to_numpy(tensor([1.0]))"] = lambda: backend.to_numpy(backend.tensor([1.0]))
     for step, call in steps.items():
         try:
