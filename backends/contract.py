@@ -166,14 +166,17 @@ class Backend:
     def _leaf(self, primal: Any) -> Any:
         """A new leaf requiring grad with ``primal``'s values, in its precision."""
         values = self.to_numpy(primal)
-        make = self.tensor64 if values.dtype == np.float64 else self.tensor
-        return make(values, requires_grad=True)
+        return self._tensor_like(values)(values, requires_grad=True)
 
     def _zeros_like(self, primal: Any) -> Any:
         """The gradient of an input the output does not depend on (the tape leaves ``.grad`` None): zeros, as
         functional transforms give."""
         values = self.to_numpy(primal)
-        return (self.tensor64 if values.dtype == np.float64 else self.tensor)(np.zeros_like(values))
+        return self._tensor_like(values)(np.zeros_like(values))
+
+    def _tensor_like(self, values: np.ndarray) -> Any:
+        """:meth:`tensor64` for float64 values, :meth:`tensor` for the rest."""
+        return self.tensor64 if values.dtype == np.float64 else self.tensor
 
     def jvp(self, fn: Any, primals: Any, tangents: Any) -> tuple[Any, Any]:
         """``fn(*primals)`` and its Jacobian-vector product ``Σ ∂fn/∂primalᵢ · tangentᵢ`` (forward mode;
