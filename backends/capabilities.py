@@ -31,8 +31,10 @@ at all is :data:`ALWAYS`: creating tensors, arithmetic, indexing, shapes and the
 its ``needs`` grant (:mod:`conformance.capability_audit`), so the table, the specs' ``needs`` and the
 backends' declarations cannot drift apart.
 
-A new entry point, such as a functional gradient path, is one row: its name, what it promises, and the
-``backend`` attribute it grants (``Capability(VJP, "...", backend=("vjp",))``).
+A new entry point is one row: its name, what it promises, and the ``backend`` attribute it grants, as the
+functional gradient path is (``Capability(VJP, "...", backend=("vjp",))``). ``vjp`` is what a gradient *is*
+(values), ``autograd`` what a tape *does* (``.grad`` on leaves): the value specs need only ``vjp``, so an engine
+without a tape (JAX, ``torch.func``) runs them.
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ CUSTOM_FUNCTION = "custom_function"
 THREADS = "threads"
 TORCH_ERRORS = "errors.torch"
 DISTRIBUTED = "distributed"
+VJP = "vjp"
+JVP = "jvp"
+SECOND_ORDER = "vjp.second-order"
 
 #: module members shared by the capabilities that make modules (``nn``, ``models.resnet18``)
 _MODULE = ("parameters", "named_parameters")
@@ -248,6 +253,23 @@ TABLE: tuple[Capability, ...] = (
     Capability(
         TORCH_ERRORS,
         "exceptions, warnings and reprs use torch's classes and words",
+    ),
+    Capability(
+        VJP,
+        "vjp(fn, primals, cotangent): fn's output and the vector-Jacobian product for each primal, without a tape "
+        "of the spec's own (a tape engine has it through backward(): declaring autograd declares it)",
+        backend=("vjp",),
+    ),
+    Capability(
+        JVP,
+        "jvp(fn, primals, tangents): fn's output and its Jacobian-vector product (forward mode)",
+        backend=("jvp",),
+    ),
+    Capability(
+        SECOND_ORDER,
+        "vjp(..., create_graph=True) inside the fn of another vjp gives second derivatives (a tape's create_graph; "
+        "a functional engine's transforms compose)",
+        backend=("vjp(create_graph=)",),
     ),
     Capability(
         DISTRIBUTED,

@@ -84,6 +84,14 @@ class Backend:
     #: failures are data: the report shows them as such, and flags one that starts passing.
     known_failures_file: ClassVar[Path | None] = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A tape engine has the functional path through its tape (:meth:`vjp`): declaring ``autograd``
+        declares ``vjp``."""
+        super().__init_subclass__(**kwargs)
+        declared = cls.__dict__.get("capabilities")
+        if isinstance(declared, frozenset) and "autograd" in declared:
+            cls.capabilities = declared | {"vjp"}
+
     def __init__(self, name: str | None = None) -> None:
         self.name = name or self.engine
 
@@ -133,6 +141,47 @@ class Backend:
         """A host copy of ``tensor``'s values, whatever its device or grad tracking: how specs read values
         to compare them. (The tensor's own ``numpy()`` is a spec subject, with its refusals.)"""
         raise NotImplementedError(f"{type(self).__name__} must implement to_numpy()")
+
+    # --- functional gradients (capabilities ``vjp``, ``jvp``, ``vjp.second-order``) ------------------
+    def vjp(self, fn: Any, primals: Any, cotangent: Any, *, create_graph: bool = False) -> tuple[Any, list]:
+        """``fn(*primals)`` and, for each primal, the vector-Jacobian product ``cotangent · ∂fn/∂primal``.
+
+        ``fn`` returns one tensor; ``cotangent`` has its shape. A functional engine overrides this with its own
+        transform (``jax.vjp``). A tape engine has it here, through its tape: each primal becomes a new leaf that
+        requires grad, ``fn``'s output is backpropagated with ``backward(gradient=cotangent)`` and the gradients
+        are the leaves' ``.grad``. With ``create_graph=True`` (capability ``vjp.second-order``), called inside the
+        ``fn`` of an enclosing vjp, the primals are that vjp's leaves and are used as they are: backward records
+        the gradients' own graph, and the leaves' ``.grad`` is cleared again, so the enclosing vjp differentiates
+        the gradients (second derivatives). A primal the output does not depend on gets zeros."""
+        leaves = list(primals) if create_graph else [self._leaf(primal) for primal in primals]
+        output = fn(*leaves)
+        if output.requires_grad:  # else nothing reached the output (a gradient that is constant): zeros
+            output.backward(gradient=cotangent, **({"create_graph": True} if create_graph else {}))
+        gradients = [self._zeros_like(leaf) if leaf.grad is None else leaf.grad for leaf in leaves]
+        if create_graph:
+            for leaf in leaves:
+                leaf.grad = None
+        return output, gradients
+
+    def _leaf(self, primal: Any) -> Any:
+        """A new leaf requiring grad with ``primal``'s values, in its precision."""
+        values = self.to_numpy(primal)
+        return self._tensor_like(values)(values, requires_grad=True)
+
+    def _zeros_like(self, primal: Any) -> Any:
+        """The gradient of an input the output does not depend on (the tape leaves ``.grad`` None): zeros, as
+        functional transforms give."""
+        values = self.to_numpy(primal)
+        return self._tensor_like(values)(np.zeros_like(values))
+
+    def _tensor_like(self, values: np.ndarray) -> Any:
+        """:meth:`tensor64` for float64 values, :meth:`tensor` for the rest."""
+        return self.tensor64 if values.dtype == np.float64 else self.tensor
+
+    def jvp(self, fn: Any, primals: Any, tangents: Any) -> tuple[Any, Any]:
+        """``fn(*primals)`` and its Jacobian-vector product ``Σ ∂fn/∂primalᵢ · tangentᵢ`` (forward mode;
+        capability ``jvp``). A tape records reverse mode only: an engine with forward mode overrides this."""
+        raise Unsupported(f"{self.name} does not implement jvp()")
 
     # --- grad mode ----------------------------------------------------------------------------------
     def no_grad(self) -> contextlib.AbstractContextManager:

@@ -3,6 +3,7 @@
 Spellings, tried in this order:
 
 - a torch device: ``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``xpu``, or any device as ``torch:<device>``;
+- ``torch.func`` or ``torch.func:<device>``: torch differentiated by its functional transforms, not its tape;
 - ``mutant:<name>``: a deliberately broken torch backend (see :mod:`backends.mutants`);
 - a built-in adapter for a third-party engine (:data:`BUILTIN_ADAPTERS`);
 - a name registered by an installed package in the :data:`ENTRY_POINT_GROUP` entry-point group;
@@ -29,6 +30,7 @@ TORCH_DEVICE_NAMES = ("cpu", "cuda", "mps", "xpu")
 
 #: Third-party engines shipped with the suite: name -> "module:attribute" (the engine is an optional extra).
 BUILTIN_ADAPTERS: dict[str, str] = {
+    "jax": "backends.jax_backend:JaxBackend",
     "mygrad": "backends.mygrad_backend:MygradBackend",
     "paddle": "backends.paddle_backend:PaddleBackend",
     "tinygrad": "backends.tinygrad_backend:TinygradBackend",
@@ -48,6 +50,8 @@ def known_backends() -> list[str]:
         *TORCH_DEVICE_NAMES,
         "cuda:N",
         "torch:<device>",
+        "torch.func",
+        "torch.func:<device>",
         *sorted(BUILTIN_ADAPTERS),
         *sorted(entry_points()),
         *(f"mutant:{name}" for name in sorted(MUTANTS)),
@@ -71,7 +75,7 @@ def resolve(spelling: str) -> Backend:
 
 def check_usable(backend: Backend) -> None:
     """Refuse, once at startup, a backend that declares capabilities that do not exist (a typo would make
-    specs silently unsupported) or that cannot describe itself or, declaring ``autograd``, make one tensor
+    specs silently unsupported) or that cannot describe itself or, declaring ``autograd`` or ``vjp``, make one tensor
     here (an engine that cannot run on this machine would otherwise fail every spec)."""
     if unknown := sorted(backend.capabilities - capabilities.ALL):
         raise BackendLoadError(
@@ -79,7 +83,7 @@ def check_usable(backend: Backend) -> None:
             f"known: {', '.join(sorted(capabilities.ALL))}"
         )
     steps = {"engine_version": lambda: backend.engine_version, "global_state()": backend.global_state}
-    if capabilities.AUTOGRAD in backend.capabilities:
+    if backend.capabilities & {capabilities.AUTOGRAD, capabilities.VJP}:
         steps["to_numpy(tensor([1.0]))"] = lambda: backend.to_numpy(backend.tensor([1.0]))
     for step, call in steps.items():
         try:
@@ -94,12 +98,16 @@ def _construct(spelling: str) -> Backend:
     from .torch_backend import TorchBackend
 
     head, _, rest = spelling.partition(":")
-    if head in TORCH_DEVICE_NAMES or (head == "torch" and rest):
-        device = rest if head == "torch" else spelling
+    if head in TORCH_DEVICE_NAMES or (head in ("torch", "torch.func") and rest) or spelling == "torch.func":
+        device = spelling if head in TORCH_DEVICE_NAMES else rest or "cpu"
         try:
             torch.device(device)
         except RuntimeError as exc:
             raise UnknownBackend(f"backend {spelling!r}: {device!r} is not a torch device ({exc})") from exc
+        if head == "torch.func":
+            from .torchfunc_backend import TorchFuncBackend
+
+            return TorchFuncBackend(device)
         return TorchBackend(device)
     if head == "mutant":
         from .mutants import MUTANTS

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.autograd import forward_ad
 
 from . import capabilities as cap
 from .contract import Backend, BackendUnavailable
@@ -122,6 +123,13 @@ class TorchBackend(Backend):
 
     def tensor64(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
         return torch.tensor(data, dtype=torch.float64, device=self._device, requires_grad=requires_grad)
+
+    def jvp(self, fn: Any, primals: Any, tangents: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward mode with torch.autograd's dual tensors: each primal carries its tangent through ``fn``."""
+        with forward_ad.dual_level():
+            output = fn(*(forward_ad.make_dual(p, t) for p, t in zip(primals, tangents, strict=True)))
+            value, tangent = forward_ad.unpack_dual(output)
+            return value.clone(), tangent.clone()
 
     def process_group_backend(self) -> str | None:
         """torch.distributed's default backend for this device type (gloo, nccl, ...); None where torch.distributed

@@ -5,15 +5,19 @@ engine under test or the oracle (torch on the CPU in float64), so the same line 
 
     Op(lambda lib, x, w, b: lib.functional.conv2d(x, w, b, stride=2, padding=1), shapes=[(2, 3, 5, 5), ...])
 
-:func:`check_gradients` draws seeded inputs, runs forward and backward with a random output gradient on both,
-and compares the engine's output and input gradients with the oracle's. Where the engine declares float64 it
-runs in float64 and each gradient is also checked against central finite differences of the engine's own
-forward on every element (the inputs are tiny); otherwise it runs in float32 with float32 tolerances.
+:func:`check_gradients` draws seeded inputs and a random output gradient (cotangent), asks both for the
+vector-Jacobian product through the functional entry point :meth:`~backends.contract.Backend.vjp` (a tape
+engine answers it with ``backward``), and compares the engine's output and input gradients with the
+oracle's. Where the engine declares float64 it runs in float64 and each gradient is also checked against
+central finite differences of the engine's own forward on every element (the inputs are tiny); otherwise it
+runs in float32 with float32 tolerances. An engine declaring ``jvp`` has its forward mode checked along a
+random direction, and one declaring ``vjp.second-order`` its Hessian-vector products (vjp of vjp), each
+against torch and, in float64, against central differences (of the forward, and of the engine's own
+gradients).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -53,27 +57,66 @@ class Op:
         return [i for i in range(len(self.shapes)) if i not in self.constant]
 
 
-def forward(lib: Backend, op: Op, arrays: Sequence[np.ndarray], dtype: type) -> tuple[list, object]:
-    """The inputs made by ``lib`` (requiring grad unless constant) and ``op``'s output on them."""
-    make = lib.tensor64 if dtype is np.float64 else lib.tensor
-    inputs = [make(array.astype(dtype), requires_grad=i not in op.constant) for i, array in enumerate(arrays)]
-    return inputs, op.fn(lib, *inputs)
+def maker(lib: Backend, dtype: type) -> Callable:
+    return lib.tensor64 if dtype is np.float64 else lib.tensor
+
+
+def as_function(lib: Backend, op: Op, arrays: Sequence[np.ndarray], dtype: type) -> tuple[Callable, list]:
+    """``op`` as a function of its differentiable inputs (the constant ones closed over), and those inputs as
+    ``lib``'s tensors: what :meth:`Backend.vjp` and :meth:`Backend.jvp` take."""
+    make = maker(lib, dtype)
+    constants = {i: make(arrays[i].astype(dtype)) for i in op.constant}
+
+    def fn(*differentiable):
+        given = iter(differentiable)
+        return op.fn(lib, *(constants[i] if i in constants else next(given) for i in range(len(arrays))))
+
+    return fn, [make(arrays[i].astype(dtype)) for i in op.differentiable()]
+
+
+def forward(lib: Backend, op: Op, arrays: Sequence[np.ndarray], dtype: type) -> np.ndarray:
+    """``op``'s output values on ``arrays``."""
+    fn, primals = as_function(lib, op, arrays, dtype)
+    return lib.to_numpy(fn(*primals))
 
 
 def gradients(lib: Backend, op: Op, arrays: Sequence[np.ndarray], cotangent: np.ndarray, dtype: type):
     """``op``'s output and the gradients of ``sum(cotangent * output)`` w.r.t. its differentiable inputs."""
-    inputs, output = forward(lib, op, arrays, dtype)
-    make = lib.tensor64 if dtype is np.float64 else lib.tensor
-    output.backward(gradient=make(cotangent.astype(dtype)))
-    return lib.to_numpy(output), [lib.to_numpy(inputs[i].grad) for i in op.differentiable()]
+    fn, primals = as_function(lib, op, arrays, dtype)
+    output, grads = lib.vjp(fn, primals, maker(lib, dtype)(cotangent.astype(dtype)))
+    return lib.to_numpy(output), [lib.to_numpy(grad) for grad in grads]
+
+
+def tangent_of(lib: Backend, op: Op, arrays, tangents: Sequence[np.ndarray], dtype: type) -> np.ndarray:
+    """The Jacobian-vector product of ``op`` at ``arrays`` along ``tangents`` (forward mode)."""
+    fn, primals = as_function(lib, op, arrays, dtype)
+    make = maker(lib, dtype)
+    _, tangent = lib.jvp(fn, primals, [make(t.astype(dtype)) for t in tangents])
+    return lib.to_numpy(tangent)
+
+
+def second_order(lib: Backend, op: Op, arrays, cotangent: np.ndarray, directions, dtype: type) -> list[np.ndarray]:
+    """The Hessian of ``f = sum(cotangent * op)`` times ``directions``: the vjp of ``Σ sum(∂f/∂xᵢ · directionᵢ)``,
+    a function that itself calls vjp with ``create_graph=True`` (vjp of vjp)."""
+    fn, primals = as_function(lib, op, arrays, dtype)
+    make = maker(lib, dtype)
+
+    def directional_gradient(*inputs):
+        _, grads = lib.vjp(fn, inputs, make(cotangent.astype(dtype)), create_graph=True)
+        return sum((grad * make(d.astype(dtype))).sum() for grad, d in zip(grads, directions, strict=True))
+
+    _, hessian_products = lib.vjp(directional_gradient, primals, make(np.array(1.0, dtype=dtype)))
+    return [lib.to_numpy(product) for product in hessian_products]
 
 
 def check_gradients(engine: Backend, op: Op) -> None:
     """Assert the engine's output and input gradients match torch's on the CPU, and, in float64, central
-    finite differences of the engine's own forward."""
+    finite differences of the engine's own forward. Where the engine declares them, forward mode (``jvp``) and
+    second derivatives (``vjp.second-order``) are checked the same way, as torch's ``gradcheck`` does with
+    ``check_forward_ad`` and ``gradgradcheck``."""
     arrays = op.draw()
-    _, oracle_output = forward(ORACLE, op, arrays, np.float64)
-    cotangent = np.random.standard_normal(tuple(oracle_output.shape))
+    cotangent = np.random.standard_normal(forward(ORACLE, op, arrays, np.float64).shape)
+    directions = [np.random.standard_normal(arrays[i].shape) for i in op.differentiable()]
     expected_output, expected_grads = gradients(ORACLE, op, arrays, cotangent, np.float64)
 
     dtype = np.float64 if cap.FLOAT64 in engine.capabilities else np.float32
@@ -86,18 +129,64 @@ def check_gradients(engine: Backend, op: Op) -> None:
         )
     if dtype is np.float64:
         check_finite_differences(engine, op, arrays, cotangent, grads)
+    if cap.JVP in engine.capabilities:
+        tangent = tangent_of(engine, op, arrays, directions, dtype)
+        np.testing.assert_allclose(
+            tangent,
+            tangent_of(ORACLE, op, arrays, directions, np.float64),
+            rtol=rtol,
+            atol=atol,
+            err_msg="forward-mode Jacobian-vector product differs from torch's",
+        )
+        if dtype is np.float64:
+            numeric = directional_difference(lambda a: forward(engine, op, a, dtype), op, arrays, directions)
+            np.testing.assert_allclose(
+                tangent, numeric, rtol=FD_RTOL, atol=FD_ATOL, err_msg="jvp differs from central finite differences"
+            )
+    if cap.SECOND_ORDER in engine.capabilities:
+        products = second_order(engine, op, arrays, cotangent, directions, dtype)
+        expected_products = second_order(ORACLE, op, arrays, cotangent, directions, np.float64)
+        for index, product, expected in zip(op.differentiable(), products, expected_products, strict=True):
+            np.testing.assert_allclose(
+                product,
+                expected,
+                rtol=rtol,
+                atol=atol,
+                err_msg=f"second derivative (input {index}) differs from torch's",
+            )
+        if dtype is np.float64:
+            numeric = directional_difference(
+                lambda a: gradients(engine, op, a, cotangent, dtype)[1], op, arrays, directions
+            )
+            for index, product, expected in zip(op.differentiable(), products, numeric, strict=True):
+                np.testing.assert_allclose(
+                    product,
+                    expected,
+                    rtol=FD_RTOL,
+                    atol=FD_ATOL,
+                    err_msg=f"second derivative (input {index}) differs from finite differences of the gradient",
+                )
+
+
+def directional_difference(f: Callable, op: Op, arrays, directions):
+    """(f(x + h·d) - f(x - h·d)) / 2h for a direction ``d`` over the differentiable inputs; ``f`` gives an array
+    or a list of arrays."""
+
+    def moved(sign: float) -> list[np.ndarray]:
+        steps = dict(zip(op.differentiable(), directions, strict=True))
+        return [array + sign * FD_STEP * steps[i] if i in steps else array for i, array in enumerate(arrays)]
+
+    plus, minus = f(moved(1.0)), f(moved(-1.0))
+    if isinstance(plus, list):
+        return [(p - m) / (2 * FD_STEP) for p, m in zip(plus, minus, strict=True)]
+    return (plus - minus) / (2 * FD_STEP)
 
 
 def check_finite_differences(engine: Backend, op: Op, arrays, cotangent: np.ndarray, grads) -> None:
     """Compare every gradient element of every input with (f(x + h) - f(x - h)) / 2h, f = sum(cotangent * op)."""
 
-    # no_grad only spares recording; an engine without grad mode records and the graph is dropped
-    recording_off = engine.no_grad if cap.GRAD_MODE in engine.capabilities else contextlib.nullcontext
-
     def objective(perturbed: list[np.ndarray]) -> float:
-        with recording_off():
-            _, output = forward(engine, op, perturbed, np.float64)
-        return float(np.sum(cotangent * engine.to_numpy(output)))
+        return float(np.sum(cotangent * forward(engine, op, perturbed, np.float64)))
 
     for index, grad in zip(op.differentiable(), grads, strict=True):
         numeric = np.empty_like(arrays[index])

@@ -7,17 +7,20 @@ from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
 from conformance.refusals import refuses
 
 
-@spec("grad.external-gradient", sources=["000", "001", "004"], needs=[cap.AUTOGRAD], kind=VALUE)
+@spec("grad.external-gradient", sources=["000", "001", "004"], needs=[cap.VJP], kind=VALUE)
 def test_external_gradient(engine):
     """Q = 3a³ − b², Q.backward(gradient=external_grad) stores dQ/da = 9a² in a.grad and dQ/db = −2b in
-    b.grad (printed as tensor([36., 81.]) and tensor([-12., -8.]))."""
-    a = engine.tensor([2.0, 3.0], requires_grad=True)
-    b = engine.tensor([6.0, 4.0], requires_grad=True)
-    Q = 3 * a**3 - b**2
+    b.grad (printed as tensor([36., 81.]) and tensor([-12., -8.])).
+
+    Asked through the functional entry point, ``vjp(Q, [a, b], external_grad)``: a tape engine answers it with
+    exactly this backward and reads a.grad and b.grad, an engine without a tape with its own transform."""
+    a = engine.tensor([2.0, 3.0])
+    b = engine.tensor([6.0, 4.0])
     external_grad = engine.tensor([1.0, 1.0])
-    Q.backward(gradient=external_grad)
-    np.testing.assert_array_equal(engine.to_numpy(a.grad), [36.0, 81.0])
-    np.testing.assert_array_equal(engine.to_numpy(b.grad), [-12.0, -8.0])
+    Q, (a_grad, b_grad) = engine.vjp(lambda a, b: 3 * a**3 - b**2, [a, b], external_grad)
+    np.testing.assert_array_equal(engine.to_numpy(Q), [-12.0, 65.0])
+    np.testing.assert_array_equal(engine.to_numpy(a_grad), [36.0, 81.0])
+    np.testing.assert_array_equal(engine.to_numpy(b_grad), [-12.0, -8.0])
 
 
 @spec("grad.scalar-backward", sources=["000", "001"], needs=[cap.AUTOGRAD], kind=VALUE)
@@ -59,26 +62,30 @@ def test_vector_backward_without_gradient_is_torchs_runtime_error(engine):
 @spec(
     "grad.vector-jacobian-product",
     sources=["001", "docs:autograd-tutorial#vector-calculus"],
-    needs=[cap.AUTOGRAD],
+    needs=[cap.VJP],
     kind=VALUE,
 )
 def test_gradient_argument_is_a_vector_jacobian_product(engine):
     """gradient is a tensor of the same shape as Q, and it represents the gradient of Q w.r.t. itself: given a
     vector v, Q.backward(gradient=v) computes the product of v with the Jacobian, so a.grad = 9a²·v and
-    b.grad = −2b·v."""
-    a = engine.tensor([2.0, 3.0], requires_grad=True)
-    b = engine.tensor([6.0, 4.0], requires_grad=True)
-    Q = 3 * a**3 - b**2
+    b.grad = −2b·v.
+
+    Asked as ``vjp(Q, [a, b], v)`` (a tape engine answers it with ``Q.backward(gradient=v)``)."""
+    a = engine.tensor([2.0, 3.0])
+    b = engine.tensor([6.0, 4.0])
     v = engine.tensor([0.5, -2.0])
-    Q.backward(gradient=v)
-    np.testing.assert_allclose(engine.to_numpy(a.grad), [36.0 * 0.5, 81.0 * -2.0])
-    np.testing.assert_allclose(engine.to_numpy(b.grad), [-12.0 * 0.5, -8.0 * -2.0])
+    _, (a_grad, b_grad) = engine.vjp(lambda a, b: 3 * a**3 - b**2, [a, b], v)
+    np.testing.assert_allclose(engine.to_numpy(a_grad), [36.0 * 0.5, 81.0 * -2.0])
+    np.testing.assert_allclose(engine.to_numpy(b_grad), [-12.0 * 0.5, -8.0 * -2.0])
 
 
 @spec("grad.check-collected-gradients", sources=["001", "004"], needs=[cap.AUTOGRAD], kind=VALUE)
 def test_collected_gradients_equal_the_analytic_ones(engine):
     """Check if collected gradients are correct: 9*a**2 == a.grad and -2*b == b.grad print
-    tensor([True, True])."""
+    tensor([True, True]).
+
+    A promise of the tape: .grad holds the collected gradients while a and b enter new operations (9*a**2), so
+    this spec stays on backward() where grad.external-gradient asks the functional path."""
     a = engine.tensor([2.0, 3.0], requires_grad=True)
     b = engine.tensor([6.0, 4.0], requires_grad=True)
     Q = 3 * a**3 - b**2

@@ -2,7 +2,9 @@
 
 Each catalogue line is one spec: the operator written once against the contract, its input shapes (with
 broadcasting and size-1 dimensions), and what it needs. ``conformance.gradcheck.check_gradients`` compares the
-engine's gradients with torch's on the CPU and, where the engine has float64, with central finite differences.
+engine's gradients, asked for through the functional entry point ``vjp`` (so an engine without a tape runs them),
+with torch's on the CPU and, where the engine has float64, with central finite differences; forward mode and
+second derivatives too where the engine declares ``jvp`` and ``vjp.second-order``.
 A new operator is one more line.
 """
 
@@ -25,7 +27,7 @@ def op(name, fn, *shapes, says, source, needs=(), **options):
         sources=[AUTOGRAD, source],
         test=TEST,
         kind=VALUE,
-        needs=[cap.AUTOGRAD, *needs],
+        needs=[cap.VJP, *needs],
     )
 
 

@@ -165,12 +165,36 @@ def test_flatten_and_matmul(adapter):
     np.testing.assert_allclose(adapter.to_numpy(adapter.tensor(a) @ adapter.tensor(b)), a @ b)
 
 
-def test_numpy_item_tolist_cpu(adapter):
+@pytest.mark.parametrize("name", [name for name in ENGINES if capabilities.NUMPY in adapter_class(name).capabilities])
+def test_numpy_item_tolist_cpu(name):
+    pytest.importorskip(name)
+    adapter = resolve(name)
     x = adapter.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert isinstance(x.numpy(), np.ndarray)
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert adapter.tensor([1.5]).item() == 1.5
     assert x.cpu() is x
+
+
+def test_jax_makes_float32_by_default_float64_on_request_and_guards_x64():
+    pytest.importorskip("jax")
+    backend = resolve("jax")
+    assert backend.to_numpy(backend.tensor([1.0])).dtype == np.float32
+    assert backend.to_numpy(backend.tensor64([1.0])).dtype == np.float64
+    assert backend.global_state() == {"jax_enable_x64": True}
+    backend.restore_global_state({"jax_enable_x64": True})
+
+
+def test_jax_vjp_and_jvp_are_jaxs_own_transforms():
+    jax = pytest.importorskip("jax")
+    backend = resolve("jax")
+    x = backend.tensor64([0.5, 2.0])
+    _, (grad,) = backend.vjp(lambda x: x.sin(), [x], backend.tensor64([1.0, 1.0]))
+    np.testing.assert_array_equal(
+        backend.to_numpy(grad), np.asarray(jax.grad(lambda v: jax.numpy.sin(v).sum())(x.wrapped))
+    )
+    _, tangent = backend.jvp(lambda x: x.sin(), [x], [backend.tensor64([1.0, 0.0])])
+    np.testing.assert_array_equal(backend.to_numpy(tangent), [np.cos(0.5), 0.0])
 
 
 def test_mygrad_numpy_is_the_data_array_and_float64_is_there():
