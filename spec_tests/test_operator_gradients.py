@@ -53,7 +53,7 @@ def linalg_doc(name):
 # fmt: off
 TRAINING_STEP = [
     op("conv2d-stride-padding", lambda lib, x, w, b: lib.functional.conv2d(x, w, b, stride=2, padding=1),
-       (2, 3, 5, 5), (4, 3, 3, 3), (4,), needs=F, source="docs:nn.functional#conv2d",
+       (1, 2, 5, 5), (3, 2, 3, 3), (3,), needs=F, source="docs:nn.functional#conv2d",
        says="conv2d with stride 2 and padding 1 differentiates w.r.t. input, weight and bias."),
     op("conv2d-no-bias", lambda lib, x, w: lib.functional.conv2d(x, w, None, padding=1),
        (1, 2, 4, 4), (3, 2, 3, 3), needs=F, source="docs:nn.functional#conv2d",
@@ -569,7 +569,7 @@ FUNCTIONS = [
        says="cat splits the gradient back into the operands' slices."),
     op("cat-dim1", lambda lib, x, y, z: lib.ops.cat([x, y, z], dim=1), (2, 1), (2, 3), (2, 2), needs=FN,
        source=torch_doc("cat"), says="cat along the second dimension splits the gradient back along it."),
-    op("cat-empty", lambda lib, x, y: lib.ops.cat([x, y]), (0, 3), (2, 3), needs=FN, source=torch_doc("cat"),
+    op("cat-empty", lambda lib, x, y: lib.ops.cat([x, y]), (2, 3), (0, 3), needs=FN, source=torch_doc("cat"),
        says="cat with an empty operand gives it an empty gradient and the other its whole gradient."),
     op("cat-transposed", lambda lib, x, y: lib.ops.cat([x.mT, y]), (3, 2), (1, 3), needs=FN + SHAPE,
        source=torch_doc("cat"), says="cat of a transposed view sends its slice of the gradient back transposed."),
