@@ -4,12 +4,13 @@ torch's own tests describe every operator in ``torch.testing._internal.common_me
 with ``supports_autograd`` are the operators an engine builder measures gradients against. Each catalogue entry
 (``spec_tests/test_operator_gradients.py``) is run once on torch in float64 under a
 :class:`~torch.overrides.TorchFunctionMode` that records the torch functions the entry itself calls (not the
-ones they call in turn). An OpInfo is covered when an entry calls its function, its method variant or an alias
-(``x + y`` counts for ``add``, ``3 / x`` for ``__rdiv__``); an OpInfo that is one variant of an operator
+ones they call in turn). An OpInfo is covered when an entry calls its function, its method variant or an alias,
+or a function of the same name (:func:`canonical_name`: ``x + y`` counts for ``add``, ``3 / x`` for
+``__rdiv__``, ``linalg_solve`` for ``linalg.solve``); an OpInfo that is one variant of an operator
 (``interpolate`` with ``variant_test_name`` ``bilinear``) counts only when an entry of that operator names the
 variant in its ID (``opgrad.interpolate-bilinear``), so the figure never claims a variant no entry exercises.
 
-``--write`` records the figure for the installed torch in :data:`RECORDED`, where README.md and SPECS.md take
+``--write`` records the figure for the installed torch in :data:`OPINFO_FIGURE`, where README.md and SPECS.md take
 it from (``python -m conformance.catalogue``).
 """
 
@@ -20,15 +21,14 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
+from .catalogue import OPINFO_FIGURE
 from .gradcheck import ORACLE, Op, forward
 
-RECORDED = Path(__file__).with_name("opinfo_coverage.json")
 #: Python operators as ``__torch_function__`` sees them -> the OpInfo of the function they call
 DUNDER_OPINFO = {"__truediv__": "div", "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__pow__": "pow"}
 DUNDER_OPINFO |= {"__matmul__": "matmul", "__neg__": "neg"}
@@ -66,21 +66,31 @@ def called_by(op: Op) -> list[Callable]:
     return recorder.called
 
 
-def operator_name(func: Callable) -> str | None:
-    """The OpInfo name of a Python operator (``__add__`` -> ``add``, ``__rpow__`` stays), None for a function."""
+def canonical_name(func: Callable) -> str:
+    """The name OpInfo gives the operator ``func`` is: ``linalg_solve`` -> ``linalg.solve``, ``F.gelu`` ->
+    ``nn.functional.gelu``, ``__add__`` -> ``add``, the getter of ``Tensor.mT`` -> ``mT``."""
     name = getattr(func, "__name__", "")
-    return DUNDER_OPINFO.get(name, name) if name.startswith("__") else None
+    if name == "__get__":
+        name = getattr(getattr(func, "__self__", None), "__name__", name)
+    if name in DUNDER_OPINFO:
+        return DUNDER_OPINFO[name]
+    if name.startswith("linalg_"):
+        return f"linalg.{name.removeprefix('linalg_')}"
+    if getattr(torch.nn.functional, name, None) is func:
+        return f"nn.functional.{name}"
+    return name
 
 
 def covered_by(info, entries: dict[str, list[Callable]]) -> list[str]:
     """The IDs of the entries that exercise OpInfo ``info`` (see the module's docstring for the rule)."""
     functions = [info.op, info.method_variant, *(alias.op for alias in info.aliases)]
     targets = {id(func) for func in functions if func is not None}
+    names = {info.name, *(alias.name for alias in info.aliases)}
     variant = info.variant_test_name.replace("_", "-")
     return [
         spec_id
         for spec_id, called in entries.items()
-        if any(id(func) in targets or operator_name(func) == info.name for func in called)
+        if any(id(func) in targets or canonical_name(func) in names for func in called)
         and (not variant or re.search(rf"(^|-){re.escape(variant)}(-|$)", spec_id.removeprefix("opgrad.")))
     ]
 
@@ -106,17 +116,12 @@ def summary(covered: list[str], missing: list[str]) -> str:
     return f"{len(covered)} of {total} OpInfo autograd-capable operators covered (torch {torch.__version__})"
 
 
-def recorded() -> dict:
-    """The figure last written with ``--write``: torch version, covered and total."""
-    return json.loads(RECORDED.read_text(encoding="utf-8"))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m conformance.opinfo_coverage",
         description="Print which of OpInfo's autograd-capable operators the operator catalogue covers.",
     )
-    parser.add_argument("--write", action="store_true", help=f"record the figure in {RECORDED.name}")
+    parser.add_argument("--write", action="store_true", help=f"record the figure in {OPINFO_FIGURE.name}")
     args = parser.parse_args(argv)
     covered, missing = coverage(catalogue_calls(), autograd_opinfos())
     print(summary(covered, missing))
@@ -129,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             "covered": len(covered),
             "total": len(covered) + len(missing),
         }
-        RECORDED.write_text(json.dumps(figure, indent=2) + "\n", encoding="utf-8")
+        OPINFO_FIGURE.write_text(json.dumps(figure, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
