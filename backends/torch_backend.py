@@ -44,7 +44,9 @@ def require_device(device: torch.device) -> None:
 def namespace(prefix: str, module: types.ModuleType) -> types.SimpleNamespace:
     """``module``'s members that the capability table grants under ``prefix`` (``functional.gelu`` ->
     ``torch.nn.functional.gelu``), so that the backend offers exactly what the table names."""
-    names = {member.split(".", 1)[1] for group in cap.TABLE for member in group.backend if member.startswith(f"{prefix}.")}
+    names = {
+        member.split(".", 1)[1] for group in cap.TABLE for member in group.backend if member.startswith(f"{prefix}.")
+    }
     return types.SimpleNamespace(**{name: getattr(module, name) for name in sorted(names) if hasattr(module, name)})
 
 

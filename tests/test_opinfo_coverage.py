@@ -10,6 +10,7 @@ import torch
 from conformance import opinfo_coverage as coverage
 from conformance.catalogue import ROOT, opinfo_figure
 
+
 @pytest.fixture(scope="module")
 def infos():
     return {
