@@ -60,3 +60,9 @@ def test_the_command_prints_the_figure_and_the_missing_operators():
         )
     else:  # the figure is recorded for the torch that constraints.txt pins
         assert f"torch=={recorded['torch']}" in (ROOT / "constraints.txt").read_text(encoding="utf-8").split()
+
+
+def test_the_readme_states_the_recorded_figure():
+    figure = opinfo_figure()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"**{figure['covered']} of {figure['total']}** with torch {figure['torch']}" in readme
