@@ -91,6 +91,25 @@ DISTRIBUTED = "distributed"
 VJP = "vjp"
 JVP = "jvp"
 SECOND_ORDER = "vjp.second-order"
+ACTIVATIONS = "nn.functional.activations"
+CONVOLUTIONS = "nn.functional.conv"
+POOLING = "nn.functional.pooling"
+NORMALIZATION = "nn.functional.normalization"
+LAYERS = "nn.functional.layers"
+LOSSES = "nn.functional.losses"
+UNARY = "tensor.unary"
+BINARY = "tensor.binary"
+REDUCTIONS = "tensor.reductions"
+SHAPES = "tensor.shapes"
+INDEXING = "tensor.indexing"
+FUNCTIONS = "functions"
+LINALG = "linalg"
+
+
+def _members(prefix: str, names: str) -> tuple[str, ...]:
+    """``prefix`` + each of the space-separated ``names``: a namespace's members, listed compactly."""
+    return tuple(f"{prefix}{name}" for name in names.split())
+
 
 #: module members shared by the capabilities that make modules (``nn``, ``models.resnet18``)
 _MODULE = ("parameters", "named_parameters")
@@ -279,6 +298,135 @@ TABLE: tuple[Capability, ...] = (
             "parallel.allreduce_hook",
             "process_group_backend",
             "for_rank",
+        ),
+    ),
+    Capability(
+        ACTIVATIONS,
+        "functional activations and softmax: gelu, silu, softplus, elu, leaky_relu, hardtanh, softmax, ...",
+        backend=_members(
+            "functional.",
+            "gelu silu softplus elu selu celu leaky_relu hardtanh relu6 hardswish hardsigmoid mish logsigmoid "
+            "softsign tanhshrink softshrink hardshrink glu prelu sigmoid tanh softmax log_softmax softmin "
+            "threshold",
+        ),
+    ),
+    Capability(
+        CONVOLUTIONS,
+        "functional convolutions with stride, padding, dilation and groups: conv1d/2d/3d, conv_transpose1d/2d/3d",
+        backend=_members(
+            "functional.",
+            "conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d",
+        ),
+    ),
+    Capability(
+        POOLING,
+        "functional average, max, power and adaptive pooling in one, two and three dimensions",
+        backend=_members(
+            "functional.",
+            "avg_pool1d avg_pool2d avg_pool3d max_pool1d max_pool2d max_pool3d adaptive_avg_pool1d "
+            "adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d lp_pool1d lp_pool2d",
+        ),
+    ),
+    Capability(
+        NORMALIZATION,
+        "functional batch, layer, group, instance, RMS and local response norm, and normalize",
+        backend=_members(
+            "functional.",
+            "batch_norm layer_norm group_norm instance_norm rms_norm local_response_norm normalize",
+        ),
+    ),
+    Capability(
+        LAYERS,
+        "functional embedding, interpolate, pad, scaled_dot_product_attention, bilinear, fold/unfold and distances",
+        backend=_members(
+            "functional.",
+            "embedding interpolate pad scaled_dot_product_attention bilinear pixel_shuffle pixel_unshuffle unfold "
+            "fold cosine_similarity pairwise_distance grid_sample affine_grid linear",
+        ),
+    ),
+    Capability(
+        LOSSES,
+        "functional losses: mse, l1, smooth_l1, huber, nll, cross_entropy (label smoothing), bce, kl_div, ...",
+        backend=_members(
+            "functional.",
+            "mse_loss l1_loss smooth_l1_loss huber_loss nll_loss cross_entropy binary_cross_entropy "
+            "binary_cross_entropy_with_logits kl_div poisson_nll_loss gaussian_nll_loss soft_margin_loss "
+            "margin_ranking_loss hinge_embedding_loss cosine_embedding_loss triplet_margin_loss "
+            "multilabel_soft_margin_loss multi_margin_loss",
+        ),
+    ),
+    Capability(
+        UNARY,
+        "elementwise tensor methods: trigonometric, hyperbolic, exponential, logarithmic, erf, abs, clamp, ...",
+        tensor=_members(
+            "",
+            "cos tan asin acos atan sinh cosh asinh acosh atanh abs sqrt rsqrt reciprocal square erf erfc erfinv "
+            "expm1 log1p log2 log10 exp2 sinc lgamma digamma frac relu clamp logit sigmoid tanh log sin neg "
+            "deg2rad rad2deg nan_to_num polygamma mvlgamma i0",
+        ),
+    ),
+    Capability(
+        BINARY,
+        "elementwise tensor methods of two tensors, broadcasting: maximum, minimum, atan2, hypot, lerp, xlogy, ...",
+        tensor=(
+            *_members(
+                "",
+                "maximum minimum fmax fmin atan2 hypot fmod remainder lerp addcmul addcdiv xlogy logaddexp "
+                "logaddexp2 copysign float_power",
+            ),
+            "broadcasting",
+        ),
+    ),
+    Capability(
+        REDUCTIONS,
+        "reductions over all elements or dims, with keepdim: prod, amax/amin, max/min, std/var, norm, "
+        "logsumexp, cumsum/cumprod, ...",
+        tensor=(
+            *_members(
+                "",
+                "prod amax amin max min std var norm logsumexp cumsum cumprod cummax cummin logcumsumexp median "
+                "nansum nanmean trace diff dist",
+            ),
+            "sum(dim=)",
+            "mean(dim=)",
+        ),
+    ),
+    Capability(
+        SHAPES,
+        "views and shape changes: view, permute, transpose, expand, squeeze, unsqueeze, split, flip, roll, ...",
+        tensor=_members(
+            "",
+            "view permute transpose t mT expand expand_as squeeze unsqueeze split chunk unbind flip fliplr flipud "
+            "roll repeat tile narrow movedim contiguous unflatten flatten diagonal diag_embed tril triu unfold "
+            "repeat_interleave swapaxes rot90 tensor_split diag",
+        ),
+    ),
+    Capability(
+        INDEXING,
+        "index-taking tensor methods: gather, scatter, scatter_add, index_select, masked_fill, take_along_dim, ...",
+        tensor=_members(
+            "",
+            "gather scatter scatter_add scatter_reduce index_select masked_fill masked_select take_along_dim "
+            "index_add index_copy index_fill take put index_put",
+        ),
+    ),
+    Capability(
+        FUNCTIONS,
+        "torch-level functions of several tensors: cat, stack, where, einsum, bmm, outer, cdist, ...",
+        backend=_members(
+            "ops.",
+            "cat stack hstack vstack dstack where einsum bmm baddbmm addmm addmv mm mv dot outer inner kron "
+            "tensordot cdist cross block_diag cartesian_prod broadcast_to atleast_2d column_stack trapezoid "
+            "cumulative_trapezoid logdet clamp",
+        ),
+    ),
+    Capability(
+        LINALG,
+        "linalg: solve, inv, det, slogdet, cholesky, norms, eigvalsh, svdvals, pinv, matrix_power, ...",
+        backend=_members(
+            "linalg.",
+            "solve inv det slogdet cholesky norm vector_norm matrix_norm eigvalsh svdvals pinv matrix_power "
+            "multi_dot matrix_exp cross solve_triangular vecdot",
         ),
     ),
 )

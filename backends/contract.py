@@ -70,10 +70,14 @@ class Backend:
     nn: Any = None
     optim: Any = None
     models: Any = None
-    #: ``nn.functional``'s operators the training step uses (capability ``nn.functional``): ``conv2d``,
-    #: ``batch_norm``, ``relu``, ``max_pool2d``, ``adaptive_avg_pool2d``, ``linear``, ``cross_entropy``, with
-    #: torch's signatures.
+    #: ``nn.functional``'s operators with torch's signatures: those the training step uses (capability
+    #: ``nn.functional``: ``conv2d``, ``batch_norm``, ``relu``, ``max_pool2d``, ``adaptive_avg_pool2d``, ``linear``,
+    #: ``cross_entropy``) and those of the ``nn.functional.*`` capabilities (activations, losses, ...).
     functional: Any = None
+    #: torch's top-level functions of several tensors (capability ``functions``): ``ops.cat``, ``ops.where``, ...
+    ops: Any = None
+    #: ``torch.linalg`` (capability ``linalg``): ``linalg.solve``, ``linalg.det``, ...
+    linalg: Any = None
     #: ``torch.autograd``'s surface: ``grad`` (``autograd.grad``), ``Function`` (``custom_function``),
     #: ``graph.saved_tensors_hooks`` (``saved_tensor_hooks``) and ``detect_anomaly`` (``anomaly``).
     autograd: Any = None

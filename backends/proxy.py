@@ -82,7 +82,10 @@ class TensorProxy:
         return self.wrap(self.wrapped.reshape(*shape))
 
     def __getitem__(self, index: Any) -> Any:
-        return self.wrap(self.wrapped[index])
+        """Indexing, with index tensors (advanced indexing) handed to the engine as its own tensors."""
+        if isinstance(index, tuple):
+            return self.wrap(self.wrapped[tuple(self.unwrap(item) for item in index)])
+        return self.wrap(self.wrapped[self.unwrap(index)])
 
     def __neg__(self) -> Any:
         return self.wrap(-self.wrapped)

@@ -42,6 +42,15 @@ def require_device(device: torch.device) -> None:
         raise BackendUnavailable(f"torch {torch.__version__} cannot allocate on {device}: {exc}") from exc
 
 
+def namespace(prefix: str, module: types.ModuleType) -> types.SimpleNamespace:
+    """``module``'s members that the capability table grants under ``prefix`` (``functional.gelu`` ->
+    ``torch.nn.functional.gelu``), so that the backend offers exactly what the table names."""
+    names = {
+        member.split(".", 1)[1] for group in cap.TABLE for member in group.backend if member.startswith(f"{prefix}.")
+    }
+    return types.SimpleNamespace(**{name: getattr(module, name) for name in sorted(names) if hasattr(module, name)})
+
+
 class TorchBackend(Backend):
     """torch tensors, nn modules and optimizers, all created on one torch device."""
 
@@ -60,16 +69,9 @@ class TorchBackend(Backend):
         )
         self.optim = types.SimpleNamespace(SGD=torch.optim.SGD)
         self.models = types.SimpleNamespace(resnet18=self._resnet18)
-        functional = torch.nn.functional
-        self.functional = types.SimpleNamespace(
-            conv2d=functional.conv2d,
-            batch_norm=functional.batch_norm,
-            relu=functional.relu,
-            max_pool2d=functional.max_pool2d,
-            adaptive_avg_pool2d=functional.adaptive_avg_pool2d,
-            linear=functional.linear,
-            cross_entropy=functional.cross_entropy,
-        )
+        self.functional = namespace("functional", torch.nn.functional)
+        self.ops = namespace("ops", torch)
+        self.linalg = namespace("linalg", torch.linalg)
         self.autograd = types.SimpleNamespace(
             grad=torch.autograd.grad,
             Function=torch.autograd.Function,

@@ -83,6 +83,8 @@ def wrap(value: Any) -> Any:
         return view
     if type(value) in (list, tuple):
         return type(value)(wrap(item) for item in value)
+    if isinstance(value, tuple):  # torch.return_types: max(dim=), slogdet, ... (values, indices) as a structseq
+        return type(value)(tuple(wrap(item) for item in value))
     if isinstance(value, types.GeneratorType):
         return (wrap(item) for item in value)
     if value is torch.autograd.Function:

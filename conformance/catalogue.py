@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import importlib.util
 import inspect
+import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -354,6 +355,15 @@ def render(entries: list[Entry]) -> str:
                 f"| `{found.id}` | {found.kind} | {cell(found.says)} | {', '.join(found.sources)} | "
                 f"{', '.join(sorted(found.needs))} | `{entry.location}` | {cell(found.notes)} |"
             )
+    figure = opinfo_figure()
+    lines += [
+        "",
+        "## OpInfo coverage",
+        "",
+        f"The operator catalogue (`opgrad`) covers {figure['covered']} of {figure['total']} autograd-capable "
+        f"operators of torch {figure['torch']}'s OpInfo database; `python -m conformance.opinfo_coverage` lists the "
+        "missing ones for the installed torch (and `--write` records the figure shown here).",
+    ]
     lines += [
         "",
         "## Mutants",
@@ -380,6 +390,15 @@ def render(entries: list[Entry]) -> str:
         *(f"| {', '.join(item.sources)} | {cell(item.content)} | {cell(item.reason)} |" for item in OUT_OF_SCOPE),
     ]
     return "\n".join(lines) + "\n"
+
+
+#: the OpInfo coverage figure, written by ``python -m conformance.opinfo_coverage --write``
+OPINFO_FIGURE = Path(__file__).with_name("opinfo_coverage.json")
+
+
+def opinfo_figure() -> dict:
+    """The OpInfo coverage last recorded by ``python -m conformance.opinfo_coverage --write``."""
+    return json.loads(OPINFO_FIGURE.read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,12 @@ runs in float32 with float32 tolerances. An engine declaring ``jvp`` has its for
 random direction, and one declaring ``vjp.second-order`` its Hessian-vector products (vjp of vjp), each
 against torch and, in float64, against central differences (of the forward, and of the engine's own
 gradients).
+
+Edge cases are written into the operator itself, so the oracle and the engine see them the same way: a 0-d or
+empty shape, a size-1 dimension that broadcasts, and non-contiguous inputs made by the same view on both sides
+(``lambda lib, x: x.mT.exp()`` on a leaf of the transposed shape, ``x[:, ::2]``, ``x.expand(...)``). Inputs are
+drawn away from the points where a derivative is undefined (``kinks``: relu at 0, clamp at its bounds), and
+continuous draws have no ties (max, sort) almost surely.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from backends import capabilities as cap
 from backends.torch_backend import TorchBackend
 
 ORACLE = TorchBackend("cpu", name="oracle")
-#: relative, absolute tolerance of engine-vs-oracle comparisons per precision
+#: every tolerance of the check, in this one place: relative, absolute tolerance of engine-vs-oracle comparisons
+#: per precision; step, relative and absolute tolerance of the central differences (float64 only)
 TOLERANCES = {np.float64: (1e-7, 1e-9), np.float32: (1e-4, 1e-4)}
-#: step, relative and absolute tolerance of the central differences (float64 only)
 FD_STEP, FD_RTOL, FD_ATOL = 1e-6, 1e-5, 1e-6
+#: how far a drawn value is kept from each of an operator's kinks: far beyond the finite-difference step
+KINK_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -39,19 +47,30 @@ class Op:
     """An operator under test: ``fn(lib, *inputs)`` on inputs of ``shapes``.
 
     ``constant`` lists the inputs that do not require grad (labels, running statistics); ``positive`` draws
-    all inputs from [0.5, 1.5) for operators defined on positive numbers (log, pow, variances).
+    all inputs from [0.5, 1.5) for operators defined on positive numbers (log, pow, variances), ``domain`` from
+    another interval (``(-0.9, 0.9)`` for asin); ``kinks`` are the values where the derivative is undefined,
+    which the inputs are kept :data:`KINK_MARGIN` away from.
     """
 
     fn: Callable
     shapes: Sequence[tuple[int, ...]]
     constant: tuple[int, ...] = ()
     positive: bool = False
+    domain: tuple[float, float] | None = None
+    kinks: tuple[float, ...] = ()
 
     def draw(self) -> list[np.ndarray]:
         """Inputs from NumPy's seeded generator, in float64."""
-        if self.positive:
-            return [np.random.random_sample(shape) + 0.5 for shape in self.shapes]
-        return [np.random.standard_normal(shape) for shape in self.shapes]
+        domain = (0.5, 1.5) if self.positive else self.domain
+        if domain is not None:
+            arrays = [np.random.uniform(*domain, size=shape) for shape in self.shapes]
+        else:
+            arrays = [np.random.standard_normal(shape) for shape in self.shapes]
+        for array in arrays:
+            for kink in self.kinks:
+                near = np.abs(array - kink) < KINK_MARGIN
+                array[near] = kink + np.copysign(KINK_MARGIN, array[near] - kink)
+        return arrays
 
     def differentiable(self) -> list[int]:
         return [i for i in range(len(self.shapes)) if i not in self.constant]

@@ -151,8 +151,9 @@ def objects_of(backend, name: str) -> list[object]:
 
 
 def missing_members(backend) -> list[str]:
-    """The members that ``backend``'s declared capabilities grant and it does not have."""
-    tensor = backend.tensor([1.0, 2.0])
+    """The members that ``backend``'s declared capabilities grant and it does not have (on a matrix: ``mT``
+    exists only there)."""
+    tensor = backend.tensor([[1.0, 2.0]])
     missing = []
     for name in sorted(backend.capabilities):
         capability = cap.BY_NAME[name]

@@ -464,6 +464,36 @@ def test_tinygrad_keeps_non_leaf_grads_reruns_a_used_graph_and_tracks_detached_t
     np.testing.assert_array_equal(detached.grad.numpy(), [18.0, 4.0, 4.0])
 
 
+#: opgrad specs with a 0-d operand -> the tinygrad operator on a (2, 3) tensor x and a 0-d tensor y
+TINYGRAD_0D = {
+    "opgrad.exp-0d": lambda x, y: y.exp(),
+    "opgrad.sum-0d": lambda x, y: y.sum(),
+    "opgrad.add-0d-broadcast": lambda x, y: x + y,
+    "opgrad.div-0d": lambda x, y: x / y,
+    "opgrad.pow-0d-exponent": lambda x, y: x**y,
+}
+
+
+@pytest.mark.parametrize("spec_id", sorted(TINYGRAD_0D))
+def test_tinygrad_gives_a_0d_tensor_made_from_data_no_gradient(tinygrad_engine, spec_id):
+    from tinygrad import Tensor
+
+    x = Tensor(np.full((2, 3), 1.5, dtype=np.float32), device="PYTHON")
+    y = Tensor(np.array(0.5, dtype=np.float32), device="PYTHON")
+    out = TINYGRAD_0D[spec_id](x, y)
+    out.backward(Tensor(np.ones(out.shape, dtype=np.float32), device="PYTHON"))
+    assert y.grad is None  # a constant (Ops.CONST): what backends/known_failures/tinygrad.json records
+    assert spec_id in json.loads((ROOT / "backends" / "known_failures" / "tinygrad.json").read_text())
+
+
+def test_tinygrad_refuses_boolean_mask_indexing(tinygrad_engine):
+    from tinygrad import Tensor
+
+    x = Tensor(np.ones((2, 3), dtype=np.float32), device="PYTHON")
+    with pytest.raises(IndexError, match=r"index dtype dtypes\.bool is not supported"):  # opgrad.index-boolean-mask
+        x[Tensor(np.array([[True, False, True], [False, True, False]]), device="PYTHON")]
+
+
 # --- refusals, in each engine's own code: what the known-failures files say, and what they no longer list ---
 #
 # A refusal spec accepts any exception but the ones saying the API is missing (conformance/refusals.py): the

@@ -3,7 +3,11 @@ backward sends one input twice its gradient (the commonest kind of wrong derivat
 
 The mutants are generated from :data:`WRONG_GRADIENTS`, one line per operator: the name torch's
 ``__torch_function__`` receives it by, which input's gradient is doubled, and, where two specs exercise the
-same operator, the call that is broken (``sum`` with and without ``dim``).
+same operator, the call that is broken (``sum`` with and without ``dim``). The rest of the catalogue is the
+compact :data:`DOUBLED` table: (spec, operator, input), the operator the entry is about as
+``__torch_function__`` names it and its first input that requires grad (a list, such as ``cat``'s, has its
+first such tensor doubled). :data:`EDGE_CASES` break an operator only on non-contiguous inputs, or only when
+broadcasting, and are caught by the entries written for those edge cases.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from . import mutant
 from .corrupted_tensors import CorruptedTensor, CorruptedTensorBackend
 
 
-def with_doubled_gradient(tensor: torch.Tensor) -> torch.Tensor:
-    """The same values, whose gradient flows back twice as large."""
-    return tensor * 2 - tensor.detach()
+def with_doubled_gradient(value: torch.Tensor | list | tuple) -> torch.Tensor | list | tuple:
+    """The same values, whose gradient flows back twice as large (in a list of tensors, the first one's)."""
+    if isinstance(value, (list, tuple)):
+        first = next(i for i, item in enumerate(value) if isinstance(item, torch.Tensor) and item.requires_grad)
+        return type(value)(with_doubled_gradient(item) if i == first else item for i, item in enumerate(value))
+    return value * 2 - value.detach()
 
 
 def always(args: tuple, kwargs: dict) -> bool:
@@ -36,10 +43,14 @@ class WrongGradient:
     broken: str
     argument: int = 0
     when: Callable[[tuple, dict], bool] = always
+    #: the mutant's name is ``<kind>-<spec>``
+    kind: str = "wrong-grad"
+    #: specs (without ``opgrad.``) it passes: the same operator on inputs without the edge case it breaks
+    keeps: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        return f"wrong-grad-{self.spec}"
+        return f"{self.kind}-{self.spec}"
 
 
 def with_dim(args: tuple, kwargs: dict) -> bool:
@@ -48,6 +59,16 @@ def with_dim(args: tuple, kwargs: dict) -> bool:
 
 def without_dim(args: tuple, kwargs: dict) -> bool:
     return not with_dim(args, kwargs)
+
+
+def non_contiguous(args: tuple, kwargs: dict) -> bool:
+    """The operator's first input is a non-contiguous view (transposed, strided, permuted)."""
+    return not CorruptedTensor.call(torch.Tensor.is_contiguous, args[0])
+
+
+def broadcasting(args: tuple, kwargs: dict) -> bool:
+    """The operator's first two inputs are tensors of different shapes."""
+    return isinstance(args[1], torch.Tensor) and tuple(args[0].shape) != tuple(args[1].shape)
 
 
 def training(args: tuple, kwargs: dict) -> bool:
@@ -100,6 +121,179 @@ WRONG_GRADIENTS = [
     WrongGradient("mean-dims", "mean", "mean over dimensions: the input's gradient", when=with_dim),
 ]
 # fmt: on
+#: (spec, operator, input) of the generated mutants of the rest of the catalogue
+# fmt: off
+DOUBLED = [
+    ("cos", "cos", 0), ("tan", "tan", 0), ("asin", "asin", 0), ("acos", "acos", 0), ("atan", "atan", 0),
+    ("sinh", "sinh", 0), ("cosh", "cosh", 0), ("asinh", "asinh", 0), ("acosh", "acosh", 0), ("atanh", "atanh", 0),
+    ("abs", "abs", 0), ("sqrt", "sqrt", 0), ("sqrt-0d", "sqrt", 0), ("rsqrt", "rsqrt", 0),
+    ("reciprocal", "reciprocal", 0), ("square", "square", 0), ("erf", "erf", 0), ("erfc", "erfc", 0),
+    ("erfinv", "erfinv", 0), ("expm1", "expm1", 0), ("log1p", "log1p", 0), ("log2", "log2", 0), ("log10", "log10", 0),
+    ("exp2", "exp2", 0), ("sinc", "sinc", 0), ("lgamma", "lgamma", 0), ("digamma", "digamma", 0),
+    ("polygamma", "polygamma", 0), ("mvlgamma", "mvlgamma", 0), ("i0", "i0", 0), ("frac", "frac", 0),
+    ("relu-method", "relu", 0), ("clamp", "clamp", 0), ("clamp-min", "clamp", 0), ("logit", "logit", 0),
+    ("neg", "neg", 0), ("deg2rad", "deg2rad", 0), ("rad2deg", "rad2deg", 0), ("nan-to-num", "nan_to_num", 0),
+    ("exp-0d", "exp", 0), ("exp-empty", "exp", 0), ("exp-transposed", "exp", 0), ("exp-strided", "exp", 0),
+    ("exp-expanded", "expand", 0), ("sin-transposed", "sin", 0), ("sqrt-strided", "sqrt", 0), ("gelu", "gelu", 0),
+    ("gelu-tanh", "gelu", 0), ("silu", "silu", 0), ("softplus", "softplus", 0),
+    ("softplus-beta-threshold", "softplus", 0), ("elu", "elu", 0), ("elu-alpha", "elu", 0), ("selu", "selu", 0),
+    ("celu", "celu", 0), ("leaky-relu", "leaky_relu", 0), ("leaky-relu-slope", "leaky_relu", 0),
+    ("hardtanh", "hardtanh", 0), ("relu6", "relu6", 0), ("hardswish", "hardswish", 0),
+    ("hardsigmoid", "hardsigmoid", 0), ("mish", "mish", 0), ("logsigmoid", "log_sigmoid", 0),
+    ("softsign", "softsign", 0), ("tanhshrink", "tanhshrink", 0), ("softshrink", "softshrink", 0),
+    ("hardshrink", "hardshrink", 0), ("threshold", "_threshold", 0), ("glu", "glu", 0), ("prelu", "prelu", 0),
+    ("sigmoid-functional", "sigmoid", 0), ("tanh-functional", "tanh", 0), ("softmax", "softmax", 0),
+    ("softmax-dim0-3d", "softmax", 0), ("softmax-transposed", "softmax", 0), ("log-softmax", "log_softmax", 0),
+    ("softmin", "softmin", 0), ("relu-expanded", "expand", 0), ("gelu-strided", "gelu", 0),
+    ("add-0d-broadcast", "add", 0), ("sub-size1-broadcast", "sub", 0), ("mul-both-broadcast", "mul", 0),
+    ("mul-same-shape", "mul", 0), ("mul-expanded", "expand", 0), ("mul-transposed", "mul", 0),
+    ("mul-empty-broadcast", "mul", 0), ("div-0d", "div", 0), ("pow-0d-exponent", "pow", 0), ("rpow", "__rpow__", 0),
+    ("rdiv", "__rdiv__", 0), ("rsub", "__rsub__", 0), ("sqrt-by-pow", "pow", 0), ("maximum", "maximum", 0),
+    ("minimum", "minimum", 0), ("maximum-transposed", "maximum", 0), ("fmax", "fmax", 0), ("fmin", "fmin", 0),
+    ("atan2", "atan2", 0), ("hypot", "hypot", 0), ("fmod", "fmod", 0), ("remainder", "remainder", 0),
+    ("lerp", "lerp", 0), ("lerp-scalar", "lerp", 0), ("addcmul", "addcmul", 0), ("addcdiv", "addcdiv", 0),
+    ("xlogy", "xlogy", 0), ("logaddexp", "logaddexp", 0), ("logaddexp2", "logaddexp2", 0),
+    ("copysign", "copysign", 0), ("float-power", "float_power", 0), ("where", "where", 1), ("where-0d", "where", 1),
+    ("clamp-tensor-bounds", "clamp", 0), ("sum-0d", "sum", 0), ("sum-empty", "sum", 0),
+    ("sum-dims-negative", "sum", 0), ("sum-transposed", "sum", 0), ("sum-expanded", "expand", 0),
+    ("mean-keepdim", "mean", 0), ("prod", "prod", 0), ("prod-dim", "prod", 0), ("prod-dim-keepdim", "prod", 0),
+    ("amax", "amax", 0), ("amax-dims-keepdim", "amax", 0), ("amin", "amin", 0), ("max-all", "max", 0),
+    ("max-dim", "max", 0), ("min-dim-keepdim", "min", 0), ("min-all", "min", 0), ("std", "std", 0),
+    ("std-dim-correction0", "std", 0), ("var", "var", 0), ("var-dim-keepdim", "var", 0), ("norm", "norm", 0),
+    ("norm-p1-dim", "norm", 0), ("norm-p3", "norm", 0), ("logsumexp", "logsumexp", 0),
+    ("logsumexp-dims-keepdim", "logsumexp", 0), ("cumsum", "cumsum", 0), ("cumsum-transposed", "cumsum", 0),
+    ("cumprod", "cumprod", 0), ("cumprod-dim0", "cumprod", 0), ("cummax", "cummax", 0), ("cummin", "cummin", 0),
+    ("logcumsumexp", "logcumsumexp", 0), ("median", "median", 0), ("median-dim", "median", 0),
+    ("nansum", "nansum", 0), ("nanmean", "nanmean", 0), ("trace", "trace", 0), ("diff", "diff", 0),
+    ("dist", "dist", 0), ("view", "view", 0), ("view-inferred", "view", 0), ("reshape-transposed", "reshape", 0),
+    ("permute", "permute", 0), ("transpose", "transpose", 0), ("t", "t", 0), ("mt-batched", "pow", 0),
+    ("expand", "expand", 0), ("expand-0d", "expand", 0), ("expand-as", "expand_as", 0), ("squeeze", "squeeze", 0),
+    ("squeeze-dim", "squeeze", 0), ("unsqueeze", "unsqueeze", 0), ("unsqueeze-negative", "unsqueeze", 0),
+    ("split", "split", 0), ("split-sizes", "split", 0), ("chunk", "chunk", 0), ("unbind", "unbind", 0),
+    ("flip", "flip", 0), ("flip-dims", "flip", 0), ("fliplr", "fliplr", 0), ("flipud", "flipud", 0),
+    ("roll", "roll", 0), ("roll-dims", "roll", 0), ("repeat", "repeat", 0), ("tile", "tile", 0),
+    ("narrow", "narrow", 0), ("movedim", "movedim", 0), ("contiguous-transposed", "contiguous", 0),
+    ("unflatten", "unflatten", 0), ("flatten-range", "flatten", 0), ("diagonal", "diagonal", 0),
+    ("diagonal-offset-dims", "diagonal", 0), ("diag-embed", "diag_embed", 0), ("diag", "diag", 0),
+    ("tril", "tril", 0), ("triu-offset", "triu", 0), ("unfold-windows", "unfold", 0),
+    ("repeat-interleave", "repeat_interleave", 0), ("swapaxes", "swapaxes", 0), ("rot90", "rot90", 0),
+    ("tensor-split", "tensor_split", 0), ("slice-strided", "__getitem__", 0),
+    ("index-int-ellipsis", "__getitem__", 0), ("index-none", "__getitem__", 0),
+    ("index-advanced-repeated", "__getitem__", 0), ("index-advanced-2d", "__getitem__", 0),
+    ("index-boolean-mask", "__getitem__", 0), ("gather", "gather", 0), ("gather-dim0", "gather", 0),
+    ("gather-transposed", "gather", 0), ("scatter", "scatter", 0), ("scatter-add", "scatter_add", 0),
+    ("scatter-reduce-sum", "scatter_reduce", 0), ("index-select", "index_select", 0),
+    ("index-select-dim1", "index_select", 0), ("masked-fill", "masked_fill", 0),
+    ("masked-select", "masked_select", 0), ("take-along-dim", "take_along_dim", 0), ("index-add", "index_add", 0),
+    ("index-copy", "index_copy", 0), ("index-fill", "index_fill", 0), ("take", "take", 0), ("put", "put", 0),
+    ("index-put", "index_put", 0), ("cat", "cat", 0), ("cat-dim1", "cat", 0), ("cat-empty", "cat", 0),
+    ("cat-transposed", "cat", 0), ("stack", "stack", 0), ("stack-last-dim", "stack", 0), ("hstack", "hstack", 0),
+    ("vstack", "vstack", 0), ("dstack", "dstack", 0), ("einsum-matmul", "einsum", 1), ("einsum-batched", "einsum", 1),
+    ("einsum-trace", "einsum", 1), ("einsum-outer-broadcast", "einsum", 1), ("einsum-reduce", "einsum", 1),
+    ("bmm", "bmm", 0), ("bmm-transposed", "bmm", 0), ("baddbmm", "baddbmm", 0), ("addmm", "addmm", 0),
+    ("addmv", "addmv", 0), ("mm", "mm", 0), ("mm-expanded", "expand", 0), ("mv", "mv", 0), ("dot", "dot", 0),
+    ("outer", "outer", 0), ("inner", "inner", 0), ("kron", "kron", 0), ("tensordot", "tensordot", 0),
+    ("cdist", "cdist", 0), ("cross", "cross", 0), ("block-diag", "block_diag", 0),
+    ("cartesian-prod", "cartesian_prod", 0), ("broadcast-to", "broadcast_to", 0), ("column-stack", "column_stack", 0),
+    ("atleast-2d-0d", "atleast_2d", 0), ("trapezoid", "trapezoid", 0),
+    ("cumulative-trapezoid", "cumulative_trapezoid", 0), ("logdet", "logdet", 0), ("linalg-solve", "linalg_solve", 0),
+    ("linalg-solve-batched-broadcast", "linalg_solve", 0), ("linalg-inv", "linalg_inv", 0),
+    ("linalg-inv-batched", "linalg_inv", 0), ("linalg-det", "linalg_det", 0), ("linalg-det-batched", "linalg_det", 0),
+    ("linalg-slogdet", "linalg_slogdet", 0), ("linalg-cholesky", "linalg_cholesky", 0),
+    ("linalg-norm", "linalg_norm", 0), ("linalg-vector-norm-ord3-dim", "linalg_vector_norm", 0),
+    ("linalg-vector-norm-inf", "linalg_vector_norm", 0), ("linalg-matrix-norm-nuclear", "linalg_matrix_norm", 0),
+    ("linalg-matrix-norm-2", "linalg_matrix_norm", 0), ("linalg-eigvalsh", "linalg_eigvalsh", 0),
+    ("linalg-svdvals", "linalg_svdvals", 0), ("linalg-pinv", "linalg_pinv", 0),
+    ("linalg-matrix-power", "linalg_matrix_power", 0), ("linalg-matrix-power-negative", "linalg_matrix_power", 0),
+    ("linalg-multi-dot", "linalg_multi_dot", 0), ("linalg-matrix-exp", "linalg_matrix_exp", 0),
+    ("linalg-cross", "linalg_cross", 0), ("linalg-solve-triangular", "linalg_solve_triangular", 0),
+    ("linalg-vecdot", "linalg_vecdot", 0), ("linalg-inv-transposed", "linalg_inv", 0), ("conv1d", "conv1d", 0),
+    ("conv1d-stride-padding-dilation", "conv1d", 0), ("conv1d-groups", "conv1d", 0), ("conv2d-groups", "conv2d", 0),
+    ("conv2d-depthwise", "conv2d", 0), ("conv2d-dilation", "conv2d", 0), ("conv2d-padding-same", "conv2d", 0),
+    ("conv2d-channels-last", "conv2d", 0), ("conv3d", "conv3d", 0), ("conv3d-stride", "conv3d", 0),
+    ("conv-transpose1d", "conv_transpose1d", 0), ("conv-transpose2d", "conv_transpose2d", 0),
+    ("conv-transpose2d-stride-output-padding", "conv_transpose2d", 0),
+    ("conv-transpose2d-groups-dilation", "conv_transpose2d", 0), ("conv-transpose3d", "conv_transpose3d", 0),
+    ("avg-pool1d", "avg_pool1d", 0), ("avg-pool2d", "avg_pool2d", 0), ("avg-pool2d-padding-exclude", "avg_pool2d", 0),
+    ("avg-pool2d-ceil-mode", "avg_pool2d", 0), ("avg-pool3d", "avg_pool3d", 0), ("max-pool1d", "max_pool1d", 0),
+    ("max-pool2d-dilation", "max_pool2d", 0), ("max-pool2d-transposed", "max_pool2d", 0),
+    ("max-pool3d", "max_pool3d", 0), ("adaptive-avg-pool1d", "adaptive_avg_pool1d", 0),
+    ("adaptive-avg-pool2d-uneven", "adaptive_avg_pool2d", 0), ("adaptive-avg-pool3d", "adaptive_avg_pool3d", 0),
+    ("adaptive-max-pool1d", "adaptive_max_pool1d", 0), ("adaptive-max-pool2d", "adaptive_max_pool2d", 0),
+    ("lp-pool1d", "lp_pool1d", 0), ("lp-pool2d", "lp_pool2d", 0), ("layer-norm", "layer_norm", 0),
+    ("layer-norm-2d-shape", "layer_norm", 0), ("layer-norm-no-affine", "layer_norm", 0),
+    ("layer-norm-transposed", "layer_norm", 0), ("group-norm", "group_norm", 0),
+    ("group-norm-no-affine", "group_norm", 0), ("instance-norm", "instance_norm", 0),
+    ("batch-norm-1d-train", "batch_norm", 0), ("rms-norm", "rms_norm", 0),
+    ("local-response-norm", "local_response_norm", 0), ("normalize", "normalize", 0),
+    ("normalize-p1-dim0", "normalize", 0), ("embedding", "embedding", 1), ("interpolate-nearest", "interpolate", 0),
+    ("interpolate-bilinear", "interpolate", 0), ("interpolate-bilinear-align-corners", "interpolate", 0),
+    ("interpolate-bicubic", "interpolate", 0), ("interpolate-linear", "interpolate", 0),
+    ("interpolate-trilinear", "interpolate", 0), ("interpolate-area", "interpolate", 0), ("pad-constant", "pad", 0),
+    ("pad-reflect", "pad", 0), ("pad-replicate", "pad", 0), ("pad-circular", "pad", 0),
+    ("scaled-dot-product-attention", "scaled_dot_product_attention", 0),
+    ("scaled-dot-product-attention-causal", "scaled_dot_product_attention", 0),
+    ("scaled-dot-product-attention-mask", "scaled_dot_product_attention", 0), ("bilinear", "bilinear", 0),
+    ("linear-no-bias-batched", "linear", 0), ("pixel-shuffle", "pixel_shuffle", 0),
+    ("pixel-unshuffle", "pixel_unshuffle", 0), ("unfold-im2col", "unfold", 0), ("fold-col2im", "fold", 0),
+    ("cosine-similarity", "cosine_similarity", 0), ("pairwise-distance", "pairwise_distance", 0),
+    ("grid-sample", "grid_sample", 0), ("affine-grid", "affine_grid", 0), ("mse-loss", "mse_loss", 0),
+    ("mse-loss-sum-both", "mse_loss", 0), ("mse-loss-none", "mse_loss", 0), ("l1-loss", "l1_loss", 0),
+    ("smooth-l1-loss", "smooth_l1_loss", 0), ("smooth-l1-loss-beta", "smooth_l1_loss", 0),
+    ("huber-loss", "huber_loss", 0), ("nll-loss", "nll_loss", 0), ("nll-loss-weight-ignore", "nll_loss", 0),
+    ("nll-loss-2d", "nll_loss", 0), ("cross-entropy-label-smoothing", "cross_entropy", 0),
+    ("cross-entropy-probabilities", "cross_entropy", 0), ("cross-entropy-weight-sum", "cross_entropy", 0),
+    ("binary-cross-entropy", "binary_cross_entropy", 0), ("binary-cross-entropy-weight", "binary_cross_entropy", 0),
+    ("bce-with-logits", "binary_cross_entropy_with_logits", 0),
+    ("bce-with-logits-pos-weight", "binary_cross_entropy_with_logits", 0), ("kl-div", "kl_div", 0),
+    ("kl-div-log-target", "kl_div", 0), ("poisson-nll-loss", "poisson_nll_loss", 0),
+    ("gaussian-nll-loss", "gaussian_nll_loss", 0), ("soft-margin-loss", "soft_margin_loss", 0),
+    ("margin-ranking-loss", "margin_ranking_loss", 0), ("hinge-embedding-loss", "hinge_embedding_loss", 0),
+    ("cosine-embedding-loss", "cosine_embedding_loss", 0), ("triplet-margin-loss", "triplet_margin_loss", 0),
+    ("multilabel-soft-margin-loss", "multilabel_soft_margin_loss", 0), ("multi-margin-loss", "multi_margin_loss", 0),
+]
+# fmt: on
+WRONG_GRADIENTS += [
+    WrongGradient(spec, operator, f"{operator}: the gradient of its input {argument}", argument=argument)
+    for spec, operator, argument in DOUBLED
+]
+
+
+def edge_case(spec: str, operator: str, kept: str, *, argument: int = 0, on_views: bool = True) -> WrongGradient:
+    """A mutant whose ``operator`` is wrong only on non-contiguous inputs (``on_views``) or only when
+    broadcasting, caught by ``opgrad.<spec>`` and passing ``opgrad.<kept>``, which lacks that edge case."""
+    when, kind, edge = (
+        (non_contiguous, "view-grad", "non-contiguous") if on_views else (broadcasting, "broadcast-grad", "broadcast")
+    )
+    broken = f"{operator} on {edge} inputs: the gradient of its input {argument}"
+    return WrongGradient(spec, operator, broken, argument=argument, when=when, kind=kind, keeps=(kept,))
+
+
+# fmt: off
+EDGE_CASES = [
+    edge_case("exp-transposed", "exp", "exp"),
+    edge_case("exp-strided", "exp", "exp"),
+    edge_case("sin-transposed", "sin", "sin"),
+    edge_case("sqrt-strided", "sqrt", "sqrt"),
+    edge_case("gelu-strided", "gelu", "gelu"),
+    edge_case("softmax-transposed", "softmax", "softmax"),
+    edge_case("mul-transposed", "mul", "mul-same-shape"),
+    edge_case("maximum-transposed", "maximum", "maximum"),
+    edge_case("sum-transposed", "sum", "sum-dims-negative"),
+    edge_case("cumsum-transposed", "cumsum", "cumsum"),
+    edge_case("gather-transposed", "gather", "gather"),
+    edge_case("bmm-transposed", "bmm", "bmm"),
+    edge_case("conv2d-channels-last", "conv2d", "conv2d-dilation"),
+    edge_case("max-pool2d-transposed", "max_pool2d", "max-pool2d-dilation"),
+    edge_case("layer-norm-transposed", "layer_norm", "layer-norm"),
+    edge_case("linalg-inv-transposed", "linalg_inv", "linalg-inv"),
+    edge_case("mul-broadcast", "mul", "mul-same-shape", argument=1, on_views=False),
+    edge_case("mul-both-broadcast", "mul", "mul-same-shape", on_views=False),
+    edge_case("add-0d-broadcast", "add", "add-residual", argument=1, on_views=False),
+    edge_case("div-0d", "div", "rdiv", argument=1, on_views=False),
+    edge_case("maximum", "maximum", "maximum-transposed", argument=1, on_views=False),
+]
+# fmt: on
 
 
 class WrongGradientTensor(CorruptedTensor):
@@ -123,8 +317,8 @@ def register(wrong: WrongGradient) -> None:
         (CorruptedTensorBackend,),
         {"tensor_type": tensor_type, "__doc__": f"{wrong.broken} flows back twice too large."},
     )
-    mutant(wrong.name, breaks=f"opgrad.{wrong.spec}")(backend)
+    mutant(wrong.name, breaks=f"opgrad.{wrong.spec}", keeps=tuple(f"opgrad.{kept}" for kept in wrong.keeps))(backend)
 
 
-for _wrong in WRONG_GRADIENTS:
+for _wrong in WRONG_GRADIENTS + EDGE_CASES:
     register(_wrong)
