@@ -106,7 +106,7 @@ class TorchBackend(Backend):
         return torch.tensor(data, device=self._device, requires_grad=requires_grad)
 
     def to_numpy(self, tensor: torch.Tensor) -> np.ndarray:
-        return tensor.detach().cpu().numpy().copy()
+        return tensor.numpy(force=True).copy()  # force: detached, on the host, and ZeroTensors made real
 
     def no_grad(self) -> torch.no_grad:
         return torch.no_grad()

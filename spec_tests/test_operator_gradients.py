@@ -236,7 +236,8 @@ ACTIVATIONS = [
     op("hardswish", lambda lib, x: lib.functional.hardswish(x * 3), (2, 3), kinks=(-1, 1), needs=ACT,
        source=nn_doc("hardswish"), says="hardswish has gradient (2x + 3)/6 inside (-3, 3), 0 below and 1 above."),
     op("hardsigmoid", lambda lib, x: lib.functional.hardsigmoid(x * 3), (2, 3), kinks=(-1, 1), needs=ACT,
-       source=nn_doc("hardsigmoid"), says="hardsigmoid has gradient 1/6 inside (-3, 3) and 0 outside."),
+       source=nn_doc("hardsigmoid"), second_order=False,
+       says="hardsigmoid has gradient 1/6 inside (-3, 3) and 0 outside."),
     op("mish", lambda lib, x: lib.functional.mish(x), (2, 3), needs=ACT, source=nn_doc("mish"),
        says="mish(x) = x·tanh(softplus(x)) differentiates by the chain rule."),
     op("logsigmoid", lambda lib, x: lib.functional.logsigmoid(x), (2, 3), needs=ACT, source=nn_doc("logsigmoid"),
@@ -623,7 +624,7 @@ FUNCTIONS = [
     op("tensordot", lambda lib, x, y: lib.ops.tensordot(x, y, dims=([1, 2], [0, 1])), (2, 3, 2), (3, 2, 2), needs=FN,
        source=torch_doc("tensordot"), says="tensordot over two dimension pairs differentiates w.r.t. both."),
     op("cdist", lambda lib, x, y: lib.ops.cdist(x, y), (3, 2), (4, 2), needs=FN, source=torch_doc("cdist"),
-       says="cdist's Euclidean distances have gradients ±(x - y)/d."),
+       forward_mode=False, says="cdist's Euclidean distances have gradients ±(x - y)/d."),
     op("cross", lambda lib, x, y: lib.ops.cross(x, y, dim=1), (2, 3), (2, 3), needs=FN, source=torch_doc("cross"),
        says="the cross product has gradients y × g and g × x."),
     op("block-diag", lambda lib, x, y: lib.ops.block_diag(x, y), (2, 2), (1, 3), needs=FN,
@@ -835,6 +836,7 @@ LAYERS = [
        says="scaled_dot_product_attention differentiates w.r.t. queries, keys and values."),
     op("scaled-dot-product-attention-causal", lambda lib, q, k, v: lib.functional.scaled_dot_product_attention(q, k,
        v, is_causal=True), (2, 3, 4), (2, 3, 4), (2, 3, 4), needs=LAYER, source=nn_doc("scaled-dot-product-attention"),
+       forward_mode=False, second_order=False,
        says="causal attention differentiates without gradient from masked positions."),
     op("scaled-dot-product-attention-mask", lambda lib, q, k, v, m: lib.functional.scaled_dot_product_attention(q, k,
        v, attn_mask=m, scale=0.3), (1, 2, 3), (1, 4, 3), (1, 4, 2), (2, 4), needs=LAYER,
@@ -858,7 +860,7 @@ LAYERS = [
        source=nn_doc("pairwise-distance"), says="pairwise_distance has gradients ±(x - y)/d."),
     op("grid-sample", lambda lib, x, g: lib.functional.grid_sample(x, g * 0.8, align_corners=False), (1, 1, 3, 3),
        (1, 2, 2, 2), needs=LAYER, source=nn_doc("grid-sample"),
-       says="bilinear grid_sample differentiates w.r.t. the input and the sampling grid."),
+       forward_mode=False, says="bilinear grid_sample differentiates w.r.t. the input and the sampling grid."),
     op("affine-grid", lambda lib, t: lib.functional.affine_grid(t, (1, 1, 2, 3), align_corners=False), (1, 2, 3),
        needs=LAYER, source=nn_doc("affine-grid"), says="affine_grid differentiates w.r.t. the affine matrices."),
 ]
@@ -940,6 +942,7 @@ LOSSES = [
        says="multilabel_soft_margin_loss differentiates as a mean of binary cross-entropies."),
     op("multi-margin-loss", lambda lib, x: lib.functional.multi_margin_loss(x * 0.3, lib.tensor([2, 0])), (2, 3),
        needs=LOSS, source=nn_doc("multi-margin-loss"),
+       forward_mode=False, second_order=False,
        says="multi_margin_loss passes the gradient of violated margins."),
 ]
 # fmt: on
