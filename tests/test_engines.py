@@ -474,6 +474,7 @@ TINYGRAD_0D = {
 }
 
 
+@pytest.mark.reproduces("tinygrad", *sorted(TINYGRAD_0D))
 @pytest.mark.parametrize("spec_id", sorted(TINYGRAD_0D))
 def test_tinygrad_gives_a_0d_tensor_made_from_data_no_gradient(tinygrad_engine, spec_id):
     from tinygrad import Tensor
@@ -486,6 +487,7 @@ def test_tinygrad_gives_a_0d_tensor_made_from_data_no_gradient(tinygrad_engine, 
     assert spec_id in json.loads((ROOT / "backends" / "known_failures" / "tinygrad.json").read_text())
 
 
+@pytest.mark.reproduces("tinygrad", "opgrad.index-boolean-mask")
 def test_tinygrad_refuses_boolean_mask_indexing(tinygrad_engine):
     from tinygrad import Tensor
 
