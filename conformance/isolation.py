@@ -36,7 +36,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """``--isolate`` is ``-n 1`` unless ``-n`` is given (before xdist reads ``-n``; not in the worker itself)."""
     worker = hasattr(config, "workerinput")
-    if config.getoption("isolate") and not config.getoption("numprocesses") and not worker:
+    if not config.getoption("isolate") or worker:
+        return
+    if not config.pluginmanager.hasplugin("xdist"):
+        raise pytest.UsageError("--isolate runs the specs in a pytest-xdist worker: do not disable xdist (-p no:xdist)")
+    if not config.getoption("numprocesses"):
         config.option.numprocesses = 1
 
 
@@ -51,8 +55,9 @@ def timeout_configured(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give every spec the default time limit, where pytest-timeout has none (a spec's own mark wins)."""
-    if timeout_configured(config):
+    """Give every spec the default time limit, where pytest-timeout has none (a spec's own mark wins). A run
+    that disabled pytest-timeout (``-p no:timeout``) asked for no limit."""
+    if not config.pluginmanager.hasplugin("timeout") or timeout_configured(config):
         return
     for item in items:
         if spec_of(item) is not None and item.get_closest_marker("timeout") is None:

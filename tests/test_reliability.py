@@ -5,6 +5,8 @@ or a hang would take pytester's own process with it."""
 
 import json
 
+import pytest
+
 from tests.conftest import ROOT
 from tests.test_report import SPECS, verdict_table
 
@@ -137,6 +139,25 @@ def test_specs_get_the_default_time_limit_unless_pytest_timeout_is_configured(ha
     )
     harness.runpytest("-s").stdout.fnmatch_lines(["*LIMIT Mark(name='timeout', args=(120.0,)*"])
     harness.runpytest("-s", "--timeout=5").stdout.fnmatch_lines(["*LIMIT None"])
+    disabled = harness.runpytest("-s", "-p", "no:timeout")
+    disabled.stdout.fnmatch_lines(["*LIMIT None"])
+    assert disabled.ret == 0
+
+
+def test_isolate_without_xdist_is_a_usage_error(harness):
+    harness.makepyfile(
+        """
+        from conformance.catalogue import spec
+
+        @spec("alpha.isolated", sources=["000"], kind="value")
+        def test_isolated(engine):
+            '''Holds.'''
+            assert engine
+        """
+    )
+    result = harness.runpytest("--isolate", "-p", "no:xdist")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--isolate runs the specs in a pytest-xdist worker*"])
 
 
 def test_an_interrupted_run_is_reported_incomplete_with_the_specs_never_run(harness, monkeypatch):
