@@ -106,7 +106,10 @@ class TorchBackend(Backend):
         return torch.tensor(data, device=self._device, requires_grad=requires_grad)
 
     def to_numpy(self, tensor: torch.Tensor) -> np.ndarray:
-        return tensor.numpy(force=True).copy()  # force: detached, on the host, and ZeroTensors made real
+        host = tensor.detach().cpu()
+        if host._is_zerotensor():  # torch's symbolic zeros (a second derivative of abs) have no storage to read
+            return np.zeros(tuple(host.shape), dtype=torch.empty(0, dtype=host.dtype).numpy().dtype)
+        return host.numpy().copy()
 
     def no_grad(self) -> torch.no_grad:
         return torch.no_grad()
