@@ -50,7 +50,7 @@ import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy
+from .proxy import TensorProxy, engine_function
 
 
 class PaddleTensor(TensorProxy):
@@ -199,19 +199,9 @@ class PaddleFunction:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        function = cls
-
-        class Layer(import_engine("paddle").autograd.PyLayer):
-            @staticmethod
-            def forward(ctx, *args):
-                return _unwrap_all(function.forward(PaddleContext(ctx), *_wrap_all(args)))
-
-            @staticmethod
-            def backward(ctx, *grads):
-                return _unwrap_all(function.backward(PaddleContext(ctx), *_wrap_all(grads)))
-
-        Layer.__name__ = Layer.__qualname__ = cls.__name__
-        cls._pylayer = Layer
+        cls._pylayer = engine_function(
+            cls, import_engine("paddle").autograd.PyLayer, context=PaddleContext, wrap=_wrap_all, unwrap=_unwrap_all
+        )
 
     @classmethod
     def apply(cls, *args: Any) -> Any:

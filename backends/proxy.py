@@ -8,6 +8,7 @@ back as it is otherwise (mygrad's ``==`` gives a NumPy array, and so does the pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 
@@ -140,3 +141,23 @@ def _forward_inplace(name: str):
 
 for _op in ("add", "sub", "mul", "truediv"):
     setattr(TensorProxy, f"__i{_op}__", _forward_inplace(f"__i{_op}__"))
+
+
+def engine_function(
+    spec_function: type, base: type, *, context: Callable[[Any], Any], wrap: Callable, unwrap: Callable
+) -> type:
+    """A subclass of the engine's custom-function class ``base`` (torch's ``autograd.Function``, paddle's
+    ``PyLayer``) whose static ``forward(ctx, ...)`` and ``backward(ctx, ...)`` are ``spec_function``'s, called
+    with ``context(ctx)`` and wrapped values, and handing the engine unwrapped ones."""
+
+    class Function(base):
+        @staticmethod
+        def forward(ctx, *args):
+            return unwrap(spec_function.forward(context(ctx), *wrap(args)))
+
+        @staticmethod
+        def backward(ctx, *grads):
+            return unwrap(spec_function.backward(context(ctx), *wrap(grads)))
+
+    Function.__name__ = Function.__qualname__ = spec_function.__name__
+    return Function

@@ -28,7 +28,7 @@ import torch
 
 from backends import Backend
 from backends import capabilities as cap
-from backends.proxy import TensorProxy
+from backends.proxy import TensorProxy, engine_function
 from backends.torch_backend import TorchBackend
 
 from .catalogue import spec_of
@@ -239,19 +239,7 @@ class RestrictedFunction:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        spec_function = cls
-
-        class Function(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, *args):
-                return unwrap(spec_function.forward(wrap(ctx), *wrap(args)))
-
-            @staticmethod
-            def backward(ctx, *grads):
-                return unwrap(spec_function.backward(wrap(ctx), *wrap(grads)))
-
-        Function.__name__ = Function.__qualname__ = cls.__name__
-        cls._function = Function
+        cls._function = engine_function(cls, torch.autograd.Function, context=wrap, wrap=wrap, unwrap=unwrap)
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
