@@ -5,6 +5,8 @@ Spellings, tried in this order:
 - a torch device: ``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``xpu``, or any device as ``torch:<device>``;
 - ``torch.func`` or ``torch.func:<device>``: torch differentiated by its functional transforms, not its tape;
 - ``mutant:<name>``: a deliberately broken torch backend (see :mod:`backends.mutants`);
+- ``slowed:<phase>:<percent>[:<device>]``: torch made slower by a known fraction, to measure the regression
+  tracker (see :mod:`backends.perf_mutants`);
 - a built-in adapter for a third-party engine (:data:`BUILTIN_ADAPTERS`);
 - a name registered by an installed package in the :data:`ENTRY_POINT_GROUP` entry-point group;
 - ``package.module:attribute`` for an engine that is not installed as a package.
@@ -55,6 +57,7 @@ def known_backends() -> list[str]:
         *sorted(BUILTIN_ADAPTERS),
         *sorted(entry_points()),
         *(f"mutant:{name}" for name in sorted(MUTANTS)),
+        "slowed:<phase>:<percent>[:<device>]",
         "package.module:attribute",
     ]
 
@@ -115,6 +118,10 @@ def _construct(spelling: str) -> Backend:
         if rest not in MUTANTS:
             raise UnknownBackend(f"unknown mutant {rest!r}; known mutants: {', '.join(sorted(MUTANTS))}")
         return MUTANTS[rest]("cpu")
+    if head == "slowed":
+        from .perf_mutants import parse
+
+        return parse(spelling)
     if spelling in BUILTIN_ADAPTERS:
         return _load(spelling, BUILTIN_ADAPTERS[spelling])
     registered = entry_points()

@@ -1,7 +1,10 @@
 """How a benchmark is timed, and what it reports in ``extra_info``.
 
-Warm-up rounds (compilation, cuDNN autotuning, CUDA-graph capture, allocator growth) run first and are
-discarded; then ``rounds`` rounds of one step each. On CUDA, pytest-benchmark's timer is replaced by a
+Before timing, two things are settled: a slowed engine (:mod:`backends.perf_mutants`) sizes its extra work
+against this round, and :func:`check_synchronize` refuses an engine whose ``synchronize()`` returns before
+its work is done (the clock would then time the launch of the work, not the work). Warm-up rounds
+(compilation, cuDNN autotuning, CUDA-graph capture, allocator growth) run first and are discarded; then
+``rounds`` rounds of one step each. On CUDA, pytest-benchmark's timer is replaced by a
 :class:`~benchmarks.clocks.CudaEventClock` for the benchmark, so every measured round *is* the step's
 CUDA-event time and pytest-benchmark's own statistics (median, IQR, min, ... in its table, its JSON and
 ``--benchmark-compare``) are statistics of per-step device time. On the CPU the timer is ``perf_counter``.
@@ -10,16 +13,31 @@ CUDA-event time and pytest-benchmark's own statistics (median, IQR, min, ... in 
 from __future__ import annotations
 
 import platform
+import statistics
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from backends import Backend
+from backends.perf_mutants import SlowedBackend
 from backends.torch_backend import TorchBackend
 
 from .clocks import clock_for, clock_name
 from .peaks import peak_tflops
+from .verdict import noise
+
+if TYPE_CHECKING:
+    from .workloads import Workload
+
+#: A round whose result is still being computed after ``synchronize()`` for more than this fraction of the
+#: round's measured time means the clock did not see the work.
+UNFINISHED_LIMIT = 0.25
+SYNC_CHECK_ROUNDS = 7
+
+
+class UnsynchronizedEngine(RuntimeError):
+    """The engine's ``synchronize()`` does not wait for its work: its timings would be the wrong ones."""
 
 
 def clock_device(engine: Backend) -> torch.device:
@@ -34,35 +52,73 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine() or device.type
 
 
+def time_round(workload: Workload, clock: Callable[[], float]) -> float:
+    """Seconds of one round on ``clock``, its setup untimed."""
+    args, kwargs = workload.setup() if workload.setup else ((), {})
+    start = clock()
+    workload.run(*args, **kwargs)
+    return clock() - start
+
+
+def check_synchronize(engine: Backend, workload: Workload, clock: Callable[[], float]) -> None:
+    """Refuse, with :class:`UnsynchronizedEngine`, an engine whose round is not finished when the clock stops.
+
+    After each of a few rounds the result is read back twice: the first read waits for whatever work the
+    round left pending, the second (all work done) costs the read alone. Their difference is the unfinished
+    work; a lazy engine whose ``synchronize()`` does not realise its work shows it as a large fraction of the
+    round. A correct engine shows none."""
+    measured, unfinished = [], []
+    for _ in range(SYNC_CHECK_ROUNDS):
+        args, kwargs = workload.setup() if workload.setup else ((), {})
+        start = clock()
+        workload.run(*args, **kwargs)
+        stop = clock()
+        workload.readback()
+        first_read = clock()
+        workload.readback()
+        second_read = clock()
+        measured.append(stop - start)
+        unfinished.append((first_read - stop) - (second_read - first_read))
+    round_s, pending_s = statistics.median(measured), statistics.median(unfinished)
+    if pending_s > UNFINISHED_LIMIT * round_s:
+        raise UnsynchronizedEngine(
+            f"{engine.name}: a round measured {round_s * 1e6:.0f} µs, but reading its result back then took "
+            f"{pending_s * 1e6:.0f} µs more than reading it again: the engine was still computing the round when "
+            f"the clock stopped, so its timings would be wrong. {type(engine).__name__}.synchronize() must wait "
+            "until all pending work of the engine is done (realise lazy tensors, wait for the device)."
+        )
+
+
 def run_rounds(
-    benchmark: Any,
-    target: Callable[[], object],
-    device: torch.device,
-    *,
-    rounds: int,
-    warmup_rounds: int,
-    setup: Callable[[], object] | None = None,
+    benchmark: Any, engine: Backend, workload: Workload, *, rounds: int, warmup_rounds: int
 ) -> dict[str, Any]:
-    """Time ``target`` with pytest-benchmark on ``device``'s clock; returns the timing keys of extra_info
-    (empty when benchmarks are disabled: the target then runs once, as a test)."""
+    """Time ``workload`` with pytest-benchmark on the clock of ``engine``'s device; returns the timing keys of
+    extra_info (empty when benchmarks are disabled: the round then runs once, as a test)."""
+    device = clock_device(engine)
     clock = clock_for(device)
     if not hasattr(benchmark, "_timer"):  # a timer that cannot be replaced would time CUDA launches, not steps
         raise RuntimeError("this pytest-benchmark's fixture has no _timer to replace (pytest-benchmark 4 and 5 do)")
+    info: dict[str, Any] = {}
+    if not benchmark.disabled:
+        if isinstance(engine, SlowedBackend):
+            info["injected_fraction"] = engine.calibrate(lambda: time_round(workload, clock))
+        check_synchronize(engine, workload, clock)
     benchmark._timer = clock  # the fixture's timer (from --benchmark-timer); pedantic reads it for every round
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
-    benchmark.pedantic(target, setup=setup, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
+    benchmark.pedantic(workload.run, setup=workload.setup, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
     if benchmark.stats is None:
         return {}
     stats = benchmark.stats.stats
-    info = {
-        "timer": clock_name(clock),
-        "device": str(device),
-        "device_name": device_name(device),
-        "step_ms_median": stats.median * 1e3,
-        "step_ms_iqr": stats.iqr * 1e3,
-    }
+    info.update(
+        timer=clock_name(clock),
+        device=str(device),
+        device_name=device_name(device),
+        step_ms_median=stats.median * 1e3,
+        step_ms_iqr=stats.iqr * 1e3,
+        noise_pct=100 * noise(stats.data),
+    )
     if device.type == "cuda":
         info["peak_memory_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
     return info

@@ -9,6 +9,7 @@ from backends import Unsupported
 from .measure import clock_device, run_rounds, throughput
 from .sweep import variants
 from .training_step import StepConfig, build_step, device_reason, math_mode, unsupported_reason
+from .workloads import Workload
 
 
 @pytest.mark.parametrize("config", variants())
@@ -24,7 +25,7 @@ def test_training_step(benchmark, engine, config: StepConfig, rounds: dict[str, 
             step = build_step(engine, config)
         except Unsupported as error:
             pytest.skip(str(error))
-        timing = run_rounds(benchmark, step.run, device, **rounds)
+        timing = run_rounds(benchmark, engine, Workload(run=step.run, readback=step.readback), **rounds)
     benchmark.extra_info.update(
         backend=engine.name,
         **config.as_dict(),

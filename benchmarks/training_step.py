@@ -144,11 +144,13 @@ def _set_fp32_precision(matmul: Any, conv: Any = None) -> None:
 
 @dataclasses.dataclass
 class Step:
-    """One built variant: ``run()`` performs one step; ``images`` per step; ``flops`` per step."""
+    """One built variant: ``run()`` performs one step; ``images`` per step; ``flops`` per step;
+    ``readback()`` reads the last step's result (its loss, or its prediction in inference) to the host."""
 
     run: Callable[[], None]
     images: int
     flops: int
+    readback: Callable[[], object]
 
 
 def build_step(
@@ -186,30 +188,36 @@ def build_step(
             return (prediction - labels).sum()
         return torch.nn.functional.cross_entropy(prediction, labels)
 
+    last: dict[str, torch.Tensor] = {}
+
     def body() -> None:
         """The step without zero_grad (what a CUDA graph captures)."""
         if config.mode == "train":
             with autocast():
                 loss = loss_of(forward(data))
             loss.backward()
+            last["result"] = loss.detach()
             optimizer.step()
         else:
             grad = contextlib.nullcontext() if config.mode == "infer-grad" else torch.no_grad()
             with grad, autocast():
-                forward(data)
+                last["result"] = forward(data).detach()
 
     def step() -> None:
         if config.mode == "train":
             optimizer.zero_grad()
         body()
 
+    def readback() -> object:
+        return engine.to_numpy(last["result"])
+
     forward = wrap(model) if wrap else model
     flops = count_flops(step)
     if config.execution == "compile":
         forward = torch.compile(forward)
     elif config.execution == "cudagraph":
-        return Step(run=capture(step, body, optimizer, device), images=config.batch, flops=flops)
-    return Step(run=step, images=config.batch, flops=flops)
+        return Step(run=capture(step, body, optimizer, device), images=config.batch, flops=flops, readback=readback)
+    return Step(run=step, images=config.batch, flops=flops, readback=readback)
 
 
 def trained_head(engine: Any, model: Any, config: StepConfig) -> tuple[int, Any]:
@@ -253,17 +261,26 @@ def contract_step(engine: Any, model: Any, config: StepConfig) -> Step:
             return (prediction - labels).sum()
         return engine.functional.cross_entropy(prediction, labels)
 
+    last: dict[str, Any] = {}
+
     def step() -> None:
         if config.mode == "train":
             optimizer.zero_grad()
-            loss_of(model(data)).backward()
+            loss = loss_of(model(data))
+            loss.backward()
             optimizer.step()
+            last["result"] = loss.detach()
         else:
             with engine.no_grad() if config.mode == "infer-nograd" else contextlib.nullcontext():
-                model(data)
+                last["result"] = model(data).detach()
         engine.synchronize()
 
-    return Step(run=step, images=config.batch, flops=reference_flops(config))
+    return Step(
+        run=step,
+        images=config.batch,
+        flops=reference_flops(config),
+        readback=lambda: engine.to_numpy(last["result"]),
+    )
 
 
 def reference_flops(config: StepConfig) -> int:

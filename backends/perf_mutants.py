@@ -1,0 +1,161 @@
+"""Slowed engines: the torch backend made slower by a known fraction, to measure the regression tracker.
+
+Selectable as ``--backend=slowed:<phase>:<percent>[:<device>]`` (``slowed:backward:10``,
+``slowed:step:5:cuda``). The extra work runs inside one phase of a training step:
+
+- ``forward``: a forward hook on the model built by ``models.resnet18()``;
+- ``backward``: a gradient hook, on the model's output and on every leaf ``tensor(..., requires_grad=True)``
+  makes, so that it runs inside ``backward()``;
+- ``step``: after ``optimizer.step()`` of ``optim.SGD``.
+
+The fraction is of the benchmarked round: the harness (:func:`benchmarks.measure.run_rounds`) calls
+:meth:`SlowedBackend.calibrate` with the round, which times it with the extra work off and then sizes the
+extra work to ``percent`` of that median. On the CPU the extra work is real computation (small matrix
+products, counted in units timed at calibration), so it slows down with the machine as the code it is added
+to would; on CUDA it is a spinning kernel (``torch.cuda._sleep``) on the current stream, sized in GPU cycles.
+These backends compute exactly what torch computes: they pass every spec and exist only to measure the tracker.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from .contract import UnknownBackend
+from .torch_backend import TorchBackend
+
+PHASES = ("forward", "backward", "step")
+CALIBRATION_ROUNDS = 9
+
+
+class CpuWork:
+    """Extra work on the CPU: ``units`` products of two small matrices."""
+
+    def __init__(self) -> None:
+        self._matrix = torch.rand(24, 24, generator=torch.Generator().manual_seed(0))
+        self.units = 0
+
+    def unit_seconds(self) -> float:
+        """Median time of one unit, over batches of 200."""
+        samples = []
+        for _ in range(5):
+            start = time.perf_counter()
+            self._run(200)
+            samples.append((time.perf_counter() - start) / 200)
+        return statistics.median(samples)
+
+    def size_to(self, seconds: float) -> float:
+        """Set the work to about ``seconds``; returns the seconds it is expected to take."""
+        unit = self.unit_seconds()
+        self.units = max(0, round(seconds / unit))
+        return self.units * unit
+
+    def __call__(self) -> None:
+        self._run(self.units)
+
+    def _run(self, units: int) -> None:
+        for _ in range(units):
+            torch.mm(self._matrix, self._matrix)
+
+
+class CudaWork:
+    """Extra work on CUDA: one kernel spinning for ``cycles`` GPU cycles on the current stream."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.cycles = 0
+
+    def cycles_per_second(self) -> float:
+        torch.cuda.synchronize(self.device)
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        torch.cuda._sleep(10_000_000)
+        end.record()
+        end.synchronize()
+        return 10_000_000 / (start.elapsed_time(end) / 1e3)
+
+    def size_to(self, seconds: float) -> float:
+        rate = self.cycles_per_second()
+        self.cycles = max(0, round(seconds * rate))
+        return self.cycles / rate
+
+    def __call__(self) -> None:
+        if self.cycles:
+            torch.cuda._sleep(self.cycles)
+
+
+class SlowedBackend(TorchBackend):
+    """The torch backend with ``fraction`` of a round's time added as extra work in ``phase``."""
+
+    def __init__(self, phase: str, fraction: float, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name=name or f"slowed:{phase}:{fraction * 100:g}:{device}")
+        self.phase = phase
+        self.fraction = fraction
+        self.engine = f"torch (slowed {fraction:.0%} in {phase})"
+        self.work = CudaWork(self._device) if self._device.type == "cuda" else CpuWork()
+        self.injected_fraction: float | None = None
+        self.optim.SGD = self._sgd
+        self.models.resnet18 = self._slowed_resnet18
+
+    def calibrate(self, run_round: Callable[[], float]) -> float:
+        """Size the extra work to ``fraction`` of the median of ``run_round()`` (which runs one round and returns
+        its seconds) measured with the extra work off; returns the fraction injected, as sized."""
+        self.work.size_to(0.0)
+        for _ in range(2):
+            run_round()  # warm-up: allocations and first-call costs are not the round's time
+        baseline = statistics.median(run_round() for _ in range(CALIBRATION_ROUNDS))
+        self.injected_fraction = self.work.size_to(self.fraction * baseline) / baseline
+        return self.injected_fraction
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        info.update(slowed_phase=self.phase, slowed_fraction=self.fraction, injected_fraction=self.injected_fraction)
+        return info
+
+    def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
+        made = super().tensor(data, requires_grad=requires_grad)
+        if requires_grad and self.phase == "backward":
+            made.register_hook(self._in_backward)
+        return made
+
+    def _in_backward(self, gradient: torch.Tensor) -> torch.Tensor:
+        self.work()
+        return gradient
+
+    def _slowed_resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        model = self._resnet18(**kwargs)
+        model.register_forward_hook(self._after_forward)
+        return model
+
+    def _after_forward(self, module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        if self.phase == "forward":
+            self.work()
+        elif self.phase == "backward" and output.requires_grad:
+            output.register_hook(self._in_backward)
+
+    def _sgd(self, *args: Any, **kwargs: Any) -> torch.optim.SGD:
+        optimizer = torch.optim.SGD(*args, **kwargs)
+        if self.phase == "step":
+            optimizer.register_step_post_hook(lambda *_: self.work())
+        return optimizer
+
+
+def parse(spelling: str) -> SlowedBackend:
+    """``slowed:<phase>:<percent>[:<device>]`` -> its backend; :class:`UnknownBackend` explains a bad spelling."""
+    _, _, rest = spelling.partition(":")
+    phase, _, rest = rest.partition(":")
+    percent, _, device = rest.partition(":")
+    usage = f"slowed backends are spelled slowed:<phase>:<percent>[:<device>], phase one of {', '.join(PHASES)}"
+    if phase not in PHASES:
+        raise UnknownBackend(f"backend {spelling!r}: unknown phase {phase!r}; {usage}")
+    try:
+        fraction = float(percent.removesuffix("%")) / 100
+    except ValueError:
+        raise UnknownBackend(f"backend {spelling!r}: {percent!r} is not a percentage; {usage}") from None
+    if not 0 < fraction <= 10:
+        raise UnknownBackend(f"backend {spelling!r}: the slowdown must be above 0% and at most 1000%; {usage}")
+    return SlowedBackend(phase, fraction, device or "cpu")

@@ -1,0 +1,131 @@
+"""Is B slower than A? A verdict over per-round samples, with the uncertainty that noise leaves.
+
+The estimate is the ratio of medians ``median(B) / median(A)`` (above 1: B is slower), with a bootstrap
+confidence interval (:func:`scipy.stats.bootstrap`, percentile method, seeded so that a verdict is
+reproducible). Samples taken in alternation (A, B, A, B, ...: :mod:`benchmarks.ab`) are resampled in pairs,
+so that the slow drift of a noisy machine, which both sides of a pair share, does not widen the interval.
+
+The verdict is stated at an effect size (``effect``, default 5%: the smallest change the user cares about):
+
+- ``regression``: B is slower, the whole interval above 1 and the estimate at least ``1 + effect``;
+- ``improvement``: the same, faster (interval below 1, estimate at most ``1 / (1 + effect)``);
+- ``no change``: the interval lies within ``[1 / (1 + effect), 1 + effect]``, so a change of ``effect`` or
+  more is ruled out;
+- ``inconclusive``: none of these; the samples are too noisy, or too few, to tell a change of ``effect``
+  from none, and the verdict says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+REGRESSION, IMPROVEMENT, NO_CHANGE, INCONCLUSIVE = "regression", "improvement", "no change", "inconclusive"
+VERDICTS = (REGRESSION, IMPROVEMENT, NO_CHANGE, INCONCLUSIVE)
+DEFAULT_EFFECT = 0.05
+DEFAULT_CONFIDENCE = 0.95
+RESAMPLES = 2000
+MIN_SAMPLES = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """B against A: ``ratio`` of medians within ``[low, high]`` at ``confidence``, and the verdict at
+    ``effect``. ``noise_a``/``noise_b``: each side's spread over rounds (:func:`noise`)."""
+
+    ratio: float
+    low: float
+    high: float
+    verdict: str
+    effect: float
+    confidence: float
+    paired: bool
+    rounds_a: int
+    rounds_b: int
+    noise_a: float
+    noise_b: float
+
+    def describe(self) -> str:
+        change = f"B/A {self.ratio:.3f} ({self.confidence:.0%} CI {self.low:.3f}-{self.high:.3f})"
+        if self.verdict == INCONCLUSIVE:
+            return (
+                f"{INCONCLUSIVE}: {change} neither shows nor rules out a change of {self.effect:.0%}; too noisy "
+                f"(spread over rounds: A {self.noise_a:.0%}, B {self.noise_b:.0%}) or too few rounds "
+                f"({self.rounds_a}, {self.rounds_b}): run more rounds, alternate A and B, quiet the machine"
+            )
+        return f"{self.verdict} at {self.effect:.0%}: {change}"
+
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def noise(samples: Sequence[float]) -> float:
+    """A run's spread over rounds: interquartile range over median (0.1: the middle half of rounds spans 10%
+    of the median)."""
+    q1, median, q3 = np.percentile(samples, [25, 50, 75])
+    return float((q3 - q1) / median)
+
+
+def _ratio_of_medians(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.median(b, axis=axis) / np.median(a, axis=axis)
+
+
+def compare(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    effect: float = DEFAULT_EFFECT,
+    confidence: float = DEFAULT_CONFIDENCE,
+    paired: bool = False,
+    seed: int = 0,
+) -> Comparison:
+    """The verdict on B against A from their per-round times (any unit, the same for both). ``paired``: the
+    i-th rounds of A and B were taken together (alternated), so they are resampled together."""
+    from scipy import stats  # the benchmarks' only use of scipy: imported when a comparison is asked for
+
+    a_samples, b_samples = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if min(len(a_samples), len(b_samples)) < MIN_SAMPLES:
+        raise ValueError(
+            f"a comparison needs at least {MIN_SAMPLES} rounds per side, got {len(a_samples)} and {len(b_samples)}"
+        )
+    if paired and len(a_samples) != len(b_samples):
+        raise ValueError(f"paired samples need as many rounds on each side, got {len(a_samples)} and {len(b_samples)}")
+    if not effect > 0:
+        raise ValueError(f"the effect size must be above 0, got {effect}")
+    result = stats.bootstrap(
+        (a_samples, b_samples),
+        _ratio_of_medians,
+        paired=paired,
+        vectorized=True,
+        n_resamples=RESAMPLES,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    ratio = float(_ratio_of_medians(a_samples, b_samples))
+    return Comparison(
+        ratio=ratio,
+        low=low,
+        high=high,
+        verdict=_verdict(ratio, low, high, effect),
+        effect=effect,
+        confidence=confidence,
+        paired=paired,
+        rounds_a=len(a_samples),
+        rounds_b=len(b_samples),
+        noise_a=noise(a_samples),
+        noise_b=noise(b_samples),
+    )
+
+
+def _verdict(ratio: float, low: float, high: float, effect: float) -> str:
+    if low > 1 and ratio >= 1 + effect:
+        return REGRESSION
+    if high < 1 and ratio <= 1 / (1 + effect):
+        return IMPROVEMENT
+    if 1 / (1 + effect) <= low and high <= 1 + effect:
+        return NO_CHANGE
+    return INCONCLUSIVE
