@@ -41,6 +41,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if xdist_active(config) and not config.getoption("benchmark_disable"):
         raise pytest.UsageError(XDIST_REFUSAL)
     check_baseline(config)
+    keep_rounds(config)
+
+
+def keep_rounds(config: pytest.Config) -> None:
+    """Saved runs keep every round's time (pytest-benchmark's ``--benchmark-save-data``, on by default here):
+    ``python -m benchmarks.compare`` compares samples, not two medians."""
+    session = getattr(config, "_benchmarksession", None)
+    if session is not None:
+        session.save_data = True
 
 
 def check_baseline(config: pytest.Config) -> None:
