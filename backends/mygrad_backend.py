@@ -7,6 +7,12 @@ NumPy array, turns graph tracking off with ``mygrad.no_autodiff``, spells ``x.lo
 without a gradient, in-place operations rewritten instead of refused, ``.grad`` reset instead of
 accumulated) the specs fail, and the failures are listed in ``known_failures/mygrad.json``.
 
+Elementwise functions (``tensor.unary``, ``tensor.binary``) are mygrad's functions under NumPy's names
+(``x.asin()`` is ``mygrad.arcsin(x)``, ``neg`` is ``negative``, ``clamp`` is ``clip``, ``relu`` is
+``mygrad.nnet.relu``); the members mygrad has no function for are listed in ``lacks``, and so are ``fmod`` and
+``remainder``, whose functions refuse tensors that are not constant ("cannot involve non-constant mygrad
+tensors"): mygrad does not differentiate them.
+
 Not declared, because mygrad has no counterpart and the adapter would have to imitate one: ``detach``
 (no such operation; a constant tensor over the same array does not see later in-place changes),
 ``graph`` (``creator`` is there, but no ``is_leaf`` or ``next_functions``), ``nn.functional``

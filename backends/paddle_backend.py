@@ -18,6 +18,10 @@ gradient compared with torch's is paddle's own through that transpose. ``functio
 ``momentum`` is torch's (weight of the new statistics), given to paddle as ``1 - momentum`` (weight of the
 running ones).
 
+Elementwise functions (``tensor.unary``, ``tensor.binary``) are paddle's functions of torch's names (``clamp``
+is ``paddle.clip``, ``mvlgamma`` is ``paddle.multigammaln``, ``relu`` is ``nn.functional.relu``); those paddle
+lacks (``erfc``, ``exp2``, ``fmod``, ``xlogy``, ...) are listed in ``lacks``.
+
 Where paddle behaves differently from torch the specs fail, and the failures are listed in
 ``known_failures/paddle.json``: its errors are often ``ValueError`` or ``SystemError`` where torch raises
 ``RuntimeError``, ``numpy()`` never refuses, every tensor has a ``grad_fn`` node (leaves included),

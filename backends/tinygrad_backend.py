@@ -18,6 +18,9 @@ the batch in training mode (running statistics updated with ``assign``) and from
 mode, and ``adaptive_avg_pool2d``, which tinygrad lacks, is ``avg_pool2d`` with the kernel the output size
 implies (an output size that does not divide the input is refused).
 
+Elementwise functions (``tensor.unary``, ``tensor.binary``) are tinygrad's Tensor methods of torch's names
+(``clamp``'s bounds are ``min_`` and ``max_``); those tinygrad lacks are listed in ``lacks``.
+
 Not declared: ``models.resnet18`` (not in the tinygrad package, and far too slow on the PYTHON device),
 ``optim.sgd`` (tinygrad's SGD has no ``param_groups``; no spec uses it without resnet18 anyway),
 ``grad_mode`` and its switches, ``inplace`` (``assign`` and ``__setitem__`` exist, ``.data`` as a tensor does
