@@ -5,7 +5,10 @@ A spec names the capabilities it needs; a backend that does not declare one of t
 
 **The rule.** Declare a capability when the API it grants exists in your engine; the specs check whether it
 behaves. A declared capability whose members misbehave is a failure (or a known failure, as data), never a
-reason to leave the capability out: leaving it out hides the deviation behind "unsupported". Conversely a
+reason to leave the capability out: leaving it out hides the deviation behind "unsupported". An engine that has
+most of a family but not every member (no ``erfinv`` among its elementwise functions) declares the capability
+and lists the members it lacks in ``Backend.lacks``: a spec that uses one (``Spec.uses``, read from an operator's
+code) is "unsupported", the others run. Conversely a
 spec declares every capability whose members it touches, and nothing more, so that an engine lacking the API
 gets "unsupported" and an engine that has it gets a verdict.
 
@@ -56,6 +59,10 @@ class Capability:
     def members(self) -> frozenset[tuple[str, str]]:
         """Everything it grants, as (group, member) pairs."""
         return frozenset((group, member) for group in GROUPS for member in getattr(self, group))
+
+    def members_named(self) -> frozenset[str]:
+        """Everything it grants, by name alone (``functional.gelu``, ``erfinv``), as ``Backend.lacks`` lists them."""
+        return frozenset(member for _, member in self.members())
 
 
 #: the kinds of member a capability grants (fields of :class:`Capability`)

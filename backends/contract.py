@@ -84,6 +84,10 @@ class Backend:
     #: ``torch.nn.parallel``'s data parallelism (capability ``distributed``): ``DistributedDataParallel`` with
     #: torch's signature and ``allreduce_hook``, the default communication hook, for ``register_comm_hook``.
     parallel: Any = None
+    #: Members of declared capabilities that the engine does not have, by capability, spelled as the table
+    #: spells them (``{"tensor.unary": frozenset({"erfinv"})}``): a spec that uses one (``Spec.uses``) is
+    #: "unsupported", so that an engine with most of a family declares it without imitating the rest.
+    lacks: ClassVar[dict[str, frozenset[str]]] = {}
     #: JSON file mapping spec ID -> observed behaviour, for the specs this engine is known to fail. Known
     #: failures are data: the report shows them as such, and flags one that starts passing.
     known_failures_file: ClassVar[Path | None] = None

@@ -7,6 +7,12 @@ NumPy array, turns graph tracking off with ``mygrad.no_autodiff``, spells ``x.lo
 without a gradient, in-place operations rewritten instead of refused, ``.grad`` reset instead of
 accumulated) the specs fail, and the failures are listed in ``known_failures/mygrad.json``.
 
+Elementwise functions (``tensor.unary``, ``tensor.binary``) are mygrad's functions under NumPy's names
+(``x.asin()`` is ``mygrad.arcsin(x)``, ``neg`` is ``negative``, ``clamp`` is ``clip``, ``relu`` is
+``mygrad.nnet.relu``); the members mygrad has no function for are listed in ``lacks``, and so are ``fmod`` and
+``remainder``, whose functions refuse tensors that are not constant ("cannot involve non-constant mygrad
+tensors"): mygrad does not differentiate them.
+
 Not declared, because mygrad has no counterpart and the adapter would have to imitate one: ``detach``
 (no such operation; a constant tensor over the same array does not see later in-place changes),
 ``graph`` (``creator`` is there, but no ``is_leaf`` or ``next_functions``), ``nn.functional``
@@ -19,13 +25,13 @@ no padding for ``max_pool``, no bias for ``conv_nd`` and no running-statistics b
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy
+from .proxy import TensorProxy, translate
 
 
 class MygradTensor(TensorProxy):
@@ -87,12 +93,84 @@ class MygradTensor(TensorProxy):
         """mygrad's ``.data`` is the NumPy array itself; wrapped without copying, as a constant."""
         return MygradTensor(import_engine("mygrad").Tensor(self.wrapped.data, constant=True, copy=False))
 
+    def clamp(self, min: Any = None, max: Any = None) -> MygradTensor:
+        """mygrad's ``clip`` takes its bounds positionally, as ``a_min`` and ``a_max``."""
+        return MygradTensor(import_engine("mygrad").clip(self.wrapped, self.unwrap(min), self.unwrap(max)))
+
+    def relu(self) -> MygradTensor:
+        return MygradTensor(import_engine("mygrad").nnet.relu(self.wrapped))
+
+
+#: torch's elementwise tensor methods that are mygrad functions, by torch's name: NumPy's names where they differ
+ELEMENTWISE = {
+    **{
+        name: name
+        for name in [
+            "abs",
+            "cos",
+            "cosh",
+            "tan",
+            "sinh",
+            "expm1",
+            "log1p",
+            "log2",
+            "log10",
+            "exp2",
+            "sinc",
+            "reciprocal",
+            "square",
+        ]
+    },
+    **{name: f"arc{name[1:]}" for name in ["asin", "acos", "atan", "asinh", "acosh", "atanh"]},
+    "neg": "negative",
+    "atan2": "arctan2",
+    **{name: name for name in ["maximum", "minimum", "logaddexp", "logaddexp2"]},
+}
+translate(MygradTensor, lambda name: getattr(import_engine("mygrad"), name), ELEMENTWISE)
+
 
 class MygradBackend(Backend):
     """mygrad tensors on the host, float32 like torch's default."""
 
     engine = "mygrad"
-    capabilities = frozenset({cap.AUTOGRAD, cap.GRAD_MODE, cap.INPLACE, cap.NUMPY, cap.TENSOR_MATH, cap.FLOAT64})
+    capabilities = frozenset(
+        {cap.AUTOGRAD, cap.GRAD_MODE, cap.INPLACE, cap.NUMPY, cap.TENSOR_MATH, cap.FLOAT64, cap.UNARY, cap.BINARY}
+    )
+    lacks: ClassVar[dict[str, frozenset[str]]] = {
+        cap.UNARY: frozenset(
+            [
+                "erf",
+                "erfc",
+                "erfinv",
+                "rsqrt",
+                "lgamma",
+                "digamma",
+                "polygamma",
+                "mvlgamma",
+                "i0",
+                "frac",
+                "logit",
+                "deg2rad",
+                "rad2deg",
+                "nan_to_num",
+            ]
+        ),
+        cap.BINARY: frozenset(
+            [
+                "fmod",
+                "remainder",
+                "fmax",
+                "fmin",
+                "hypot",
+                "lerp",
+                "addcmul",
+                "addcdiv",
+                "xlogy",
+                "copysign",
+                "float_power",
+            ]
+        ),
+    }
     known_failures_file = Path(__file__).parent / "known_failures" / "mygrad.json"
 
     def __init__(self, name: str | None = None) -> None:

@@ -18,6 +18,10 @@ gradient compared with torch's is paddle's own through that transpose. ``functio
 ``momentum`` is torch's (weight of the new statistics), given to paddle as ``1 - momentum`` (weight of the
 running ones).
 
+Elementwise functions (``tensor.unary``, ``tensor.binary``) are paddle's functions of torch's names (``clamp``
+is ``paddle.clip``, ``mvlgamma`` is ``paddle.multigammaln``, ``relu`` is ``nn.functional.relu``); those paddle
+lacks (``erfc``, ``exp2``, ``fmod``, ``xlogy``, ...) are listed in ``lacks``.
+
 Where paddle behaves differently from torch the specs fail, and the failures are listed in
 ``known_failures/paddle.json``: its errors are often ``ValueError`` or ``SystemError`` where torch raises
 ``RuntimeError``, ``numpy()`` never refuses, every tensor has a ``grad_fn`` node (leaves included),
@@ -44,13 +48,13 @@ from __future__ import annotations
 import types
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, engine_function
+from .proxy import TensorProxy, engine_function, translate
 
 
 class PaddleTensor(TensorProxy):
@@ -135,6 +139,28 @@ class PaddleTensor(TensorProxy):
         """paddle's ``cpu()`` returns the tensor itself when it is already on the host, and so does the proxy."""
         moved = self.wrapped.cpu()
         return self if moved is self.wrapped else PaddleTensor(moved)
+
+    def clamp(self, min: Any = None, max: Any = None) -> PaddleTensor:
+        """paddle's ``clip``, bounds by the same names."""
+        return PaddleTensor(import_engine("paddle").clip(self.wrapped, min=self.unwrap(min), max=self.unwrap(max)))
+
+    def relu(self) -> PaddleTensor:
+        return PaddleTensor(import_engine("paddle").nn.functional.relu(self.wrapped))
+
+    def mvlgamma(self, p: int) -> PaddleTensor:
+        """paddle's ``multigammaln``."""
+        return PaddleTensor(import_engine("paddle").multigammaln(self.wrapped, p))
+
+
+#: torch's elementwise tensor methods that are paddle functions of the same name, the tensor first
+ELEMENTWISE = (
+    "abs cos cosh tan sinh asin acos atan asinh acosh atanh rsqrt reciprocal square erf erfinv expm1 log1p log2 log10 "
+    "sinc lgamma digamma polygamma i0 frac logit deg2rad rad2deg nan_to_num neg "
+    "maximum minimum fmax fmin atan2 hypot remainder lerp logaddexp copysign"
+)
+translate(
+    PaddleTensor, lambda name: getattr(import_engine("paddle"), name), {name: name for name in ELEMENTWISE.split()}
+)
 
 
 def _wrap_all(value: Any) -> Any:
@@ -248,8 +274,14 @@ class PaddleBackend(Backend):
             cap.GRAD_MODE_SWITCHES,
             cap.SAVED_TENSOR_HOOKS,
             cap.CUSTOM_FUNCTION,
+            cap.UNARY,
+            cap.BINARY,
         }
     )
+    lacks: ClassVar[dict[str, frozenset[str]]] = {
+        cap.UNARY: frozenset({"erfc", "exp2"}),
+        cap.BINARY: frozenset({"fmod", "addcmul", "addcdiv", "xlogy", "logaddexp2", "float_power"}),
+    }
     known_failures_file = Path(__file__).parent / "known_failures" / "paddle.json"
 
     def __init__(self, name: str | None = None) -> None:

@@ -143,6 +143,23 @@ for _op in ("add", "sub", "mul", "truediv"):
     setattr(TensorProxy, f"__i{_op}__", _forward_inplace(f"__i{_op}__"))
 
 
+def translate(proxy: type[TensorProxy], function: Callable[[str], Callable], names: dict[str, str]) -> None:
+    """Give ``proxy`` torch's tensor method ``torch_name`` for each ``torch_name: engine_name`` of ``names``: the
+    engine's own ``function(engine_name)`` called with the tensor and the arguments as torch's method takes them,
+    proxies unwrapped, its result wrapped. Only names: an argument spelled differently needs a method of its own."""
+    for torch_name, engine_name in names.items():
+
+        def method(self: TensorProxy, *args: Any, _engine_name: str = engine_name, **kwargs: Any) -> Any:
+            unwrap = TensorProxy.unwrap
+            result = function(_engine_name)(
+                self.wrapped, *map(unwrap, args), **{key: unwrap(value) for key, value in kwargs.items()}
+            )
+            return self.wrap(result)
+
+        method.__name__ = torch_name
+        setattr(proxy, torch_name, method)
+
+
 def engine_function(
     spec_function: type, base: type, *, context: Callable[[Any], Any], wrap: Callable, unwrap: Callable
 ) -> type:

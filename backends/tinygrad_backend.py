@@ -18,6 +18,9 @@ the batch in training mode (running statistics updated with ``assign``) and from
 mode, and ``adaptive_avg_pool2d``, which tinygrad lacks, is ``avg_pool2d`` with the kernel the output size
 implies (an output size that does not divide the input is refused).
 
+Elementwise functions (``tensor.unary``, ``tensor.binary``) are tinygrad's Tensor methods of torch's names
+(``clamp``'s bounds are ``min_`` and ``max_``); those tinygrad lacks are listed in ``lacks``.
+
 Not declared: ``models.resnet18`` (not in the tinygrad package, and far too slow on the PYTHON device),
 ``optim.sgd`` (tinygrad's SGD has no ``param_groups``; no spec uses it without resnet18 anyway),
 ``grad_mode`` and its switches, ``inplace`` (``assign`` and ``__setitem__`` exist, ``.data`` as a tensor does
@@ -33,13 +36,13 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy
+from .proxy import TensorProxy, translate
 
 #: tinygrad devices whose buffers live in host memory
 HOST_DEVICES = ("PYTHON", "CPU")
@@ -71,6 +74,22 @@ class TinygradTensor(TensorProxy):
         if self.wrapped.device in HOST_DEVICES:
             return self
         return TinygradTensor(self.wrapped.to("CPU"))
+
+    def clamp(self, min: Any = None, max: Any = None) -> TinygradTensor:
+        """tinygrad spells the bounds ``min_`` and ``max_``."""
+        return TinygradTensor(self.wrapped.clamp(self.unwrap(min), self.unwrap(max)))
+
+
+#: torch's elementwise tensor methods that tinygrad's tensors have under the same names
+ELEMENTWISE = (
+    "abs cos cosh tan sinh asin acos atan asinh acosh atanh rsqrt reciprocal square erf exp2 log2 log10 relu neg "
+    "maximum minimum fmod lerp logaddexp copysign"
+)
+translate(
+    TinygradTensor,
+    lambda name: getattr(import_engine("tinygrad").Tensor, name),
+    {name: name for name in ELEMENTWISE.split()},
+)
 
 
 class TinygradModule:
@@ -165,8 +184,43 @@ class TinygradBackend(Backend):
 
     engine = "tinygrad"
     capabilities = frozenset(
-        {cap.AUTOGRAD, cap.DETACH, cap.NUMPY, cap.TENSOR_MATH, cap.NN, cap.FUNCTIONAL, cap.AUTOGRAD_GRAD, cap.FLOAT64}
+        {
+            cap.AUTOGRAD,
+            cap.DETACH,
+            cap.NUMPY,
+            cap.TENSOR_MATH,
+            cap.NN,
+            cap.FUNCTIONAL,
+            cap.AUTOGRAD_GRAD,
+            cap.FLOAT64,
+            cap.UNARY,
+            cap.BINARY,
+        }
     )
+    lacks: ClassVar[dict[str, frozenset[str]]] = {
+        cap.UNARY: frozenset(
+            [
+                "expm1",
+                "log1p",
+                "sinc",
+                "erfc",
+                "erfinv",
+                "lgamma",
+                "digamma",
+                "polygamma",
+                "mvlgamma",
+                "i0",
+                "frac",
+                "logit",
+                "deg2rad",
+                "rad2deg",
+                "nan_to_num",
+            ]
+        ),
+        cap.BINARY: frozenset(
+            ["fmax", "fmin", "atan2", "hypot", "remainder", "addcmul", "addcdiv", "xlogy", "logaddexp2", "float_power"]
+        ),
+    }
     known_failures_file = Path(__file__).parent / "known_failures" / "tinygrad.json"
 
     def __init__(self, name: str | None = None) -> None:

@@ -151,6 +151,10 @@ class Spec:
     says: str
     notes: str
     test: str
+    #: the members of its capabilities that the spec uses (``functional.gelu``, ``erfinv``), where it names them:
+    #: a backend that declares a capability but lists one of these among its :attr:`Backend.lacks` gets
+    #: "unsupported" for the spec
+    uses: frozenset[str] = frozenset()
 
     @property
     def area(self) -> str:
@@ -216,6 +220,7 @@ def spec_param(
     test: str,
     kind: str,
     needs: Iterable[str] = (),
+    uses: Iterable[str] = (),
 ) -> pytest.ParameterSet:
     """One parameter of a parametrized test that is a spec of its own, for catalogues of similar specs::
 
@@ -234,6 +239,7 @@ def spec_param(
         says=" ".join(says.split()),
         notes="",
         test=f"{test}[{param_id}]",
+        uses=frozenset(uses),
     )
     return pytest.param(*values, marks=pytest.mark.spec(entry), id=param_id)
 

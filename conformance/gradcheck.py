@@ -24,6 +24,8 @@ continuous draws have no ties (max, sort) almost surely.
 
 from __future__ import annotations
 
+import builtins
+import dis
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -78,6 +80,30 @@ class Op:
 
     def differentiable(self) -> list[int]:
         return [i for i in range(len(self.shapes)) if i not in self.constant]
+
+    def uses(self) -> frozenset[str]:
+        """The members ``fn`` names, read from its bytecode: attribute paths taken from ``lib``, dotted as the
+        capability table spells them (``functional.conv2d``, ``linalg.solve``), and every other attribute, which
+        is a tensor's (``erfinv``, ``mT``). A backend lacking one gets "unsupported" (see ``Backend.lacks``).
+        An operator must be one self-contained function for this reading to be complete: one that calls
+        anything but builtins, or defines a function inside, is refused."""
+        code = self.fn.__code__
+        if nested := [const for const in code.co_consts if hasattr(const, "co_code")]:
+            raise ValueError(f"operator {code.co_name} defines functions inside ({nested}); write it as one")
+        used, path = set(), None
+        for instruction in dis.get_instructions(self.fn):
+            if instruction.opname == "LOAD_GLOBAL" and not hasattr(builtins, instruction.argval):
+                raise ValueError(f"operator {code.co_name} calls {instruction.argval}; use only lib and its inputs")
+            if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+                (used.add(instruction.argval) if path is None else path.append(instruction.argval))
+                continue
+            if path:
+                used.add(".".join(path))
+            lib = instruction.opname.startswith("LOAD_FAST") and instruction.argval == code.co_varnames[0]
+            path = [] if lib else None
+        if path:
+            used.add(".".join(path))
+        return frozenset(used)
 
 
 def maker(lib: Backend, dtype: type) -> Callable:

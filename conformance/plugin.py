@@ -140,11 +140,17 @@ def engine_of(item: pytest.Item) -> Backend | None:
 
 
 def missing_capabilities(item: pytest.Item) -> list[str]:
-    """The capabilities a spec needs that its backend does not declare (none for a test that is no spec)."""
+    """The capabilities a spec needs that its backend does not declare, and the members of declared ones it
+    uses that the backend lacks, as ``capability[member]`` (none for a test that is no spec)."""
     backend, entry = engine_of(item), spec_of(item)
     if backend is None or entry is None:
         return []
-    return sorted(entry.needs - backend.capabilities)
+    lacked = [
+        f"{name}[{member}]"
+        for name in sorted(entry.needs & backend.lacks.keys())
+        for member in sorted(entry.uses & backend.lacks[name])
+    ]
+    return sorted(entry.needs - backend.capabilities) + lacked
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -4,7 +4,8 @@ The verdicts:
 
 - ``pass``: the spec ran and held.
 - ``fail``: the spec ran and the behaviour did not hold.
-- ``unsupported``: not run, the backend does not declare a capability the spec needs.
+- ``unsupported``: not run, the backend does not declare a capability the spec needs, or lacks a member of one
+  that the spec uses (``Backend.lacks``).
 - ``known-failure``: failed, as the backend's known-failures file says it does (the reason is shown).
 - ``known-failure-passes``: listed as a known failure but held: flagged, and fails the run until the entry
   is removed from the file (pytest's strict xfail).

@@ -21,15 +21,18 @@ AUTOGRAD = "docs:autograd-mechanics#how-autograd-encodes-the-history"
 
 
 def op(name, fn, *shapes, says, source, needs=(), **options):
-    """One catalogue line: the spec ``opgrad.<name>`` for operator ``fn`` on inputs of ``shapes``."""
+    """One catalogue line: the spec ``opgrad.<name>`` for operator ``fn`` on inputs of ``shapes``; the members it
+    uses are read from ``fn`` (an engine lacking one gets "unsupported")."""
+    operator = Op(fn, shapes, **options)
     return spec_param(
         f"opgrad.{name}",
-        Op(fn, shapes, **options),
+        operator,
         says=says,
         sources=[AUTOGRAD, source],
         test=TEST,
         kind=VALUE,
         needs=[cap.VJP, *needs],
+        uses=operator.uses(),
     )
 
 

@@ -4,6 +4,7 @@ hand back the engine's own results."""
 
 import importlib
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -66,8 +67,27 @@ def test_known_failures_name_existing_specs_the_engine_can_run(name):
     assert all(isinstance(reason, str) and reason for reason in known.values())
     specs = {entry.spec.id: entry.spec for entry in collect()}
     assert set(known) <= set(specs), f"{file.name} names specs that do not exist"
-    declared = adapter_class(name).capabilities
+    declared, lacks = adapter_class(name).capabilities, adapter_class(name).lacks
     assert [spec_id for spec_id in known if not specs[spec_id].needs <= declared] == []
+    lacked = [
+        spec_id
+        for spec_id in known
+        for family in specs[spec_id].needs & lacks.keys()
+        if specs[spec_id].uses & lacks[family]
+    ]
+    assert lacked == [], "known failures of specs that use members the adapter lacks"
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_lacked_members_belong_to_declared_capabilities(name):
+    """``lacks`` names members of capabilities the adapter declares, spelled as the table spells them, and each
+    is used by some spec: a misspelt member would leave the spec it was meant for failing, not unsupported."""
+    adapter = adapter_class(name)
+    used = frozenset().union(*(entry.spec.uses for entry in collect()))
+    for family, members in adapter.lacks.items():
+        assert family in adapter.capabilities
+        assert members <= capabilities.BY_NAME[family].members_named(), f"{family}: not its members"
+        assert members <= used, f"{family}: no spec uses {sorted(members - used)}"
 
 
 def readme_capabilities() -> dict[str, set[str]]:
@@ -471,6 +491,7 @@ TINYGRAD_0D = {
     "opgrad.add-0d-broadcast": lambda x, y: x + y,
     "opgrad.div-0d": lambda x, y: x / y,
     "opgrad.pow-0d-exponent": lambda x, y: x**y,
+    "opgrad.sqrt-0d": lambda x, y: y.sqrt(),
 }
 
 
@@ -485,6 +506,40 @@ def test_tinygrad_gives_a_0d_tensor_made_from_data_no_gradient(tinygrad_engine, 
     out.backward(Tensor(np.ones(out.shape, dtype=np.float32), device="PYTHON"))
     assert y.grad is None  # a constant (Ops.CONST): what backends/known_failures/tinygrad.json records
     assert spec_id in json.loads((ROOT / "backends" / "known_failures" / "tinygrad.json").read_text())
+
+
+#: tinygrad's float64 functions of float32 precision -> NumPy's function and its exact derivative
+TINYGRAD_APPROXIMATED = {
+    "asin": (np.arcsin, lambda v: 1 / np.sqrt(1 - v * v)),
+    "acos": (np.arccos, lambda v: -1 / np.sqrt(1 - v * v)),
+    "atan": (np.arctan, lambda v: 1 / (1 + v * v)),
+    "erf": (np.vectorize(math.erf), lambda v: 2 / np.sqrt(np.pi) * np.exp(-v * v)),
+}
+
+
+@pytest.mark.reproduces("tinygrad", *(f"opgrad.{name}" for name in sorted(TINYGRAD_APPROXIMATED)))
+@pytest.mark.parametrize("name", sorted(TINYGRAD_APPROXIMATED))
+def test_tinygrad_approximates_float64_inverse_trigonometry_and_erf_to_float32_precision(tinygrad_engine, name):
+    from tinygrad import Tensor
+
+    exact, derivative = TINYGRAD_APPROXIMATED[name]
+    values = np.array([-0.7, -0.2, 0.3, 0.8])
+    x = Tensor(values, device="PYTHON")
+    y = getattr(x, name)()
+    y.sum().backward()
+    assert y.dtype.name == "double"
+    forward_error = np.abs(y.numpy() - exact(values)).max()
+    gradient_error = np.abs(x.grad.numpy() - derivative(values)).max()
+    assert 1e-9 < forward_error < 1e-6 and 1e-7 < gradient_error < 1e-5  # float32's precision, not float64's
+
+
+@pytest.mark.reproduces("paddle", "opgrad.lerp")
+def test_paddle_lerp_gives_a_weight_tensor_no_gradient():
+    paddle = pytest.importorskip("paddle")
+    x, y, w = (paddle.to_tensor(v, dtype="float64", stop_gradient=False) for v in ([1.0, 2.0], [3.0, 5.0], [0.3, 0.7]))
+    paddle.lerp(x, y, w).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.7, 0.3])
+    assert w.grad is None  # torch's is y - x
 
 
 @pytest.mark.reproduces("tinygrad", "opgrad.index-boolean-mask")

@@ -38,3 +38,54 @@ def test_each_catalogue_parameter_carries_its_own_spec():
     assert (mark.name, mark.args[0].id, mark.args[0].says) == ("spec", "opgrad.square", "x * x has gradient 2x.")
     with pytest.raises(ValueError, match="unknown capabilities"):
         spec_param("opgrad.square", SQUARE, says="s", sources=["000"], test="m::t", kind="value", needs=["telepathy"])
+
+
+def test_an_operator_uses_the_members_its_code_names():
+    """Paths from ``lib`` are dotted as the capability table spells them; other attributes are the tensors'."""
+    operator = Op(lambda lib, x, w: lib.functional.conv2d(x.mT, w).erfinv() + lib.linalg.det(w), [(2, 2), (2, 2)])
+    assert operator.uses() == {"functional.conv2d", "mT", "erfinv", "linalg.det"}
+
+
+def test_an_operator_calling_a_helper_is_refused():
+    """A helper's members could not be read, so an engine lacking one would fail instead of being unsupported."""
+    with pytest.raises(ValueError, match="calls helper; use only lib"):
+        Op(lambda lib, x: helper(x), [(2,)]).uses()
+    with pytest.raises(ValueError, match="defines functions inside"):
+        Op(lambda lib, x: (lambda y: y.erfinv())(x), [(2,)]).uses()
+
+
+def helper(x):
+    return x.erfinv()
+
+
+def test_a_spec_using_a_member_its_backend_lacks_is_unsupported(harness):
+    """The backend declares tensor.unary but lacks erfinv: the spec using erfinv is unsupported, naming it, and the
+    spec using erf runs."""
+    harness.syspathinsert()
+    harness.makepyfile(
+        lacking_backend="""
+        from backends import capabilities as cap
+        from backends.torch_backend import TorchBackend
+
+        class Lacking(TorchBackend):
+            lacks = {cap.UNARY: frozenset({"erfinv"})}
+
+        LACKING = Lacking("cpu")
+        """,
+        test_uses="""
+        import pytest
+        from backends import capabilities as cap
+        from conformance.catalogue import VALUE, spec_param
+
+        def entry(name):
+            return spec_param(f"x.uses-{name}", name, says="s.", sources=["000"], test="test_uses::test_uses",
+                              kind=VALUE, needs=[cap.UNARY], uses=[name])
+
+        @pytest.mark.parametrize("member", [entry("erfinv"), entry("erf")])
+        def test_uses(engine, member):
+            pass
+        """,
+    )
+    result = harness.runpytest("--backend=lacking_backend:LACKING", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*unsupported: * does not declare tensor.unary[[]erfinv[]]*"])
