@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wanted = 1 if args.backends else 2
     try:
-        runs = saved_runs(Path(args.storage))
+        runs = saved_runs(args.storage)
         if args.runs:
             if len(args.runs) != wanted:
                 parser.error(f"give {wanted} run(s), or none for the newest")

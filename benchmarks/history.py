@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        runs = saved_runs(Path(args.storage))
+        runs = saved_runs(args.storage)
     except ValueError as error:
         parser.error(str(error))
     if not runs:

@@ -46,9 +46,9 @@ def load_run(path: Path) -> SavedRun:
     return SavedRun(f"{path.stem.split('_', 1)[0]} {commit[:7]}", data.get("datetime", ""), path, benchmarks)
 
 
-def saved_runs(storage: Path) -> list[SavedRun]:
+def saved_runs(storage: str) -> list[SavedRun]:
     """Every saved run under ``storage`` (a path, or pytest-benchmark's ``file://`` URL), oldest first."""
-    root = Path(str(storage).removeprefix("file://"))
+    root = Path(storage.removeprefix("file://"))
     return sorted((load_run(path) for path in sorted(root.rglob("*.json"))), key=lambda run: run.datetime)
 
 

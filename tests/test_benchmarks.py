@@ -15,7 +15,7 @@ import torch
 
 from backends import Backend, BackendUnavailable, Unsupported, resolve
 from backends.torch_backend import TorchBackend
-from benchmarks import gpu_sweep, history
+from benchmarks import compare, gpu_sweep, history
 from benchmarks.clocks import clock_for, time_each
 from benchmarks.flops import count_flops
 from benchmarks.peaks import peak_tflops
@@ -31,7 +31,7 @@ from backends import Backend
 class NoCapabilities(Backend):
     engine = "bare"
 """
-TIMING_KEYS = {"timer", "device", "device_name", "step_ms_median", "step_ms_iqr"}
+TIMING_KEYS = {"timer", "device", "device_name", "step_ms_median", "step_ms_iqr", "noise_pct"}
 STEP_KEYS = TIMING_KEYS | {"backend", "batch", "image", "precision", "images_per_s", "flops_per_step", "tflops"}
 
 
@@ -45,8 +45,9 @@ def run_benchmarks(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, dict]:
-    """One small smoke run on two backends (torch on the CPU, an engine without capabilities), with a JSON
-    report: the seed's step, the CUDA-only variants and the smallest autograd-overhead benchmark."""
+    """One small smoke run on three backends (torch on the CPU, torch slowed by half in backward, an engine
+    without capabilities), with a JSON report and a saved run: the seed's step, the CUDA-only variants and the
+    smallest autograd-overhead benchmark."""
     cwd = tmp_path_factory.mktemp("smoke")
     (cwd / "bare_engine.py").write_text(NO_CAPABILITIES_ENGINE)
     report = cwd / "report.json"
@@ -56,13 +57,22 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
         "smoke",
         "-k",
         f"{SEED_STEP} or tf32 or cudagraph or backward_per_node",
-        "--backend=cpu,bare_engine:NoCapabilities",
-        "--step-rounds=3",
+        "--backend=cpu,slowed:backward:200,bare_engine:NoCapabilities",
+        "--step-rounds=5",
         "--step-warmup=1",
         f"--benchmark-json={report}",
+        "--benchmark-autosave",
+        f"--benchmark-storage=file://{cwd / 'storage'}",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result, json.loads(report.read_text())
+
+
+@pytest.fixture(scope="module")
+def smoke_storage(smoke_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pytest-benchmark storage of the smoke run (its one autosaved run)."""
+    result, _ = smoke_run
+    return Path(next(arg for arg in result.args if arg.startswith("--benchmark-storage=")).split("file://", 1)[1])
 
 
 def benchmark_named(report: dict, name: str) -> dict:
@@ -208,21 +218,34 @@ def saved_run(report: dict, scale: float, when: str) -> dict:
     return run
 
 
-def test_history_draws_png_and_markdown_from_two_saved_runs(smoke_run, tmp_path):
+def test_history_flags_an_injected_step_in_png_and_markdown(smoke_run, tmp_path):
+    """Eight saved runs of the smoke benchmarks, the last four 12% slower (1% run-to-run jitter): one step, at
+    the fifth run, for every benchmark; none elsewhere."""
     _, report = smoke_run
     machine = tmp_path / "storage" / "Linux-CPython-3.11-64bit"
     machine.mkdir(parents=True)
-    (machine / "0001_aaaaaaa_20260101_000000.json").write_text(json.dumps(saved_run(report, 1.0, "2026-01-01")))
-    (machine / "0002_bbbbbbb_20260102_000000.json").write_text(json.dumps(saved_run(report, 1.1, "2026-01-02")))
+    jitter = [1.0, 1.01, 0.99, 1.005, 0.995, 1.01, 0.99, 1.0]
+    for index, wobble in enumerate(jitter):
+        scale = wobble * (1.12 if index >= 4 else 1.0)
+        name = f"{index + 1:04d}_run_2026010{index + 1}_000000.json"
+        (machine / name).write_text(json.dumps(saved_run(report, scale, f"2026-01-0{index + 1}")))
     png, md = tmp_path / "history.png", tmp_path / "history.md"
 
     assert history.main(["--storage", f"file://{tmp_path / 'storage'}", "--png", str(png), "--md", str(md)]) == 0
 
     assert png.read_bytes().startswith(b"\x89PNG")
-    table = md.read_text()
-    assert f"`training_step[cpu-{SEED_STEP}]`" in table
-    assert "+10.0% ⚠" in table
-    assert len(table.splitlines()) == 2 + len(report["benchmarks"])
+    rows = md.read_text().splitlines()[2:]
+    assert len(rows) == len(report["benchmarks"])
+    assert f"`training_step[cpu-{SEED_STEP}]`" in md.read_text()
+    for row in rows:
+        steps = row.rsplit("|", 2)[1].strip()
+        assert steps.startswith("⚠ +1") and " at 0005 " in steps, row
+        assert "," not in steps, row
+
+
+def test_history_sees_no_step_in_a_flat_noisy_series():
+    medians = [0.100, 0.104, 0.097, 0.102, 0.099, 0.103, 0.098, 0.101, 0.100, 0.104]
+    assert history.find_steps(medians) == []
 
 
 def test_history_without_saved_runs_is_an_error(tmp_path):
@@ -283,3 +306,27 @@ def test_gpu_sweep_without_a_gpu_says_so_without_a_traceback(capsys, monkeypatch
         gpu_sweep.main([])
     assert exit_info.value.code == 2
     assert "cuda: no CUDA device here" in capsys.readouterr().err
+
+
+def test_saved_runs_keep_every_rounds_time_and_a_noise_figure(smoke_storage):
+    (saved,) = smoke_storage.rglob("*.json")
+    step = benchmark_named(json.loads(saved.read_text()), f"test_training_step[cpu-{SEED_STEP}]")
+    assert len(step["stats"]["data"]) == 5
+    assert step["extra_info"]["noise_pct"] >= 0
+
+
+def test_compare_judges_two_backends_of_one_saved_run(smoke_storage, capsys):
+    status = compare.main(["--storage", str(smoke_storage), "--backends", "cpu", "slowed:backward:200"])
+    table = capsys.readouterr().out
+    assert f"| `training_step[{SEED_STEP}]` |" in table
+    assert "| `backward_per_node[100]` |" in table
+    assert status in (1, 3)  # 200% slower in backward: a regression, or too few rounds (5) to tell
+    ratios = [float(row.split("|")[2]) for row in table.splitlines() if row.startswith("| `")]
+    assert len(ratios) == 2 and min(ratios) > 1.2
+
+
+def test_a_slowed_backend_records_the_fraction_it_injected(smoke_run):
+    _, report = smoke_run
+    slowed = benchmark_named(report, f"test_training_step[slowed:backward:200-{SEED_STEP}]")
+    assert 1.0 < slowed["extra_info"]["injected_fraction"] < 4.0
+    assert "injected_fraction" not in benchmark_named(report, f"test_training_step[cpu-{SEED_STEP}]")["extra_info"]
