@@ -49,7 +49,15 @@ def autograd_chain(engine: Any, nodes: int) -> Workload:
         root.backward()
         engine.synchronize()
 
-    return Workload(run=backward, setup=chain, readback=lambda: engine.to_numpy(last["leaf"].grad))
+    def readback() -> object:
+        if (grad := last["leaf"].grad) is None:
+            raise RuntimeError(
+                f"{engine.name}: backward() through the chain left the leaf's .grad None; a round computes no "
+                "gradient, so its time would mean nothing (run the specs on this engine to see why)"
+            )
+        return engine.to_numpy(grad)
+
+    return Workload(run=backward, setup=chain, readback=readback)
 
 
 def smallest_step(engine: Any) -> Workload:
