@@ -82,15 +82,16 @@ def test_readme_lists_the_declared_capabilities():
     assert readme_capabilities() == {name: set(adapter_class(name).capabilities) for name in ENGINES}
 
 
-ENGINE_REPORT = ROOT / "docs" / "engine-report.json"
+#: the committed engine reports: every engine of the suite's environment, and jittor, run in its own (numpy<2)
+ENGINE_REPORTS = (ROOT / "docs" / "engine-report.json", ROOT / "docs" / "engine-report-jittor.json")
 
 
-def test_readme_results_are_those_of_the_committed_engine_report():
-    """The README's results table is the committed report's summary, and that report is current: its known
+def test_readme_results_are_those_of_the_committed_engine_reports():
+    """The README's results table is the committed reports' summary, and those reports are current: their known
     failures are exactly those the engines' known-failures files list today."""
-    report = json.loads(ENGINE_REPORT.read_text(encoding="utf-8"))
+    reports = [json.loads(path.read_text(encoding="utf-8")) for path in ENGINE_REPORTS]
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Results", 1)[1].split("\n## ", 1)[0]
-    for name, backend in report["backends"].items():
+    for name, backend in ((name, backend) for report in reports for name, backend in report["backends"].items()):
         counts = backend["summary"]
         kinds = backend["failures_by_kind"]
         row = (
@@ -100,13 +101,14 @@ def test_readme_results_are_those_of_the_committed_engine_report():
         )
         assert re.search(rf"^\| `{re.escape(name)}`.*{re.escape(row)}$", section, flags=re.MULTILINE), name
     for name in ENGINES:
+        (report,) = [report for report in reports if name in report["backends"]]
         reported = {
             spec["id"]: cell["reason"]
             for spec in report["specs"]
             if (cell := spec["verdicts"].get(name)) and cell["verdict"] == "known-failure"
         }
         listed = json.loads(adapter_class(name).known_failures_file.read_text(encoding="utf-8"))
-        assert reported == listed, f"docs/engine-report.* is stale for {name}: re-run the command in the README"
+        assert reported == listed, f"the engine report of {name} in docs/ is stale: re-run the command in the README"
 
 
 @pytest.mark.parametrize("name", [name for name in ENGINES if capabilities.NN in adapter_class(name).capabilities])
@@ -195,6 +197,28 @@ def test_jax_vjp_and_jvp_are_jaxs_own_transforms():
     )
     _, tangent = backend.jvp(lambda x: x.sin(), [x], [backend.tensor64([1.0, 0.0])])
     np.testing.assert_array_equal(backend.to_numpy(tangent), [np.cos(0.5), 0.0])
+
+
+def test_jittor_makes_float32_by_default_float64_on_request_and_guards_its_flags():
+    pytest.importorskip("jittor")
+    backend = resolve("jittor")
+    assert backend.to_numpy(backend.tensor([1.0])).dtype == np.float32
+    assert backend.to_numpy(backend.tensor64([1.0])).dtype == np.float64
+    assert backend.global_state() == {"use_cuda": 0, "no_grad": 0}
+
+
+def test_jittor_vjp_is_jt_grad_of_the_cotangent_weighted_output_and_differentiable_again():
+    jt = pytest.importorskip("jittor")
+    backend = resolve("jittor")
+    x = backend.tensor64([0.5, 2.0])
+    _, (grad,) = backend.vjp(lambda x: x.sin(), [x], backend.tensor64([1.0, 3.0]))
+    np.testing.assert_array_equal(backend.to_numpy(grad), jt.grad((jt.sin(x.wrapped) * [1.0, 3.0]).sum(), x.wrapped))
+
+    def first_derivative(x):
+        return backend.vjp(lambda x: x * x * x, [x], backend.tensor64([1.0, 1.0]), create_graph=True)[1][0]
+
+    _, (second,) = backend.vjp(first_derivative, [x], backend.tensor64([1.0, 1.0]))
+    np.testing.assert_allclose(backend.to_numpy(second), [3.0, 12.0])
 
 
 def test_mygrad_numpy_is_the_data_array_and_float64_is_there():
