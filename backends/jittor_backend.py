@@ -9,7 +9,7 @@ checks) are "unsupported".
 
 Translations: ``vjp(fn, primals, cotangent)`` is ``jt.grad((fn(*primals) * cotangent).sum(), primals)``, the
 vector-Jacobian product as the gradient of ``<cotangent, output>`` (``jt.grad`` takes a loss, not a cotangent);
-reductions take jittor's ``dims``/``keepdims``; ``sigmoid`` is ``jt.sigmoid``; ``tensor64`` is
+reductions take the dimensions positionally and ``keepdims``; ``sigmoid`` is ``jt.sigmoid``; ``tensor64`` is
 ``jt.array(data, dtype="float64")`` (``jt.array`` alone makes float64 data float32: ``auto_convert_64_to_32``).
 ``nn.functional`` is ``jt.nn``'s own operators with torch's signatures: ``conv2d``, ``relu``, ``max_pool2d``,
 ``linear`` (``[out, in]`` weights, as torch's), ``cross_entropy`` is ``jt.nn.cross_entropy_loss``,
@@ -57,9 +57,10 @@ class JittorTensor(TensorProxy):
         return _jittor().Var
 
     def _reduce(self, name: str, dim: Any, keepdim: bool) -> Any:
-        """jittor names the dimensions of a reduction ``dims``."""
+        """jittor takes the dimensions of a reduction positionally (its keyword is ``dim`` for one, ``dims`` for
+        several)."""
         reduce = getattr(self.wrapped, name)
-        return self.wrap(reduce() if dim is None else reduce(dims=dim, keepdims=keepdim))
+        return self.wrap(reduce() if dim is None else reduce(dim, keepdims=keepdim))
 
     def _unary(self, name: str) -> Any:
         return getattr(_jittor(), name)(self.wrapped)
