@@ -33,6 +33,7 @@ TORCH_DEVICE_NAMES = ("cpu", "cuda", "mps", "xpu")
 #: Third-party engines shipped with the suite: name -> "module:attribute" (the engine is an optional extra).
 BUILTIN_ADAPTERS: dict[str, str] = {
     "jax": "backends.jax_backend:JaxBackend",
+    "jittor": "backends.jittor_backend:JittorBackend",
     "mygrad": "backends.mygrad_backend:MygradBackend",
     "paddle": "backends.paddle_backend:PaddleBackend",
     "tinygrad": "backends.tinygrad_backend:TinygradBackend",

@@ -3,6 +3,7 @@ name only specs that exist and can run on them, the README lists what they decla
 hand back the engine's own results."""
 
 import importlib
+import importlib.util
 import json
 import math
 import re
@@ -31,16 +32,23 @@ def adapter_class(name: str) -> type[Backend]:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def skip_unless_installed(name: str) -> None:
+    """Skip where the engine is not installed, without importing it: the adapter imports it, after setting what
+    the engine needs first (jittor's environment defaults)."""
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed")
+
+
 @pytest.fixture(params=ENGINES)
 def adapter(request) -> Backend:
     """Each installed engine's backend (``engine`` is the plugin's fixture of the specs)."""
-    pytest.importorskip(request.param)
+    skip_unless_installed(request.param)
     return resolve(request.param)
 
 
 @pytest.mark.parametrize("name", ENGINES)
 def test_adapter_loads_by_its_builtin_name(name):
-    pytest.importorskip(name)
+    skip_unless_installed(name)
     backend = resolve(name)
     assert backend.name == name
     assert backend.engine == name
@@ -102,15 +110,16 @@ def test_readme_lists_the_declared_capabilities():
     assert readme_capabilities() == {name: set(adapter_class(name).capabilities) for name in ENGINES}
 
 
-ENGINE_REPORT = ROOT / "docs" / "engine-report.json"
+#: the committed engine reports: every engine of the suite's environment, and jittor, run in its own (numpy<2)
+ENGINE_REPORTS = (ROOT / "docs" / "engine-report.json", ROOT / "docs" / "engine-report-jittor.json")
 
 
-def test_readme_results_are_those_of_the_committed_engine_report():
-    """The README's results table is the committed report's summary, and that report is current: its known
+def test_readme_results_are_those_of_the_committed_engine_reports():
+    """The README's results table is the committed reports' summary, and those reports are current: their known
     failures are exactly those the engines' known-failures files list today."""
-    report = json.loads(ENGINE_REPORT.read_text(encoding="utf-8"))
+    reports = [json.loads(path.read_text(encoding="utf-8")) for path in ENGINE_REPORTS]
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Results", 1)[1].split("\n## ", 1)[0]
-    for name, backend in report["backends"].items():
+    for name, backend in ((name, backend) for report in reports for name, backend in report["backends"].items()):
         counts = backend["summary"]
         kinds = backend["failures_by_kind"]
         row = (
@@ -120,13 +129,14 @@ def test_readme_results_are_those_of_the_committed_engine_report():
         )
         assert re.search(rf"^\| `{re.escape(name)}`.*{re.escape(row)}$", section, flags=re.MULTILINE), name
     for name in ENGINES:
+        (report,) = [report for report in reports if name in report["backends"]]
         reported = {
             spec["id"]: cell["reason"]
             for spec in report["specs"]
             if (cell := spec["verdicts"].get(name)) and cell["verdict"] == "known-failure"
         }
         listed = json.loads(adapter_class(name).known_failures_file.read_text(encoding="utf-8"))
-        assert reported == listed, f"docs/engine-report.* is stale for {name}: re-run the command in the README"
+        assert reported == listed, f"the engine report of {name} in docs/ is stale: re-run the command in the README"
 
 
 @pytest.mark.parametrize("name", [name for name in ENGINES if capabilities.NN in adapter_class(name).capabilities])
@@ -215,6 +225,49 @@ def test_jax_vjp_and_jvp_are_jaxs_own_transforms():
     )
     _, tangent = backend.jvp(lambda x: x.sin(), [x], [backend.tensor64([1.0, 0.0])])
     np.testing.assert_array_equal(backend.to_numpy(tangent), [np.cos(0.5), 0.0])
+
+
+@pytest.fixture
+def jt():
+    """jittor itself, imported through its adapter, which sets jittor's CPU defaults first; skipped where it is not
+    installed (it lives in its own environment, pinned by constraints-jittor.txt: README, "Functional engines")."""
+    skip_unless_installed("jittor")
+    return resolve("jittor")._jt
+
+
+def test_jittor_makes_float32_by_default_float64_on_request_and_guards_its_flags(jt):
+    backend = resolve("jittor")
+    assert backend.to_numpy(backend.tensor([1.0])).dtype == np.float32
+    assert backend.to_numpy(backend.tensor64([1.0])).dtype == np.float64
+    assert backend.global_state() == {"use_cuda": 0, "no_grad": 0}
+
+
+def test_jittor_vjp_is_jt_grad_of_the_cotangent_weighted_output_and_differentiable_again(jt):
+    backend = resolve("jittor")
+    x = backend.tensor64([0.5, 2.0])
+    _, (grad,) = backend.vjp(lambda x: x.sin(), [x], backend.tensor64([1.0, 3.0]))
+    expected = jt.grad((jt.sin(x.wrapped) * jt.array([1.0, 3.0], dtype="float64")).sum(), x.wrapped)
+    np.testing.assert_array_equal(backend.to_numpy(grad), expected.numpy())
+
+    def first_derivative(x):
+        return backend.vjp(lambda x: x * x * x, [x], backend.tensor64([1.0, 1.0]), create_graph=True)[1][0]
+
+    _, (second,) = backend.vjp(first_derivative, [x], backend.tensor64([1.0, 1.0]))
+    np.testing.assert_allclose(backend.to_numpy(second), [3.0, 12.0])
+
+
+def test_jittor_reduces_over_dims_given_positionally(jt):
+    backend = resolve("jittor")
+    x = backend.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(backend.to_numpy(x.sum(dim=1, keepdim=True)), [[3.0], [12.0]])
+    np.testing.assert_array_equal(backend.to_numpy(x.mean(dim=(0, 1))), 2.5)
+
+
+@pytest.mark.reproduces("jittor", "opgrad.batch-norm-train")
+def test_known_failure_jittor_functional_batch_norm_refuses_training_mode(jt):
+    x = jt.array(np.arange(24.0, dtype=np.float32).reshape(2, 3, 2, 2))
+    with pytest.raises(AssertionError):
+        jt.nn.batch_norm(x, jt.zeros(3), jt.ones(3), training=True)
 
 
 def test_mygrad_numpy_is_the_data_array_and_float64_is_there():
