@@ -9,11 +9,15 @@ Selectable as ``--backend=slowed:<phase>:<percent>[:<device>]`` (``slowed:backwa
 - ``step``: after ``optimizer.step()`` of ``optim.SGD``.
 
 The fraction is of the benchmarked round: the harness (:func:`benchmarks.measure.run_rounds`) calls
-:meth:`SlowedBackend.calibrate` with the round, which times it with the extra work off and then sizes the
-extra work to ``percent`` of that median. On the CPU the extra work is real computation (small matrix
-products, counted in units timed at calibration), so it slows down with the machine as the code it is added
-to would; on CUDA it is a spinning kernel (``torch.cuda._sleep``) on the current stream, sized in GPU cycles.
-These backends compute exactly what torch computes: they pass every spec and exist only to measure the tracker.
+:meth:`SlowedBackend.calibrate` with the round, which times it as torch runs it (no hook at all), then with
+the hooks in place but no extra work (a Python hook inside ``backward()`` costs microseconds of its own), and
+sizes the extra work so that hooks and work together add ``percent`` of the plain round. A fraction smaller
+than the hooks' own cost cannot be injected; :attr:`SlowedBackend.injected_fraction` says what was.
+
+On the CPU the extra work is real computation (small matrix products, counted in units timed at calibration), so it
+slows down with the machine as the code it is added to would; on CUDA it is a spinning kernel
+(``torch.cuda._sleep``) on the current stream, sized in GPU cycles. These backends compute exactly what torch
+computes: they pass every spec and exist only to measure the tracker.
 """
 
 from __future__ import annotations
@@ -98,17 +102,23 @@ class SlowedBackend(TorchBackend):
         self.engine = f"torch (slowed {fraction:.0%} in {phase})"
         self.work = CudaWork(self._device) if self._device.type == "cuda" else CpuWork()
         self.injected_fraction: float | None = None
+        self.hooked = True  # False while calibration times the round as torch runs it
         self.optim.SGD = self._sgd
         self.models.resnet18 = self._slowed_resnet18
 
     def calibrate(self, run_round: Callable[[], float]) -> float:
-        """Size the extra work to ``fraction`` of the median of ``run_round()`` (which runs one round and returns
-        its seconds) measured with the extra work off; returns the fraction injected, as sized."""
+        """Size the extra work so that the round (``run_round()`` runs one and returns its seconds) is
+        ``fraction`` slower than without hooks; returns the fraction injected, hooks' own cost included."""
         self.work.size_to(0.0)
-        for _ in range(2):
-            run_round()  # warm-up: allocations and first-call costs are not the round's time
-        baseline = statistics.median(run_round() for _ in range(CALIBRATION_ROUNDS))
-        self.injected_fraction = self.work.size_to(self.fraction * baseline) / baseline
+        medians = []
+        for hooked in (False, True):
+            self.hooked = hooked
+            for _ in range(2):
+                run_round()  # warm-up: allocations and first-call costs are not the round's time
+            medians.append(statistics.median(run_round() for _ in range(CALIBRATION_ROUNDS)))
+        plain, hooks = medians[0], max(0.0, medians[1] - medians[0])
+        work = self.work.size_to(max(0.0, self.fraction * plain - hooks))
+        self.injected_fraction = (hooks + work) / plain
         return self.injected_fraction
 
     def describe(self) -> dict[str, Any]:
@@ -118,7 +128,7 @@ class SlowedBackend(TorchBackend):
 
     def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
         made = super().tensor(data, requires_grad=requires_grad)
-        if requires_grad and self.phase == "backward":
+        if requires_grad and self.phase == "backward" and self.hooked:
             made.register_hook(self._in_backward)
         return made
 
@@ -132,15 +142,21 @@ class SlowedBackend(TorchBackend):
         return model
 
     def _after_forward(self, module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        if not self.hooked:
+            return
         if self.phase == "forward":
             self.work()
         elif self.phase == "backward" and output.requires_grad:
             output.register_hook(self._in_backward)
 
+    def _after_step(self, *_: Any) -> None:
+        if self.hooked:
+            self.work()
+
     def _sgd(self, *args: Any, **kwargs: Any) -> torch.optim.SGD:
         optimizer = torch.optim.SGD(*args, **kwargs)
         if self.phase == "step":
-            optimizer.register_step_post_hook(lambda *_: self.work())
+            optimizer.register_step_post_hook(self._after_step)
         return optimizer
 
 

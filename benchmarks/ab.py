@@ -159,7 +159,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--python-a", help="side A's interpreter (default: this one, in this process)")
     parser.add_argument("--python-b", help="side B's interpreter (default: this one, in this process)")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="overhead", help="what a round runs")
-    parser.add_argument("--rounds", type=int, default=30, help="measured rounds per side (default 30)")
+    parser.add_argument("--rounds", type=int, default=50, help="measured rounds per side (default 50)")
     parser.add_argument("--batch", type=int, default=1, help="rounds per turn of a side (default 1: alternate)")
     parser.add_argument("--warmup", type=int, default=5, help="discarded rounds per side first (default 5)")
     parser.add_argument("--effect", type=float, default=DEFAULT_EFFECT * 100, help="effect size in %% (default 5)")

@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
     parser.add_argument("--backend", default="cpu", help="the unchanged backend, a torch device (default cpu)")
     parser.add_argument("--comparisons", type=int, default=20, help="comparisons per condition (default 20)")
-    parser.add_argument("--rounds", type=int, default=30, help="measured rounds per side (default 30)")
+    parser.add_argument("--rounds", type=int, default=50, help="measured rounds per side (default 50)")
     parser.add_argument("--warmup", type=int, default=5, help="discarded rounds per side (default 5)")
     parser.add_argument("--json", type=Path, help="write the rates and the machine here")
     parser.add_argument("--md", type=Path, help="write the Markdown table here")
