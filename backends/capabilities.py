@@ -111,6 +111,11 @@ SHAPES = "tensor.shapes"
 INDEXING = "tensor.indexing"
 FUNCTIONS = "functions"
 LINALG = "linalg"
+#: the operator families of the ``opgrad`` catalogue
+OPERATOR_FAMILIES = frozenset(
+    {ACTIVATIONS, CONVOLUTIONS, POOLING, NORMALIZATION, LAYERS, LOSSES, UNARY, BINARY, REDUCTIONS, SHAPES, INDEXING}
+    | {FUNCTIONS, LINALG}
+)
 
 
 def _members(prefix: str, names: str) -> tuple[str, ...]:

@@ -21,15 +21,16 @@ changes it fails.
 
 from __future__ import annotations
 
+import importlib
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy
+from .proxy import TensorProxy, translate
 
 
 def _jax() -> types.ModuleType:
@@ -49,11 +50,72 @@ class JaxTensor(TensorProxy):
         jax = _jax()
         return (jax.nn.sigmoid if name == "sigmoid" else getattr(jax.numpy, name))(self.wrapped)
 
+    def polygamma(self, n: int) -> JaxTensor:
+        """torch's ``x.polygamma(n)`` is ``jax.scipy.special.polygamma(n, x)``."""
+        return JaxTensor(importlib.import_module("jax.scipy.special").polygamma(n, self.wrapped))
+
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> JaxTensor:
         """JAX's ``ravel`` flattens every dimension; torch's dims are a ``reshape``."""
         shape = self.shape
         end = end_dim % len(shape) if shape else 0
         return JaxTensor(self.wrapped.reshape(*shape[:start_dim], -1, *shape[end + 1 :]))
+
+
+#: torch's elementwise tensor methods that are JAX functions, by torch's name: ``module:function``
+ELEMENTWISE = {
+    **{
+        name: f"jax.numpy:{name}"
+        for name in [
+            "cos",
+            "tan",
+            "sinh",
+            "cosh",
+            "abs",
+            "sqrt",
+            "expm1",
+            "log1p",
+            "log2",
+            "log10",
+            "exp2",
+            "sinc",
+            "reciprocal",
+            "square",
+            "deg2rad",
+            "rad2deg",
+            "nan_to_num",
+            "clip",
+            "maximum",
+            "minimum",
+            "fmax",
+            "fmin",
+            "hypot",
+            "fmod",
+            "remainder",
+            "copysign",
+            "logaddexp",
+            "logaddexp2",
+            "float_power",
+        ]
+    },
+    **{name: f"jax.numpy:arc{name[1:]}" for name in ["asin", "acos", "atan", "asinh", "acosh", "atanh"]},
+    "atan2": "jax.numpy:arctan2",
+    "neg": "jax.numpy:negative",
+    "clamp": "jax.numpy:clip",
+    "rsqrt": "jax.lax:rsqrt",
+    "relu": "jax.nn:relu",
+    **{name: f"jax.scipy.special:{name}" for name in ["erf", "erfc", "erfinv", "digamma", "logit", "i0", "xlogy"]},
+    "lgamma": "jax.scipy.special:gammaln",
+    "mvlgamma": "jax.scipy.special:multigammaln",
+}
+
+
+def _function(path: str) -> Any:
+    module, _, name = path.partition(":")
+    _jax()
+    return getattr(importlib.import_module(module), name)
+
+
+translate(JaxTensor, _function, ELEMENTWISE)
 
 
 def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
@@ -143,7 +205,15 @@ class JaxBackend(Backend):
     """JAX arrays on JAX's CPU device, float32 unless float64 is asked for."""
 
     engine = "jax"
-    capabilities = frozenset({cap.VJP, cap.JVP, cap.SECOND_ORDER, cap.FLOAT64, cap.TENSOR_MATH, cap.FUNCTIONAL})
+    capabilities = frozenset(
+        {cap.VJP, cap.JVP, cap.SECOND_ORDER, cap.FLOAT64, cap.TENSOR_MATH, cap.FUNCTIONAL, cap.UNARY, cap.BINARY}
+    )
+    #: torch methods JAX has no function for (``frac``: ``x - trunc(x)``; ``lerp``, ``addcmul``, ``addcdiv``:
+    #: fused forms of arithmetic)
+    lacks: ClassVar[dict[str, frozenset[str]]] = {
+        cap.UNARY: frozenset({"frac"}),
+        cap.BINARY: frozenset({"lerp", "addcmul", "addcdiv"}),
+    }
     known_failures_file = Path(__file__).parent / "known_failures" / "jax.json"
 
     def __init__(self, name: str | None = None) -> None:

@@ -33,7 +33,7 @@ from .contract import UnknownBackend
 from .torch_backend import TorchBackend
 
 PHASES = ("forward", "backward", "step")
-CALIBRATION_ROUNDS = 9
+CALIBRATION_PAIRS = 25
 
 
 class CpuWork:
@@ -44,19 +44,23 @@ class CpuWork:
         self.units = 0
 
     def unit_seconds(self) -> float:
-        """Median time of one unit, over batches of 200."""
+        """Time of one unit, from the fastest of 5 batches of 200 (a first guess, which the calibration
+        corrects by the slowdown the work causes in the round)."""
         samples = []
         for _ in range(5):
             start = time.perf_counter()
             self._run(200)
             samples.append((time.perf_counter() - start) / 200)
-        return statistics.median(samples)
+        return min(samples)
 
     def size_to(self, seconds: float) -> float:
         """Set the work to about ``seconds``; returns the seconds it is expected to take."""
         unit = self.unit_seconds()
         self.units = max(0, round(seconds / unit))
         return self.units * unit
+
+    def scale(self, factor: float) -> None:
+        self.units = max(0, round(self.units * factor))
 
     def __call__(self) -> None:
         self._run(self.units)
@@ -87,6 +91,9 @@ class CudaWork:
         self.cycles = max(0, round(seconds * rate))
         return self.cycles / rate
 
+    def scale(self, factor: float) -> None:
+        self.cycles = max(0, round(self.cycles * factor))
+
     def __call__(self) -> None:
         if self.cycles:
             torch.cuda._sleep(self.cycles)
@@ -102,24 +109,41 @@ class SlowedBackend(TorchBackend):
         self.engine = f"torch (slowed {fraction:.0%} in {phase})"
         self.work = CudaWork(self._device) if self._device.type == "cuda" else CpuWork()
         self.injected_fraction: float | None = None
+        self._plain_seconds = 0.0
         self.hooked = True  # False while calibration times the round as torch runs it
         self.optim.SGD = self._sgd
         self.models.resnet18 = self._slowed_resnet18
 
     def calibrate(self, run_round: Callable[[], float]) -> float:
         """Size the extra work so that the round (``run_round()`` runs one and returns its seconds) is
-        ``fraction`` slower than without hooks; returns the fraction injected, hooks' own cost included."""
+        ``fraction`` slower than torch's own, hooks included; returns the fraction as sized.
+
+        Measured in the round, not beside it: rounds with and without the hooks alternate (so that both see the
+        machine at the same moments), first to find the hooks' own cost, then the slowdown the work sized from
+        its timing alone really causes (inside the round it also evicts caches), which corrects its size once."""
         self.work.size_to(0.0)
-        medians = []
-        for hooked in (False, True):
-            self.hooked = hooked
-            for _ in range(2):
-                run_round()  # warm-up: allocations and first-call costs are not the round's time
-            medians.append(statistics.median(run_round() for _ in range(CALIBRATION_ROUNDS)))
-        plain, hooks = medians[0], max(0.0, medians[1] - medians[0])
-        work = self.work.size_to(max(0.0, self.fraction * plain - hooks))
-        self.injected_fraction = (hooks + work) / plain
+        self._slowdown(run_round, pairs=2)  # warm-up: allocations and first-call costs are not the round's time
+        hooks = self._slowdown(run_round)
+        wanted = max(0.0, self.fraction - hooks)
+        self.work.size_to(wanted * self._plain_seconds)
+        caused = self._slowdown(run_round) - hooks
+        if caused > 0:
+            self.work.scale(wanted / caused)
+        self.injected_fraction = hooks + wanted
         return self.injected_fraction
+
+    def _slowdown(self, run_round: Callable[[], float], pairs: int = CALIBRATION_PAIRS) -> float:
+        """The median over ``pairs`` alternating rounds of (hooked round / plain round) - 1: a shared machine
+        runs the same round at several speeds, changing every few rounds, which a pair of neighbouring rounds
+        shares and its ratio cancels; the median ignores the pairs that straddle a change."""
+        ratios, plain_times = [], []
+        for _ in range(pairs):
+            self.hooked = False
+            plain_times.append(run_round())
+            self.hooked = True
+            ratios.append(run_round() / plain_times[-1])
+        self._plain_seconds = statistics.median(plain_times)
+        return statistics.median(ratios) - 1
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()

@@ -20,9 +20,11 @@ class TorchFuncBackend(TorchBackend):
     """torch on one device, differentiated by ``torch.func``."""
 
     engine = "torch.func"
-    #: the functional capabilities, and the operators and precision the gradient specs use
-    FUNCTIONAL_CAPABILITIES = frozenset(
-        {cap.VJP, cap.JVP, cap.SECOND_ORDER, cap.FLOAT64, cap.FUNCTIONAL, cap.TENSOR_MATH}
+    #: the functional capabilities, and the operators (every family: they are torch's) and precision the
+    #: gradient specs use
+    FUNCTIONAL_CAPABILITIES = (
+        frozenset({cap.VJP, cap.JVP, cap.SECOND_ORDER, cap.FLOAT64, cap.FUNCTIONAL, cap.TENSOR_MATH})
+        | cap.OPERATOR_FAMILIES
     )
     capabilities = FUNCTIONAL_CAPABILITIES
 

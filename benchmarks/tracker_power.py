@@ -148,20 +148,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS), default=sorted(WORKLOADS))
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
     parser.add_argument("--backend", default="cpu", help="the unchanged backend, a torch device (default cpu)")
-    parser.add_argument("--comparisons", type=int, default=20, help="comparisons per condition (default 20)")
+    parser.add_argument("--comparisons", type=int, default=20, help="comparisons of unchanged code (default 20)")
+    parser.add_argument(
+        "--detections", type=int, help="comparisons per slowed backend (default: as many as --comparisons)"
+    )
     parser.add_argument("--rounds", type=int, default=50, help="measured rounds per side (default 50)")
     parser.add_argument("--warmup", type=int, default=5, help="discarded rounds per side (default 5)")
     parser.add_argument("--json", type=Path, help="write the rates and the machine here")
     parser.add_argument("--md", type=Path, help="write the Markdown table here")
     args = parser.parse_args(argv)
-    if args.comparisons < 1 or args.rounds < 5:
-        parser.error("need --comparisons >= 1 and --rounds >= 5")
+    detections = args.comparisons if args.detections is None else args.detections
+    if args.comparisons < 1 or detections < 1 or args.rounds < 5:
+        parser.error("need --comparisons >= 1, --detections >= 1 and --rounds >= 5")
     info = {**machine(), "backend": args.backend, "rounds": args.rounds, "effect": DEFAULT_EFFECT}
     cells = conditions(args.workloads, args.modes)
-    for round_number in range(args.comparisons):  # conditions take turns, so that drift spreads over all of them
+    for round_number in range(max(args.comparisons, detections)):  # conditions take turns: drift spreads over all
         for cell in cells:
-            measure(cell, args.backend, rounds=args.rounds, warmup=args.warmup)
-        print(f"comparison {round_number + 1}/{args.comparisons} of {len(cells)} conditions done", file=sys.stderr)
+            if round_number < (detections if cell.slowdown else args.comparisons):
+                measure(cell, args.backend, rounds=args.rounds, warmup=args.warmup)
+        print(f"round {round_number + 1} of comparisons done", file=sys.stderr)
     info["load_average_after"] = os.getloadavg()
     records = [cell.record() for cell in cells]
     table = markdown(records, info)

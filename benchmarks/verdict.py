@@ -1,9 +1,13 @@
 """Is B slower than A? A verdict over per-round samples, with the uncertainty that noise leaves.
 
-The estimate is the ratio of medians ``median(B) / median(A)`` (above 1: B is slower), with a bootstrap
-confidence interval (:func:`scipy.stats.bootstrap`, percentile method, seeded so that a verdict is
-reproducible). Samples taken in alternation (A, B, A, B, ...: :mod:`benchmarks.ab`) are resampled in pairs,
-so that the slow drift of a noisy machine, which both sides of a pair share, does not widen the interval.
+The estimate is a ratio B/A (above 1: B is slower) with a bootstrap confidence interval
+(:func:`scipy.stats.bootstrap`, percentile method, seeded so that a verdict is reproducible):
+
+- for samples taken in alternation (A, B, A, B, ...: :mod:`benchmarks.ab`), the median of the per-pair ratios
+  ``B_i / A_i``. A noisy machine drifts between speeds over many rounds, and both rounds of a pair share the
+  speed of their moment, so the pair's ratio cancels it; the few pairs that straddle a change of speed are
+  outliers, which the median ignores;
+- for samples taken apart (two saved runs), the ratio of medians ``median(B) / median(A)``.
 
 The verdict is stated at an effect size (``effect``, default 5%: the smallest change the user cares about):
 
@@ -32,7 +36,7 @@ MIN_SAMPLES = 5
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
-    """B against A: ``ratio`` of medians within ``[low, high]`` at ``confidence``, and the verdict at
+    """B against A: ``ratio`` (see the module docstring) within ``[low, high]`` at ``confidence``, and the verdict at
     ``effect``. ``noise_a``/``noise_b``: each side's spread over rounds (:func:`noise`)."""
 
     ratio: float
@@ -72,6 +76,10 @@ def _ratio_of_medians(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarra
     return np.median(b, axis=axis) / np.median(a, axis=axis)
 
 
+def _median_ratio(log_ratios: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.exp(np.median(log_ratios, axis=axis))
+
+
 def compare(
     a: Sequence[float],
     b: Sequence[float],
@@ -82,7 +90,7 @@ def compare(
     seed: int = 0,
 ) -> Comparison:
     """The verdict on B against A from their per-round times (any unit, the same for both). ``paired``: the
-    i-th rounds of A and B were taken together (alternated), so they are resampled together."""
+    i-th rounds of A and B were taken together (alternated), and their ratio is the unit of evidence."""
     from scipy import stats  # the benchmarks' only use of scipy: imported when a comparison is asked for
 
     a_samples, b_samples = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -94,10 +102,13 @@ def compare(
         raise ValueError(f"paired samples need as many rounds on each side, got {len(a_samples)} and {len(b_samples)}")
     if not effect > 0:
         raise ValueError(f"the effect size must be above 0, got {effect}")
+    if paired:
+        data, statistic = (np.log(b_samples / a_samples),), _median_ratio
+    else:
+        data, statistic = (a_samples, b_samples), _ratio_of_medians
     result = stats.bootstrap(
-        (a_samples, b_samples),
-        _ratio_of_medians,
-        paired=paired,
+        data,
+        statistic,
         vectorized=True,
         n_resamples=RESAMPLES,
         confidence_level=confidence,
@@ -105,7 +116,7 @@ def compare(
         rng=np.random.default_rng(seed),
     )
     low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    ratio = float(_ratio_of_medians(a_samples, b_samples))
+    ratio = float(statistic(*data))
     return Comparison(
         ratio=ratio,
         low=low,

@@ -158,6 +158,30 @@ def test_an_engine_whose_synchronize_waits_passes_the_check():
     check_synchronize(Named(), thread_workload(wait_in_run=True), time.perf_counter)
 
 
+def test_a_real_lazy_engine_is_refused():
+    """tinygrad computes lazily, and its adapter's synchronize() does not realise the gradients a backward
+    left pending: reading them back after the round is where the work happens, and the check sees it."""
+    pytest.importorskip("tinygrad")
+    engine = resolve("tinygrad")
+    last = {}
+
+    def chain():
+        leaf = engine.tensor([1.0], requires_grad=True)  # one element: tinygrad gives a 0-d leaf no gradient
+        root = leaf
+        for _ in range(20):
+            root = root * 1.0
+        last["leaf"] = leaf
+        return (root.sum(),), {}
+
+    def backward(root):
+        root.backward()
+        engine.synchronize()
+
+    workload = Workload(run=backward, setup=chain, readback=lambda: engine.to_numpy(last["leaf"].grad))
+    with pytest.raises(UnsynchronizedEngine, match=r"TinygradBackend\.synchronize\(\) must wait"):
+        check_synchronize(engine, workload, time.perf_counter)
+
+
 # --- interleaved A/B -----------------------------------------------------------------------------------------
 
 
