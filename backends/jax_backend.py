@@ -2,8 +2,9 @@
 
 JAX has no tape: no ``requires_grad``, no ``.grad``, no ``backward()``. It declares what it has, the functional
 gradient path (``vjp``, ``jvp`` and, since its transforms compose, ``vjp.second-order``), ``float64``, the
-tensor math and ``nn.functional``, so every gradient-value spec and every ``opgrad`` spec runs on it; the tape's
-specs are "unsupported".
+tensor math, ``nn.functional`` and the unary and binary tensor operators (all but ``frac``, ``lerp``,
+``addcmul`` and ``addcdiv``, which JAX has no function for), so every gradient-value spec and those ``opgrad``
+specs run on it; the tape's specs, and the other operator families, are "unsupported".
 
 Translations: ``vjp`` and ``jvp`` are ``jax.vjp`` and ``jax.jvp`` of the spec's function seen on proxies;
 ``log``/``sin``/``tanh``/... are ``jax.numpy``'s functions, ``sigmoid`` is ``jax.nn.sigmoid``, reductions
@@ -53,6 +54,10 @@ class JaxTensor(TensorProxy):
     def polygamma(self, n: int) -> JaxTensor:
         """torch's ``x.polygamma(n)`` is ``jax.scipy.special.polygamma(n, x)``."""
         return JaxTensor(importlib.import_module("jax.scipy.special").polygamma(n, self.wrapped))
+
+    def mvlgamma(self, p: int) -> JaxTensor:
+        """torch's ``x.mvlgamma(p)`` is ``jax.scipy.special.multigammaln(x, d=p)``."""
+        return JaxTensor(importlib.import_module("jax.scipy.special").multigammaln(self.wrapped, p))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> JaxTensor:
         """JAX's ``ravel`` flattens every dimension; torch's dims are a ``reshape``."""
@@ -105,7 +110,6 @@ ELEMENTWISE = {
     "relu": "jax.nn:relu",
     **{name: f"jax.scipy.special:{name}" for name in ["erf", "erfc", "erfinv", "digamma", "logit", "i0", "xlogy"]},
     "lgamma": "jax.scipy.special:gammaln",
-    "mvlgamma": "jax.scipy.special:multigammaln",
 }
 
 

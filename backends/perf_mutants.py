@@ -33,7 +33,10 @@ from .contract import UnknownBackend
 from .torch_backend import TorchBackend
 
 PHASES = ("forward", "backward", "step")
-CALIBRATION_PAIRS = 25
+#: Pairs of rounds per calibration measurement: enough for about a second of rounds, at least 25, at most 200
+#: (the sizing's own noise is what limits how exactly a slowdown is injected on a noisy machine).
+CALIBRATION_SECONDS = 1.0
+CALIBRATION_PAIRS = (25, 200)
 
 
 class CpuWork:
@@ -132,10 +135,14 @@ class SlowedBackend(TorchBackend):
         self.injected_fraction = hooks + wanted
         return self.injected_fraction
 
-    def _slowdown(self, run_round: Callable[[], float], pairs: int = CALIBRATION_PAIRS) -> float:
-        """The median over ``pairs`` alternating rounds of (hooked round / plain round) - 1: a shared machine
+    def _slowdown(self, run_round: Callable[[], float], pairs: int | None = None) -> float:
+        """The median over alternating pairs of rounds of (hooked round / plain round) - 1: a shared machine
         runs the same round at several speeds, changing every few rounds, which a pair of neighbouring rounds
-        shares and its ratio cancels; the median ignores the pairs that straddle a change."""
+        shares and its ratio cancels; the median ignores the pairs that straddle a change. Without ``pairs``,
+        as many as :data:`CALIBRATION_SECONDS` of plain rounds take, within :data:`CALIBRATION_PAIRS`."""
+        if pairs is None:
+            fewest, most = CALIBRATION_PAIRS
+            pairs = min(most, max(fewest, round(CALIBRATION_SECONDS / max(self._plain_seconds, 1e-6))))
         ratios, plain_times = [], []
         for _ in range(pairs):
             self.hooked = False

@@ -58,6 +58,7 @@ class Condition:
     comparisons: int = 0
     ratios: list[float] = dataclasses.field(default_factory=list)
     injected: list[float] = dataclasses.field(default_factory=list)
+    verdicts: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def b_backend(self) -> str:
@@ -78,6 +79,9 @@ class Condition:
             "rate_ci95": [rate.low, rate.high],
             "median_ratio": statistics.median(self.ratios),
             "injected_pct_median": 100 * statistics.median(self.injected) if self.injected else 0.0,
+            "each": [
+                {"ratio": ratio, "verdict": verdict} for ratio, verdict in zip(self.ratios, self.verdicts, strict=True)
+            ],
         }
         if self.mode == "back-to-back":
             record["naive_median_5pct_alarms"] = self.naive_alarms
@@ -108,6 +112,7 @@ def measure(condition: Condition, backend: str, *, rounds: int, warmup: int) -> 
     condition.alarms += result.verdict == REGRESSION
     condition.naive_alarms += result.ratio > 1 + NAIVE_THRESHOLD
     condition.ratios.append(result.ratio)
+    condition.verdicts.append(result.verdict)
     if b.injected_fraction is not None:
         condition.injected.append(b.injected_fraction)
 

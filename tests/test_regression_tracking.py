@@ -44,6 +44,19 @@ def test_verdict_at_the_default_effect(b_ratio, spread, expected):
     assert result.low <= result.ratio <= result.high
 
 
+def test_alternated_rounds_cancel_a_machine_that_changes_speed():
+    """A shared machine runs at two speeds, switching every few rounds; B is 10% slower. Paired, the per-pair
+    ratios see the 10% through the switches, with a narrower interval than the medians of the two sides."""
+    rng = np.random.default_rng(3)
+    speed = np.repeat(rng.choice([1.0, 1.8], size=20), 3)[:50]  # the machine's speed, held for 3 rounds at a time
+    a = speed * rng.lognormal(0, 0.02, 50)
+    b = speed * 1.10 * rng.lognormal(0, 0.02, 50)
+    paired, unpaired = verdict(a, b, paired=True), verdict(a, b)
+    assert paired.verdict == REGRESSION
+    assert paired.ratio == pytest.approx(1.10, abs=0.02)
+    assert paired.high - paired.low < (unpaired.high - unpaired.low) / 1.5
+
+
 def test_an_inconclusive_verdict_says_why():
     result = verdict(lognormal(1, 1.0, 0.3), lognormal(2, 1.0, 0.3))
     assert "too noisy" in result.describe() and "alternate A and B" in result.describe()
