@@ -8,20 +8,23 @@ Selectable as ``--backend=slowed:<phase>:<percent>[:<device>]`` (``slowed:backwa
   makes, so that it runs inside ``backward()``;
 - ``step``: after ``optimizer.step()`` of ``optim.SGD``.
 
-The fraction is of the benchmarked round: the harness (:func:`benchmarks.measure.run_rounds`) calls
-:meth:`SlowedBackend.calibrate` with the round, which times it as torch runs it (no hook at all), then with
-the hooks in place but no extra work (a Python hook inside ``backward()`` costs microseconds of its own), and
-sizes the extra work so that hooks and work together add ``percent`` of the plain round. A fraction smaller
-than the hooks' own cost cannot be injected; :attr:`SlowedBackend.injected_fraction` says what was.
+The fraction is of the benchmarked round, and the harness hands the round to :meth:`SlowedBackend.slow`.
 
-On the CPU the extra work is real computation (small matrix products, counted in units timed at calibration), so it
-slows down with the machine as the code it is added to would; on CUDA it is a spinning kernel
-(``torch.cuda._sleep``) on the current stream, sized in GPU cycles. These backends compute exactly what torch
-computes: they pass every spec and exist only to measure the tracker.
+- On the CPU each round is sized by the one before: the round is timed, and the next round's extra work is
+  sized to ``percent`` of its time without the extra work. The work is real computation (multiplications of a small
+  vector, counted by the time one has taken lately), so it slows down with the machine as the round's own code
+  does, and a shared machine's speed, which changes every few rounds, changes the work with it.
+  :attr:`SlowedBackend.injected_fraction` is then measured: the extra work's seconds over the rest's, over every
+  round so far.
+- On CUDA the extra work is one kernel spinning on the current stream (``torch.cuda._sleep``), sized in GPU
+  cycles to ``percent`` of the median round timed by the harness's clock (device time, which is steady).
+
+These backends compute exactly what torch computes: they pass every spec and exist only to measure the tracker.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable
@@ -33,44 +36,39 @@ from .contract import UnknownBackend
 from .torch_backend import TorchBackend
 
 PHASES = ("forward", "backward", "step")
-#: Pairs of rounds per calibration measurement: enough for about a second of rounds, at least 25, at most 200
-#: (the sizing's own noise is what limits how exactly a slowdown is injected on a noisy machine).
-CALIBRATION_SECONDS = 1.0
-CALIBRATION_PAIRS = (25, 200)
 
 
 class CpuWork:
-    """Extra work on the CPU: ``units`` products of two small matrices."""
+    """Extra work on the CPU: ``units`` multiplications of a 16-element vector, sized in seconds by the time a
+    unit has taken lately (:meth:`size_to`), so that the work slows down with the machine as the round's own
+    does. Elementwise and small, the unit never enters torch's thread pool, whose start on a busy machine
+    would cost milliseconds once in a while instead of work proportional to the units."""
+
+    RECENT = 9
 
     def __init__(self) -> None:
-        self._matrix = torch.rand(24, 24, generator=torch.Generator().manual_seed(0))
+        self._vector = torch.rand(16, generator=torch.Generator().manual_seed(0))
         self.units = 0
+        self.spent = 0.0  # seconds of extra work done so far
+        self._unit_seconds: list[float] = []
+        for units in (10, 100):  # a first estimate of a unit's time, after a warm-up (torch's first call)
+            self._run(units)
+        self._unit_seconds, self.spent = self._unit_seconds[-1:], 0.0
 
-    def unit_seconds(self) -> float:
-        """Time of one unit, from the fastest of 5 batches of 200 (a first guess, which the calibration
-        corrects by the slowdown the work causes in the round)."""
-        samples = []
-        for _ in range(5):
-            start = time.perf_counter()
-            self._run(200)
-            samples.append((time.perf_counter() - start) / 200)
-        return min(samples)
-
-    def size_to(self, seconds: float) -> float:
-        """Set the work to about ``seconds``; returns the seconds it is expected to take."""
-        unit = self.unit_seconds()
-        self.units = max(0, round(seconds / unit))
-        return self.units * unit
-
-    def scale(self, factor: float) -> None:
-        self.units = max(0, round(self.units * factor))
+    def size_to(self, seconds: float) -> None:
+        self.units = round(seconds / statistics.median(self._unit_seconds))
 
     def __call__(self) -> None:
-        self._run(self.units)
+        if self.units:
+            self._run(self.units)
 
     def _run(self, units: int) -> None:
+        start = time.perf_counter()
         for _ in range(units):
-            torch.mm(self._matrix, self._matrix)
+            torch.mul(self._vector, 1.0001)
+        elapsed = time.perf_counter() - start
+        self._unit_seconds = [*self._unit_seconds[-(self.RECENT - 1) :], elapsed / units]
+        self.spent += elapsed
 
 
 class CudaWork:
@@ -89,14 +87,6 @@ class CudaWork:
         end.synchronize()
         return 10_000_000 / (start.elapsed_time(end) / 1e3)
 
-    def size_to(self, seconds: float) -> float:
-        rate = self.cycles_per_second()
-        self.cycles = max(0, round(seconds * rate))
-        return self.cycles / rate
-
-    def scale(self, factor: float) -> None:
-        self.cycles = max(0, round(self.cycles * factor))
-
     def __call__(self) -> None:
         if self.cycles:
             torch.cuda._sleep(self.cycles)
@@ -111,46 +101,44 @@ class SlowedBackend(TorchBackend):
         self.fraction = fraction
         self.engine = f"torch (slowed {fraction:.0%} in {phase})"
         self.work = CudaWork(self._device) if self._device.type == "cuda" else CpuWork()
-        self.injected_fraction: float | None = None
-        self._plain_seconds = 0.0
-        self.hooked = True  # False while calibration times the round as torch runs it
+        self._sized_fraction: float | None = None  # CUDA: as sized by calibration
+        self._plain_seconds = 0.0  # CPU: the rounds' seconds without the extra work, so far
         self.optim.SGD = self._sgd
         self.models.resnet18 = self._slowed_resnet18
 
-    def calibrate(self, run_round: Callable[[], float]) -> float:
-        """Size the extra work so that the round (``run_round()`` runs one and returns its seconds) is
-        ``fraction`` slower than torch's own, hooks included; returns the fraction as sized.
+    @property
+    def injected_fraction(self) -> float | None:
+        """The extra work's share of a round: measured on the CPU (over every round so far), as sized on CUDA;
+        None before any."""
+        if isinstance(self.work, CpuWork):
+            return self.work.spent / self._plain_seconds if self._plain_seconds else None
+        return self._sized_fraction
 
-        Measured in the round, not beside it: rounds with and without the hooks alternate (so that both see the
-        machine at the same moments), first to find the hooks' own cost, then the slowdown the work sized from
-        its timing alone really causes (inside the round it also evicts caches), which corrects its size once."""
-        self.work.size_to(0.0)
-        self._slowdown(run_round, pairs=2)  # warm-up: allocations and first-call costs are not the round's time
-        hooks = self._slowdown(run_round)
-        wanted = max(0.0, self.fraction - hooks)
-        self.work.size_to(wanted * self._plain_seconds)
-        caused = self._slowdown(run_round) - hooks
-        if caused > 0:
-            self.work.scale(wanted / caused)
-        self.injected_fraction = hooks + wanted
-        return self.injected_fraction
+    def slow(self, workload: Any, clock: Callable[[], float]) -> Any:
+        """``workload`` (a :class:`benchmarks.workloads.Workload`) with its rounds slowed: on the CPU each round
+        timed and the next one's extra work sized from it; on CUDA the kernel sized once from rounds timed by
+        ``clock`` (the harness's, device time)."""
+        if isinstance(self.work, CudaWork):
+            times = []
+            for _ in range(12):
+                args, kwargs = workload.setup() if workload.setup else ((), {})
+                start = clock()
+                workload.run(*args, **kwargs)
+                times.append(clock() - start)
+            round_seconds = statistics.median(times[2:])  # the first two are warm-up
+            self.work.cycles = round(self.fraction * round_seconds * self.work.cycles_per_second())
+            self._sized_fraction = self.fraction
+            return workload
 
-    def _slowdown(self, run_round: Callable[[], float], pairs: int | None = None) -> float:
-        """The median over alternating pairs of rounds of (hooked round / plain round) - 1: a shared machine
-        runs the same round at several speeds, changing every few rounds, which a pair of neighbouring rounds
-        shares and its ratio cancels; the median ignores the pairs that straddle a change. Without ``pairs``,
-        as many as :data:`CALIBRATION_SECONDS` of plain rounds take, within :data:`CALIBRATION_PAIRS`."""
-        if pairs is None:
-            fewest, most = CALIBRATION_PAIRS
-            pairs = min(most, max(fewest, round(CALIBRATION_SECONDS / max(self._plain_seconds, 1e-6))))
-        ratios, plain_times = [], []
-        for _ in range(pairs):
-            self.hooked = False
-            plain_times.append(run_round())
-            self.hooked = True
-            ratios.append(run_round() / plain_times[-1])
-        self._plain_seconds = statistics.median(plain_times)
-        return statistics.median(ratios) - 1
+        def run(*args: Any, **kwargs: Any) -> object:
+            start, spent = time.perf_counter(), self.work.spent
+            result = workload.run(*args, **kwargs)
+            plain = time.perf_counter() - start - (self.work.spent - spent)
+            self._plain_seconds += plain
+            self.work.size_to(self.fraction * plain)
+            return result
+
+        return dataclasses.replace(workload, run=run)
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()
@@ -159,7 +147,7 @@ class SlowedBackend(TorchBackend):
 
     def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
         made = super().tensor(data, requires_grad=requires_grad)
-        if requires_grad and self.phase == "backward" and self.hooked:
+        if requires_grad and self.phase == "backward":
             made.register_hook(self._in_backward)
         return made
 
@@ -173,16 +161,13 @@ class SlowedBackend(TorchBackend):
         return model
 
     def _after_forward(self, module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
-        if not self.hooked:
-            return
         if self.phase == "forward":
             self.work()
         elif self.phase == "backward" and output.requires_grad:
             output.register_hook(self._in_backward)
 
     def _after_step(self, *_: Any) -> None:
-        if self.hooked:
-            self.work()
+        self.work()
 
     def _sgd(self, *args: Any, **kwargs: Any) -> torch.optim.SGD:
         optimizer = torch.optim.SGD(*args, **kwargs)

@@ -9,8 +9,8 @@ Two backends of one process alternate round by round. With ``--python-a``/``--py
 interpreter (an environment with another torch, another build of an engine), started once as a worker
 (:mod:`benchmarks.ab_worker`) that runs the rounds it is asked for and sends their times back; the two workers
 alternate batches of ``--batch`` rounds. Cycles alternate the order (A then B, then B then A) so that neither
-side always runs first. Each side first runs its warm-up rounds, sizes the extra work of a slowed backend and
-checks that the engine's ``synchronize()`` really waits.
+side always runs first. Each side first runs its warm-up rounds and checks that the engine's ``synchronize()``
+really waits.
 
 Exit status: 0 for no change or an improvement, 1 for a regression, 3 when the samples are too noisy for a
 verdict, 2 for bad usage.
@@ -55,21 +55,21 @@ class LocalSide:
 
     def __init__(self, backend: str, workload: str, warmup: int) -> None:
         self.engine = registry.resolve(backend)
-        self.workload = WORKLOADS[workload](self.engine)
         self.clock = clock_for(clock_device(self.engine))
+        self.workload = WORKLOADS[workload](self.engine)
+        if isinstance(self.engine, SlowedBackend):
+            self.workload = self.engine.slow(self.workload, self.clock)
         self.measure(warmup)
-        self.injected_fraction = (
-            self.engine.calibrate(lambda: time_round(self.workload, self.clock))
-            if isinstance(self.engine, SlowedBackend)
-            else None
-        )
         check_synchronize(self.engine, self.workload, self.clock)
+
+    @property
+    def injected_fraction(self) -> float | None:
+        """A slowed backend's extra work, as a fraction of its rounds; None for any other."""
+        return self.engine.injected_fraction if isinstance(self.engine, SlowedBackend) else None
 
     def describe(self) -> dict[str, Any]:
         info = {"python": sys.version.split()[0], "executable": sys.executable, **self.engine.describe()}
         info.pop("capabilities")
-        if self.injected_fraction is not None:
-            info["injected_fraction"] = self.injected_fraction
         return info
 
     def measure(self, rounds: int) -> list[float]:

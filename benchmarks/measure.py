@@ -1,7 +1,7 @@
 """How a benchmark is timed, and what it reports in ``extra_info``.
 
-Before timing, two things are settled: a slowed engine (:mod:`backends.perf_mutants`) sizes its extra work
-against this round, and :func:`check_synchronize` refuses an engine whose ``synchronize()`` returns before
+Before timing, two things are settled: a slowed engine (:mod:`backends.perf_mutants`) gets the round to slow
+down, and :func:`check_synchronize` refuses an engine whose ``synchronize()`` returns before
 its work is done (the clock would then time the launch of the work, not the work). Warm-up rounds
 (compilation, cuDNN autotuning, CUDA-graph capture, allocator growth) run first and are discarded; then
 ``rounds`` rounds of one step each. On CUDA, pytest-benchmark's timer is replaced by a
@@ -98,10 +98,9 @@ def run_rounds(
     clock = clock_for(device)
     if not hasattr(benchmark, "_timer"):  # a timer that cannot be replaced would time CUDA launches, not steps
         raise RuntimeError("this pytest-benchmark's fixture has no _timer to replace (pytest-benchmark 4 and 5 do)")
-    info: dict[str, Any] = {}
     if not benchmark.disabled:
         if isinstance(engine, SlowedBackend):
-            info["injected_fraction"] = engine.calibrate(lambda: time_round(workload, clock))
+            workload = engine.slow(workload, clock)
         check_synchronize(engine, workload, clock)
     benchmark._timer = clock  # the fixture's timer (from --benchmark-timer); pedantic reads it for every round
     if device.type == "cuda":
@@ -111,6 +110,9 @@ def run_rounds(
     if benchmark.stats is None:
         return {}
     stats = benchmark.stats.stats
+    info: dict[str, Any] = {}
+    if isinstance(engine, SlowedBackend):
+        info["injected_fraction"] = engine.injected_fraction
     info.update(
         timer=clock_name(clock),
         device=str(device),

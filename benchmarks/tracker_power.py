@@ -104,6 +104,7 @@ def measure(condition: Condition, backend: str, *, rounds: int, warmup: int) -> 
     try:
         batch = MODES[condition.mode] or rounds
         times_a, times_b = interleave(a, b, rounds=rounds, batch=batch)
+        injected = b.injected_fraction
     finally:
         a.close()
         b.close()
@@ -113,8 +114,8 @@ def measure(condition: Condition, backend: str, *, rounds: int, warmup: int) -> 
     condition.naive_alarms += result.ratio > 1 + NAIVE_THRESHOLD
     condition.ratios.append(result.ratio)
     condition.verdicts.append(result.verdict)
-    if b.injected_fraction is not None:
-        condition.injected.append(b.injected_fraction)
+    if injected is not None:
+        condition.injected.append(injected)
 
 
 def machine() -> dict[str, Any]:

@@ -4,6 +4,7 @@ interleaved A/B command (two interpreters, end to end), saved-run comparison and
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -112,11 +113,32 @@ def test_a_slowed_backend_computes_what_torch_computes():
     assert slowed.describe()["slowed_phase"] == "backward"
 
 
-def test_calibration_sizes_the_extra_work_to_the_fraction_of_a_round():
-    engine = SlowedBackend("step", 0.5)
-    injected = engine.calibrate(lambda: 0.01)  # a round of 10 ms
-    assert injected == pytest.approx(0.5, rel=0.2)
-    assert engine.work.units > 0
+def test_each_round_is_slowed_by_the_fraction_of_the_one_before():
+    """The extra work of a round is sized to half of the previous round's time without it, and the injected
+    fraction is the work's seconds over the rest's (accounting checked, not a speed)."""
+    engine = SlowedBackend("backward", 0.5)
+
+    def run() -> None:
+        leaf = engine.tensor([1.0], requires_grad=True)
+        time.sleep(0.005)
+        (leaf * 2).sum().backward()
+
+    slowed = engine.slow(Workload(run=run, readback=lambda: None), time.perf_counter)
+    plain_total, spent_at_start = 0.0, engine.work.spent
+    for index in range(5):
+        units, spent_before = engine.work.units, engine.work.spent
+        start = time.perf_counter()
+        slowed.run()
+        elapsed = time.perf_counter() - start
+        spent = engine.work.spent - spent_before
+        assert (units == 0) == (index == 0)  # nothing to size the first round's work by
+        plain_total += elapsed - spent
+        unit = statistics.median(engine.work._unit_seconds)
+        assert (
+            engine.work.units == round(0.5 * (elapsed - spent) / unit)
+            or abs(engine.work.units * unit - 0.5 * (elapsed - spent)) < 5e-4
+        )
+    assert engine.injected_fraction == pytest.approx((engine.work.spent - spent_at_start) / plain_total, rel=0.05)
 
 
 @pytest.mark.parametrize("phase", ["forward", "backward", "step"])
