@@ -456,6 +456,7 @@ ALWAYS = Capability(
         "device",
         "capabilities",
         "known_failures_file",
+        "lacks",
         "describe",
         "tensor",
         "rand",

@@ -152,18 +152,20 @@ def objects_of(backend, name: str) -> list[object]:
 
 def missing_members(backend) -> list[str]:
     """The members that ``backend``'s declared capabilities grant and it does not have (on a matrix: ``mT``
-    exists only there)."""
+    exists only there), but those it says it lacks (``Backend.lacks``: those specs are unsupported)."""
     tensor = backend.tensor([[1.0, 2.0]])
     missing = []
     for name in sorted(backend.capabilities):
-        capability = cap.BY_NAME[name]
+        capability, lacked = cap.BY_NAME[name], backend.lacks.get(name, frozenset())
         missing += [
-            f"{name}: backend.{path}" for path in capability.backend if not resolves(backend, member_name(path))
+            f"{name}: backend.{path}"
+            for path in capability.backend
+            if path not in lacked and not resolves(backend, member_name(path))
         ]
         missing += [
             f"{name}: tensor.{member}"
             for member in capability.tensor
-            if member != "broadcasting" and not hasattr(tensor, member_name(member))
+            if member != "broadcasting" and member not in lacked and not hasattr(tensor, member_name(member))
         ]
         if capability.objects:
             objects = objects_of(backend, name)
