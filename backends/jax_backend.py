@@ -31,7 +31,7 @@ import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, translate
+from .proxy import TensorProxy, pair, translate
 
 
 def _jax() -> types.ModuleType:
@@ -122,19 +122,15 @@ def _function(path: str) -> Any:
 translate(JaxTensor, _function, ELEMENTWISE)
 
 
-def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else tuple(size)
-
-
 def _functional() -> types.SimpleNamespace:
     """torch's ``nn.functional`` operators of resnet18 as JAX's own operators (see the module docstring)."""
     jax = _jax()
     jnp, lax, unwrap = jax.numpy, jax.lax, JaxTensor.unwrap
 
     def conv2d(input: Any, weight: Any, bias: Any = None, stride: int = 1, padding: int = 0) -> JaxTensor:
-        pad = [(p, p) for p in _pair(padding)]
+        pad = [(p, p) for p in pair(padding)]
         out = lax.conv_general_dilated(
-            unwrap(input), unwrap(weight), _pair(stride), pad, dimension_numbers=("NCHW", "OIHW", "NCHW")
+            unwrap(input), unwrap(weight), pair(stride), pad, dimension_numbers=("NCHW", "OIHW", "NCHW")
         )
         return JaxTensor(out if bias is None else out + unwrap(bias)[:, None, None])
 
@@ -163,14 +159,14 @@ def _functional() -> types.SimpleNamespace:
         return JaxTensor(y)
 
     def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: int = 0) -> JaxTensor:
-        kernel = _pair(kernel_size)
-        strides = _pair(stride) if stride is not None else kernel
-        pad = [(0, 0), (0, 0), *((p, p) for p in _pair(padding))]
+        kernel = pair(kernel_size)
+        strides = pair(stride) if stride is not None else kernel
+        pad = [(0, 0), (0, 0), *((p, p) for p in pair(padding))]
         x = unwrap(input)
         return JaxTensor(lax.reduce_window(x, -jnp.inf, lax.max, (1, 1, *kernel), (1, 1, *strides), pad))
 
     def adaptive_avg_pool2d(input: Any, output_size: Any) -> JaxTensor:
-        x, (out_h, out_w) = unwrap(input), _pair(output_size)
+        x, (out_h, out_w) = unwrap(input), pair(output_size)
         batch, channels, height, width = x.shape
         if height % out_h or width % out_w:
             raise NotImplementedError(

@@ -35,7 +35,7 @@ import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy
+from .proxy import TensorProxy, pair
 
 #: environment defaults jittor needs on a CPU machine, set before its import (see the module docstring)
 JITTOR_ENVIRONMENT = {"nvcc_path": "", "use_mkl": "0"}
@@ -64,10 +64,6 @@ class JittorTensor(TensorProxy):
 
     def _unary(self, name: str) -> Any:
         return getattr(_jittor(), name)(self.wrapped)
-
-
-def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else tuple(size)
 
 
 def _functional() -> types.SimpleNamespace:
@@ -105,7 +101,7 @@ def _functional() -> types.SimpleNamespace:
         return wrap(jt.nn.max_pool2d(unwrap(input), kernel_size, stride=stride, padding=padding))
 
     def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
-        return wrap(jt.nn.AdaptiveAvgPool2d(_pair(output_size))(unwrap(input)))
+        return wrap(jt.nn.AdaptiveAvgPool2d(pair(output_size))(unwrap(input)))
 
     def linear(input: Any, weight: Any, bias: Any = None) -> Any:
         return wrap(jt.nn.linear(unwrap(input), unwrap(weight), unwrap(bias)))

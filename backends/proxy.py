@@ -143,6 +143,11 @@ for _op in ("add", "sub", "mul", "truediv"):
     setattr(TensorProxy, f"__i{_op}__", _forward_inplace(f"__i{_op}__"))
 
 
+def pair(size: int | tuple[int, int]) -> tuple[int, int]:
+    """torch's ``kernel_size=3`` or ``(3, 2)`` of a 2-d operator, as the pair engines that want both take."""
+    return (size, size) if isinstance(size, int) else tuple(size)
+
+
 def translate(proxy: type[TensorProxy], function: Callable[[str], Callable], names: dict[str, str]) -> None:
     """Give ``proxy`` torch's tensor method ``torch_name`` for each ``torch_name: engine_name`` of ``names``: the
     engine's own ``function(engine_name)`` called with the tensor and the arguments as torch's method takes them,

@@ -42,7 +42,7 @@ import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, translate
+from .proxy import TensorProxy, pair, translate
 
 #: tinygrad devices whose buffers live in host memory
 HOST_DEVICES = ("PYTHON", "CPU")
@@ -111,10 +111,6 @@ class TinygradModule:
         return [tensor for _, tensor in self.named_parameters()]
 
 
-def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else tuple(size)
-
-
 def _functional() -> types.SimpleNamespace:
     """torch's ``nn.functional`` operators of resnet18 as tinygrad's own Tensor methods (see the module
     docstring for the two that tinygrad spells differently)."""
@@ -146,10 +142,10 @@ def _functional() -> types.SimpleNamespace:
         return TinygradTensor(x.batchnorm(unwrap(weight), unwrap(bias), mean, (var + eps).rsqrt()))
 
     def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: int = 0) -> TinygradTensor:
-        return TinygradTensor(unwrap(input).max_pool2d(_pair(kernel_size), stride, padding=padding))
+        return TinygradTensor(unwrap(input).max_pool2d(pair(kernel_size), stride, padding=padding))
 
     def adaptive_avg_pool2d(input: Any, output_size: Any) -> TinygradTensor:
-        x, (out_h, out_w) = unwrap(input), _pair(output_size)
+        x, (out_h, out_w) = unwrap(input), pair(output_size)
         height, width = x.shape[-2:]
         if height % out_h or width % out_w:
             raise NotImplementedError(

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from backends import registry
 from backends.contract import BackendError, Unsupported
 from backends.perf_mutants import SlowedBackend
+from conformance.seeding import seed_everything
 
 from .clocks import clock_for
 from .measure import check_synchronize, clock_device, time_round
@@ -51,11 +52,13 @@ class Side(Protocol):
 
 
 class LocalSide:
-    """A backend in this process running one workload."""
+    """A backend in this process running one workload, built from the same seed on every side: the same weights
+    and inputs (random weights change a step's speed on the CPU: two models built apart differ by up to 10%)."""
 
     def __init__(self, backend: str, workload: str, warmup: int) -> None:
         self.engine = registry.resolve(backend)
         self.clock = clock_for(clock_device(self.engine))
+        self.engine.seed(seed_everything(f"benchmarks.ab:{workload}"))
         self.workload = WORKLOADS[workload](self.engine)
         if isinstance(self.engine, SlowedBackend):
             self.workload = self.engine.slow(self.workload, self.clock)

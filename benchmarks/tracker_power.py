@@ -60,9 +60,9 @@ class Condition:
     injected: list[float] = dataclasses.field(default_factory=list)
     verdicts: list[str] = dataclasses.field(default_factory=list)
 
-    @property
-    def b_backend(self) -> str:
-        return "{backend}" if not self.slowdown else f"slowed:{self.phase}:{self.slowdown}"
+    def b_backend(self, backend: str) -> str:
+        """Side B: ``backend`` itself, or torch slowed on ``backend``'s device."""
+        return backend if not self.slowdown else f"slowed:{self.phase}:{self.slowdown}:{backend}"
 
     def record(self) -> dict[str, Any]:
         from scipy.stats import binomtest
@@ -88,19 +88,19 @@ class Condition:
         return record
 
 
-def conditions(workloads: Sequence[str], modes: Sequence[str]) -> list[Condition]:
+def conditions(workloads: Sequence[str], modes: Sequence[str], slowdowns: Sequence[int]) -> list[Condition]:
     return [
         Condition(workload, mode, phase, slowdown)
         for workload in workloads
         for mode in modes
-        for phase, slowdown in [(None, 0), *((p, s) for p in PHASES[workload] for s in SLOWDOWNS)]
+        for phase, slowdown in [(None, 0), *((p, s) for p in PHASES[workload] for s in slowdowns)]
     ]
 
 
 def measure(condition: Condition, backend: str, *, rounds: int, warmup: int) -> None:
     """One more comparison of ``condition``."""
     a = LocalSide(backend, condition.workload, warmup)
-    b = LocalSide(condition.b_backend.format(backend=backend), condition.workload, warmup)
+    b = LocalSide(condition.b_backend(backend), condition.workload, warmup)
     try:
         batch = MODES[condition.mode] or rounds
         times_a, times_b = interleave(a, b, rounds=rounds, batch=batch)
@@ -153,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.tracker_power", description=__doc__.split("\n\n")[0])
     parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS), default=sorted(WORKLOADS))
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
+    parser.add_argument(
+        "--slowdowns", nargs="+", type=int, default=list(SLOWDOWNS), help="injected slowdowns in %% (default 2 5 10)"
+    )
     parser.add_argument("--backend", default="cpu", help="the unchanged backend, a torch device (default cpu)")
     parser.add_argument("--comparisons", type=int, default=20, help="comparisons of unchanged code (default 20)")
     parser.add_argument(
@@ -167,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.comparisons < 1 or detections < 1 or args.rounds < 5:
         parser.error("need --comparisons >= 1, --detections >= 1 and --rounds >= 5")
     info = {**machine(), "backend": args.backend, "rounds": args.rounds, "effect": DEFAULT_EFFECT}
-    cells = conditions(args.workloads, args.modes)
+    cells = conditions(args.workloads, args.modes, args.slowdowns)
     for round_number in range(max(args.comparisons, detections)):  # conditions take turns: drift spreads over all
         for cell in cells:
             if round_number < (detections if cell.slowdown else args.comparisons):

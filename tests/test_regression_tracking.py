@@ -19,7 +19,7 @@ import torch
 
 from backends import UnknownBackend, resolve
 from backends.perf_mutants import SlowedBackend
-from benchmarks import ab, compare, history
+from benchmarks import ab, compare, history, tracker_power
 from benchmarks.measure import UnsynchronizedEngine, check_synchronize
 from benchmarks.verdict import IMPROVEMENT, INCONCLUSIVE, NO_CHANGE, REGRESSION
 from benchmarks.verdict import compare as verdict
@@ -318,3 +318,21 @@ def test_history_step_detection_error_rates():
     )
     assert false_steps <= 15
     assert found >= 270
+
+
+# --- the tracker's own measurement ----------------------------------------------------------------------------
+
+
+def test_tracker_power_counts_verdicts_per_condition(tmp_path, capsys):
+    """One comparison of each condition, tiny: the command runs end to end and records each condition's rate,
+    its interval, each comparison and the machine."""
+    record = tmp_path / "power.json"
+    arguments = ["--workloads", "overhead", "--modes", "interleaved", "--slowdowns", "300", "--comparisons", "1"]
+    assert tracker_power.main([*arguments, "--rounds", "6", "--warmup", "1", "--json", str(record)]) == 0
+    result = json.loads(record.read_text())
+    unchanged, slowed = result["conditions"]
+    assert (unchanged["slowdown_pct"], slowed["slowdown_pct"], slowed["phase"]) == (0, 300, "backward")
+    assert slowed["injected_pct_median"] > 150 and slowed["median_ratio"] > 2
+    assert len(slowed["each"]) == slowed["comparisons"] == 1 and 0 <= slowed["rate_ci95"][0] <= slowed["rate"]
+    assert {"date", "cores", "torch", "load_average_before", "load_average_after"} <= result["machine"].keys()
+    assert "| overhead | interleaved | 300% slower in backward |" in capsys.readouterr().out
