@@ -101,7 +101,6 @@ class SlowedBackend(TorchBackend):
         self.fraction = fraction
         self.engine = f"torch (slowed {fraction:.0%} in {phase})"
         self.work = CudaWork(self._device) if self._device.type == "cuda" else CpuWork()
-        self._sized_fraction: float | None = None  # CUDA: as sized by calibration
         self._plain_seconds = 0.0  # CPU: the rounds' seconds without the extra work, so far
         self.optim.SGD = self._sgd
         self.models.resnet18 = self._slowed_resnet18
@@ -112,22 +111,15 @@ class SlowedBackend(TorchBackend):
         None before any."""
         if isinstance(self.work, CpuWork):
             return self.work.spent / self._plain_seconds if self._plain_seconds else None
-        return self._sized_fraction
+        return self.fraction if self.work.cycles else None
 
-    def slow(self, workload: Any, clock: Callable[[], float]) -> Any:
+    def slow(self, workload: Any, time_round: Callable[[], float]) -> Any:
         """``workload`` (a :class:`benchmarks.workloads.Workload`) with its rounds slowed: on the CPU each round
-        timed and the next one's extra work sized from it; on CUDA the kernel sized once from rounds timed by
-        ``clock`` (the harness's, device time)."""
+        timed and the next one's extra work sized from it; on CUDA the kernel sized once from rounds of the
+        workload timed by ``time_round()`` (the harness's clock: device time)."""
         if isinstance(self.work, CudaWork):
-            times = []
-            for _ in range(12):
-                args, kwargs = workload.setup() if workload.setup else ((), {})
-                start = clock()
-                workload.run(*args, **kwargs)
-                times.append(clock() - start)
-            round_seconds = statistics.median(times[2:])  # the first two are warm-up
+            round_seconds = statistics.median([time_round() for _ in range(12)][2:])  # the first two: warm-up
             self.work.cycles = round(self.fraction * round_seconds * self.work.cycles_per_second())
-            self._sized_fraction = self.fraction
             return workload
 
         def run(*args: Any, **kwargs: Any) -> object:

@@ -9,8 +9,8 @@ Two backends of one process alternate round by round. With ``--python-a``/``--py
 interpreter (an environment with another torch, another build of an engine), started once as a worker
 (:mod:`benchmarks.ab_worker`) that runs the rounds it is asked for and sends their times back; the two workers
 alternate batches of ``--batch`` rounds. Cycles alternate the order (A then B, then B then A) so that neither
-side always runs first. Each side first runs its warm-up rounds and checks that the engine's ``synchronize()``
-really waits.
+side always runs first. Each side first checks that the engine's ``synchronize()`` really waits, then runs its
+warm-up rounds.
 
 Exit status: 0 for no change or an improvement, 1 for a regression, 3 when the samples are too noisy for a
 verdict, 2 for bad usage.
@@ -33,7 +33,7 @@ from backends.perf_mutants import SlowedBackend
 from conformance.seeding import seed_everything
 
 from .clocks import clock_for
-from .measure import check_synchronize, clock_device, time_round
+from .measure import clock_device, prepare, time_round
 from .verdict import DEFAULT_EFFECT, INCONCLUSIVE, REGRESSION, Comparison, compare
 from .workloads import WORKLOADS
 
@@ -59,11 +59,8 @@ class LocalSide:
         self.engine = registry.resolve(backend)
         self.clock = clock_for(clock_device(self.engine))
         self.engine.seed(seed_everything(f"benchmarks.ab:{workload}"))
-        self.workload = WORKLOADS[workload](self.engine)
-        if isinstance(self.engine, SlowedBackend):
-            self.workload = self.engine.slow(self.workload, self.clock)
+        self.workload = prepare(self.engine, WORKLOADS[workload](self.engine), self.clock)
         self.measure(warmup)
-        check_synchronize(self.engine, self.workload, self.clock)
 
     @property
     def injected_fraction(self) -> float | None:

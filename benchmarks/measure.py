@@ -69,16 +69,12 @@ def check_synchronize(engine: Backend, workload: Workload, clock: Callable[[], f
     round. A correct engine shows none."""
     measured, unfinished = [], []
     for _ in range(SYNC_CHECK_ROUNDS):
-        args, kwargs = workload.setup() if workload.setup else ((), {})
-        start = clock()
-        workload.run(*args, **kwargs)
+        measured.append(time_round(workload, clock))
         stop = clock()
         workload.readback()
         first_read = clock()
         workload.readback()
-        second_read = clock()
-        measured.append(stop - start)
-        unfinished.append((first_read - stop) - (second_read - first_read))
+        unfinished.append((first_read - stop) - (clock() - first_read))
     round_s, pending_s = statistics.median(measured), statistics.median(unfinished)
     if pending_s > UNFINISHED_LIMIT * round_s:
         raise UnsynchronizedEngine(
@@ -87,6 +83,16 @@ def check_synchronize(engine: Backend, workload: Workload, clock: Callable[[], f
             f"the clock stopped, so its timings would be wrong. {type(engine).__name__}.synchronize() must wait "
             "until all pending work of the engine is done (realise lazy tensors, wait for the device)."
         )
+
+
+def prepare(engine: Backend, workload: Workload, clock: Callable[[], float]) -> Workload:
+    """The workload as it is timed: slowed by a slowed engine (:mod:`backends.perf_mutants`), and refused by
+    :func:`check_synchronize` if the engine's ``synchronize()`` does not wait for it."""
+    if isinstance(engine, SlowedBackend):
+        plain = workload
+        workload = engine.slow(plain, lambda: time_round(plain, clock))
+    check_synchronize(engine, workload, clock)
+    return workload
 
 
 def run_rounds(
@@ -99,9 +105,7 @@ def run_rounds(
     if not hasattr(benchmark, "_timer"):  # a timer that cannot be replaced would time CUDA launches, not steps
         raise RuntimeError("this pytest-benchmark's fixture has no _timer to replace (pytest-benchmark 4 and 5 do)")
     if not benchmark.disabled:
-        if isinstance(engine, SlowedBackend):
-            workload = engine.slow(workload, clock)
-        check_synchronize(engine, workload, clock)
+        workload = prepare(engine, workload, clock)
     benchmark._timer = clock  # the fixture's timer (from --benchmark-timer); pedantic reads it for every round
     if device.type == "cuda":
         torch.cuda.synchronize(device)
