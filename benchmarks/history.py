@@ -75,32 +75,32 @@ def names_of(runs: list[SavedRun]) -> list[str]:
     return sorted({name for run in runs for name in run.benchmarks})
 
 
-def steps_by_run(runs: list[SavedRun], name: str, effect: float) -> list[Step]:
-    """Steps of benchmark ``name`` with ``index`` the position in ``runs``."""
-    series = series_of(runs, name)
-    return [
-        Step(series[step.index][0], step.change) for step in find_steps([median for _, median in series], effect=effect)
-    ]
+def steps_by_run(runs: list[SavedRun], effect: float) -> dict[str, list[Step]]:
+    """Each benchmark's steps, ``index`` the position in ``runs``."""
+    steps = {}
+    for name in names_of(runs):
+        series = series_of(runs, name)
+        medians = [median for _, median in series]
+        steps[name] = [Step(series[step.index][0], step.change) for step in find_steps(medians, effect=effect)]
+    return steps
 
 
-def markdown(runs: list[SavedRun], effect: float) -> str:
+def markdown(runs: list[SavedRun], steps_of: dict[str, list[Step]]) -> str:
     header = ["benchmark (median ms)", *(run.label for run in runs), "steps"]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * (len(header) - 1) + " --- |"]
-    for name in names_of(runs):
+    for name, name_steps in steps_of.items():
         cells = [f"{run.benchmarks[name].median * 1e3:.3f}" if name in run.benchmarks else "" for run in runs]
         steps = ", ".join(
-            f"{'⚠ ' if step.change > 0 else ''}{step.change:+.1%} at {runs[step.index].label}"
-            for step in steps_by_run(runs, name, effect)
+            f"{'⚠ ' if step.change > 0 else ''}{step.change:+.1%} at {runs[step.index].label}" for step in name_steps
         )
         lines.append(f"| `{short_name(name)}` | " + " | ".join(cells) + f" | {steps} |")
     return "\n".join(lines) + "\n"
 
 
-def plot(runs: list[SavedRun], png: Path, effect: float) -> None:
-    names = names_of(runs)
-    figure, axes = plt.subplots(figsize=(11, 4 + 0.18 * len(names)), layout="constrained")
+def plot(runs: list[SavedRun], png: Path, steps_of: dict[str, list[Step]]) -> None:
+    figure, axes = plt.subplots(figsize=(11, 4 + 0.18 * len(steps_of)), layout="constrained")
     axes.axhline(0, color="0.5", linewidth=0.8)
-    for name in names:
+    for name, name_steps in steps_of.items():
         series = series_of(runs, name)
         first = series[0][1]
         (line,) = axes.plot(
@@ -109,7 +109,7 @@ def plot(runs: list[SavedRun], png: Path, effect: float) -> None:
             marker="o",
             label=short_name(name),
         )
-        for step in steps_by_run(runs, name, effect):
+        for step in name_steps:
             axes.axvline(step.index - 0.5, color=line.get_color(), linestyle="--", linewidth=1)
     axes.set_xticks(list(range(len(runs))), [run.label for run in runs], rotation=30, ha="right")
     axes.set_xlabel("saved run (dashed: a step, where a benchmark moved to another level)")
@@ -138,10 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     if not runs:
         parser.error(f"no saved runs under {args.storage} (save some with --benchmark-autosave)")
-    effect = args.effect / 100
-    plot(runs, args.png, effect)
-    args.md.write_text(markdown(runs, effect))
-    print(f"{len(runs)} runs, {len(names_of(runs))} benchmarks: wrote {args.png} and {args.md}")
+    steps_of = steps_by_run(runs, args.effect / 100)
+    plot(runs, args.png, steps_of)
+    args.md.write_text(markdown(runs, steps_of))
+    print(f"{len(runs)} runs, {len(steps_of)} benchmarks: wrote {args.png} and {args.md}")
     return 0
 
 
