@@ -31,7 +31,7 @@ import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, pair, translate
+from .proxy import TensorProxy, numpy_spelling, pair, translate
 
 
 def _jax() -> types.ModuleType:
@@ -69,7 +69,7 @@ class JaxTensor(TensorProxy):
 #: torch's elementwise tensor methods that are JAX functions, by torch's name: ``module:function``
 ELEMENTWISE = {
     **{
-        name: f"jax.numpy:{name}"
+        name: f"jax.numpy:{numpy_spelling(name)}"
         for name in [
             "cos",
             "tan",
@@ -100,11 +100,16 @@ ELEMENTWISE = {
             "logaddexp",
             "logaddexp2",
             "float_power",
+            "asin",
+            "acos",
+            "atan",
+            "asinh",
+            "acosh",
+            "atanh",
+            "atan2",
+            "neg",
         ]
     },
-    **{name: f"jax.numpy:arc{name[1:]}" for name in ["asin", "acos", "atan", "asinh", "acosh", "atanh"]},
-    "atan2": "jax.numpy:arctan2",
-    "neg": "jax.numpy:negative",
     "clamp": "jax.numpy:clip",
     "rsqrt": "jax.lax:rsqrt",
     "relu": "jax.nn:relu",

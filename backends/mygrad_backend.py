@@ -31,7 +31,7 @@ import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, translate
+from .proxy import TensorProxy, numpy_spelling, translate
 
 
 class MygradTensor(TensorProxy):
@@ -103,28 +103,34 @@ class MygradTensor(TensorProxy):
 
 #: torch's elementwise tensor methods that are mygrad functions, by torch's name: NumPy's names where they differ
 ELEMENTWISE = {
-    **{
-        name: name
-        for name in [
-            "abs",
-            "cos",
-            "cosh",
-            "tan",
-            "sinh",
-            "expm1",
-            "log1p",
-            "log2",
-            "log10",
-            "exp2",
-            "sinc",
-            "reciprocal",
-            "square",
-        ]
-    },
-    **{name: f"arc{name[1:]}" for name in ["asin", "acos", "atan", "asinh", "acosh", "atanh"]},
-    "neg": "negative",
-    "atan2": "arctan2",
-    **{name: name for name in ["maximum", "minimum", "logaddexp", "logaddexp2"]},
+    name: numpy_spelling(name)
+    for name in [
+        "abs",
+        "cos",
+        "cosh",
+        "tan",
+        "sinh",
+        "expm1",
+        "log1p",
+        "log2",
+        "log10",
+        "exp2",
+        "sinc",
+        "reciprocal",
+        "square",
+        "asin",
+        "acos",
+        "atan",
+        "asinh",
+        "acosh",
+        "atanh",
+        "neg",
+        "atan2",
+        "maximum",
+        "minimum",
+        "logaddexp",
+        "logaddexp2",
+    ]
 }
 translate(MygradTensor, lambda name: getattr(import_engine("mygrad"), name), ELEMENTWISE)
 

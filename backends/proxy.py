@@ -143,6 +143,19 @@ for _op in ("add", "sub", "mul", "truediv"):
     setattr(TensorProxy, f"__i{_op}__", _forward_inplace(f"__i{_op}__"))
 
 
+#: torch's elementwise names that NumPy, and the engines that follow it (mygrad, ``jax.numpy``), spell otherwise
+NUMPY_SPELLINGS = {
+    **{name: f"arc{name[1:]}" for name in ["asin", "acos", "atan", "asinh", "acosh", "atanh"]},
+    "atan2": "arctan2",
+    "neg": "negative",
+}
+
+
+def numpy_spelling(name: str) -> str:
+    """NumPy's name of torch's elementwise ``name``."""
+    return NUMPY_SPELLINGS.get(name, name)
+
+
 def pair(size: int | tuple[int, int]) -> tuple[int, int]:
     """torch's ``kernel_size=3`` or ``(3, 2)`` of a 2-d operator, as the pair engines that want both take."""
     return (size, size) if isinstance(size, int) else tuple(size)
