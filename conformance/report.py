@@ -61,14 +61,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """Replace the report files before anything else can fail (a bad backend, a crash at startup)."""
-    if not is_worker(config):
+    if not is_worker(config) and not config.option.collectonly:
         write_placeholders(config)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Load the known failures (after the plugin has resolved the backends); a bad file is a usage error."""
+    """Load the known failures (after the plugin has resolved the backends); a bad file is a usage error. A run
+    that only lists the specs (``--collect-only``) runs none, so it has no verdicts to report."""
     known = known_failures.for_backends(config.stash[BACKENDS], config.getoption("known_failures"))
+    if config.option.collectonly:
+        return
     config.pluginmanager.register(ConformanceReport(config, known), "conformance-report")
 
 

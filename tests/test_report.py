@@ -327,3 +327,13 @@ def test_failures_and_known_failures_are_counted_by_the_kind_of_their_spec(harne
     line = "1 silent wrong result, 1 missing refusal, 2 surface deviations; coverage 5/5 applicable specs run"
     result.stdout.fnmatch_lines([f"torch:cpu (torch * 1 known failures, * errors; {line}"])
     assert line in (harness.path / "report.md").read_text()
+
+
+def test_listing_the_specs_runs_none_and_reports_nothing(harness):
+    """``--collect-only`` lists the specs; it is not a run that left them unreported."""
+    harness.makepyfile(SPECS)
+    result = harness.runpytest("--collect-only", "-q", "--conformance-json=report.json")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*test_holds*cpu*", "3 tests collected*"])
+    result.stdout.no_fnmatch_line("*conformance*")
+    assert not (harness.path / "report.json").exists()
