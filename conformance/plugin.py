@@ -23,8 +23,13 @@ UNSUPPORTED = "unsupported"
 NOT_APPLICABLE = "not applicable"
 
 #: refuse downloads for the whole run (weights come from the local hub cache only); time limits and --isolate;
-#: the report (so that ``pytest -p conformance.plugin`` loads the whole harness)
-pytest_plugins = ["conformance.no_download", "conformance.isolation", "conformance.report"]
+#: the report (so that ``pytest -p conformance.plugin`` loads the whole harness); xdist workers' share of the cores
+pytest_plugins = [
+    "conformance.no_download",
+    "conformance.isolation",
+    "conformance.report",
+    "conformance.worker_threads",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
