@@ -7,17 +7,45 @@ NumPy array, turns graph tracking off with ``mygrad.no_autodiff``, spells ``x.lo
 without a gradient, in-place operations rewritten instead of refused, ``.grad`` reset instead of
 accumulated) the specs fail, and the failures are listed in ``known_failures/mygrad.json``.
 
-Elementwise functions (``tensor.unary``, ``tensor.binary``) are mygrad's functions under NumPy's names
-(``x.asin()`` is ``mygrad.arcsin(x)``, ``neg`` is ``negative``, ``clamp`` is ``clip``, ``relu`` is
-``mygrad.nnet.relu``); the members mygrad has no function for are listed in ``lacks``, and so are ``fmod`` and
-``remainder``, whose functions refuse tensors that are not constant ("cannot involve non-constant mygrad
-tensors"): mygrad does not differentiate them.
+Operator families: mygrad's own functions under torch's names, in torch's signatures, and nothing composed.
+
+- ``tensor.unary``, ``tensor.binary``: mygrad's functions under NumPy's names (``x.asin()`` is
+  ``mygrad.arcsin(x)``, ``neg`` is ``negative``, ``clamp`` is ``clip``, ``relu`` is ``mygrad.nnet.relu``). ``fmod``
+  and ``remainder`` are lacked too: their functions refuse tensors that are not constant ("cannot involve
+  non-constant mygrad tensors"), mygrad does not differentiate them.
+- ``tensor.reductions``: ``dim``/``keepdim`` are ``axis``/``keepdims``, ``correction`` is ``ddof``; ``max(dim=)``
+  and ``min(dim=)`` return torch's (values, indices) pair, the indices being mygrad's ``argmax``/``argmin``;
+  ``norm`` is ``mygrad.linalg.norm``, a vector norm only, of the flattened tensor where torch reduces every
+  element (``"fro"`` is order 2).
+- ``tensor.shapes``: ``view`` and ``unflatten`` are ``reshape``, ``permute`` is ``transpose``, ``transpose`` and
+  ``mT`` are ``swapaxes``, ``expand``/``expand_as`` are ``broadcast_to``, ``unsqueeze`` is ``expand_dims``,
+  ``movedim`` is ``moveaxis``, ``repeat_interleave`` is ``repeat``.
+- ``functions``: ``cat`` is ``concatenate``, ``mm``/``bmm``/``mv``/``dot`` are ``matmul`` (each of them on its
+  operands' ranks), ``where``, ``einsum``, ``stack``, ``broadcast_to``, ``atleast_2d``, ``clamp`` (``clip``).
+- ``linalg``: ``norm``/``vector_norm`` are ``mygrad.linalg.norm``, ``multi_dot`` is ``multi_matmul``.
+- ``nn.functional.*`` and ``nn.functional`` (``mygrad.nnet``): ``elu``, ``selu``, ``leaky_relu``, ``hardtanh``
+  (``hard_tanh``), ``softsign`` (``soft_sign``), ``glu``, ``sigmoid``, ``tanh``, ``softmax``, ``log_softmax``
+  (``logsoftmax``), ``relu``; ``max_pool1d``/``max_pool3d`` (``max_pool`` over the trailing dimensions);
+  ``batch_norm`` in training mode (``batchnorm``: batch statistics, none kept, so eval mode and running
+  statistics are refused); ``margin_ranking_loss``; ``cross_entropy`` with class indices, averaged
+  (``softmax_crossentropy``; other options are refused).
+
+Lacked, listed in ``lacks``: what mygrad has no operator for (``gelu``, ``softplus``, ``logsumexp``, ``flip``,
+``split``, ``tril``, ``gather``, ``solve``, ``mse_loss``, ``layer_norm``, ``linear``, average and adaptive
+pooling, ...); and the operators mygrad has without an option an entry uses, which only an imitation could add:
+``conv_nd`` has no bias, groups or ``padding="same"`` (so ``conv1d/2d/3d`` are lacked and ``nn.functional.conv``,
+which has nothing else mygrad offers, is not declared), ``max_pool`` no padding or dilation (``max_pool2d``),
+``batchnorm`` no running statistics (``batch_norm`` of ``nn.functional``, whose entry is in eval mode),
+``negative_log_likelihood`` no ``ignore_index`` and no spatial targets, and its class weights average
+``w[y]·x`` instead of dividing by the weights' sum (``nll_loss``), ``softmax_crossentropy`` no label smoothing,
+probabilities or weights (``cross_entropy`` of ``nn.functional.losses``); ``multiclass_hinge`` sums the margins
+where torch's ``multi_margin_loss`` averages them over the classes (a different loss). ``tensor.indexing`` and
+``nn.functional.layers`` are not declared: mygrad has none of their operators (no ``take_along_axis``, ``pad``,
+``embedding``, ``interpolate``, ...), only indexing, which is always there.
 
 Not declared, because mygrad has no counterpart and the adapter would have to imitate one: ``detach``
 (no such operation; a constant tensor over the same array does not see later in-place changes),
-``graph`` (``creator`` is there, but no ``is_leaf`` or ``next_functions``), ``nn.functional``
-(``mygrad.nnet`` has conv, pooling, batchnorm and softmax cross-entropy, but no linear, no adaptive pooling,
-no padding for ``max_pool``, no bias for ``conv_nd`` and no running-statistics batch norm), ``nn``,
+``graph`` (``creator`` is there, but no ``is_leaf`` or ``next_functions``), ``nn``,
 ``optim.sgd``, ``models.resnet18``, ``retain_grad``/``retain_graph``, hooks, ``autograd.grad``,
 ``grad_mode.switches`` and ``threads`` (not documented as supported).
 """
