@@ -185,7 +185,7 @@ class MygradTensor(TensorProxy):
         return self.reshape(*shape)
 
     def permute(self, *dims: Any) -> MygradTensor:
-        return MygradTensor(import_engine("mygrad").transpose(self.wrapped, dims))
+        return MygradTensor(import_engine("mygrad").transpose(self.wrapped, _sizes(dims)))
 
     def transpose(self, dim0: int, dim1: int) -> MygradTensor:
         """torch's ``transpose`` swaps two dimensions: NumPy's ``swapaxes`` (NumPy's ``transpose`` permutes)."""
@@ -203,7 +203,7 @@ class MygradTensor(TensorProxy):
 
     def expand(self, *sizes: int) -> MygradTensor:
         """``broadcast_to``; torch's size -1 keeps that dimension's size."""
-        shape = self.shape
+        shape, sizes = self.shape, _sizes(sizes)
         offset = len(sizes) - len(shape)
         target = tuple(shape[i - offset] if size == -1 else size for i, size in enumerate(sizes))
         return MygradTensor(import_engine("mygrad").broadcast_to(self.wrapped, target))
@@ -232,6 +232,11 @@ class MygradTensor(TensorProxy):
         shape = self.shape
         dim %= len(shape)
         return self.reshape(*shape[:dim], *sizes, *shape[dim + 1 :])
+
+
+def _sizes(args: tuple) -> tuple:
+    """torch's sizes or dims given as separate arguments, ``x.permute(2, 0, 1)``, or as one sequence."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], tuple | list) else args
 
 
 def _vector_norm(x: MygradTensor, ord: Any, dim: Any, keepdim: bool) -> MygradTensor:
