@@ -595,6 +595,15 @@ def test_paddle_lerp_gives_a_weight_tensor_no_gradient():
     assert w.grad is None  # torch's is y - x
 
 
+@pytest.mark.reproduces("mygrad", "opgrad.where", "opgrad.where-0d")
+def test_mygrad_where_recurses_on_a_tensor_condition():
+    mygrad = pytest.importorskip("mygrad")
+    x, y = mygrad.tensor([1.0, 2.0]), mygrad.tensor([3.0, 4.0])
+    assert mygrad.where(np.array([True, False]), x, y).data.tolist() == [1.0, 4.0]  # a NumPy condition works
+    with pytest.raises(RecursionError):
+        mygrad.where(mygrad.tensor([True, False]), x, y)
+
+
 @pytest.mark.reproduces("tinygrad", "opgrad.index-boolean-mask")
 def test_tinygrad_refuses_boolean_mask_indexing(tinygrad_engine):
     from tinygrad import Tensor
