@@ -187,6 +187,11 @@ class PaddleTensor(TensorProxy):
         """paddle's ``moveaxis``, NumPy's name."""
         return PaddleTensor(import_engine("paddle").moveaxis(self.wrapped, source, destination))
 
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> PaddleTensor:
+        """paddle's ``index_put`` takes the index tensors as a list where torch takes a tuple."""
+        indices = [self.unwrap(index) for index in indices]
+        return PaddleTensor(self.wrapped.index_put(indices, self.unwrap(values), accumulate))
+
     def index_fill(self, dim: int, index: Any, value: float) -> PaddleTensor:
         """paddle's ``index_fill`` takes the index before the axis."""
         return PaddleTensor(self.wrapped.index_fill(self.unwrap(index), dim, value))
@@ -207,8 +212,7 @@ SAME_METHODS = (
     "prod amax amin norm logsumexp cumsum cumprod diff dist trace nanmean var "
     "view permute transpose t expand expand_as squeeze unsqueeze chunk unbind flip roll repeat tile narrow contiguous "
     "unflatten diagonal diag_embed tril triu unfold repeat_interleave swapaxes rot90 tensor_split diag "
-    "gather scatter scatter_add scatter_reduce index_select masked_fill masked_select take_along_dim index_add take "
-    "index_put"
+    "gather scatter scatter_add scatter_reduce index_select masked_fill masked_select take_along_dim index_add take"
 )
 translate(
     PaddleTensor, lambda name: getattr(import_engine("paddle").Tensor, name), {n: n for n in SAME_METHODS.split()}
