@@ -22,12 +22,28 @@ Elementwise functions (``tensor.unary``, ``tensor.binary``) are paddle's functio
 is ``paddle.clip``, ``mvlgamma`` is ``paddle.multigammaln``, ``relu`` is ``nn.functional.relu``); those paddle
 lacks (``erfc``, ``exp2``, ``fmod``, ``xlogy``, ...) are listed in ``lacks``.
 
+The other eleven operator families (``nn.functional.*``, ``tensor.reductions``, ``tensor.shapes``,
+``tensor.indexing``, ``functions``, ``linalg``) are declared too. paddle 3 takes torch's ``dim`` and ``keepdim``
+in most tensor methods, which keep torch's names; ``max``, ``min``, ``median`` and ``split`` are paddle's
+``compat`` functions (torch's values and indices); ``std``'s ``correction`` is paddle's ``unbiased``,
+``cummax``/``cummin``/``logcumsumexp``/``nansum`` take ``axis``, ``movedim`` is ``moveaxis``, ``index_fill``
+takes the index before the axis and ``index_put`` a list of indices. The ``functional``, ``ops`` and ``linalg``
+namespaces and their argument translations are in :mod:`backends.paddle_operators`. Lacked, as paddle has no
+such operator: ``softmin``, ``fliplr``/``flipud``, ``index_copy``, ``put``, ``addmv``, ``logdet``; and
+``ops.clamp`` (``clip`` takes one-element bounds, the entry tensor bounds) and the pooling family's
+``max_pool2d`` (no ``dilation``, which an entry uses; the training step's ``max_pool2d`` still runs).
+
 Where paddle behaves differently from torch the specs fail, and the failures are listed in
 ``known_failures/paddle.json``: its errors are often ``ValueError`` or ``SystemError`` where torch raises
 ``RuntimeError``, ``numpy()`` never refuses, every tensor has a ``grad_fn`` node (leaves included),
 ``PyLayer`` does not check saved tensors' versions, ``BatchNorm2D`` lists its running statistics among
 ``parameters()``, ``batch_norm`` needs running statistics even in training mode, layers have no full backward
-hook and ``Momentum`` has no ``param_groups``.
+hook and ``Momentum`` has no ``param_groups``. Among operators: ``diag_embed``'s input and the targets of
+``binary_cross_entropy_with_logits`` and ``kl_div(log_target=True)`` and ``gaussian_nll_loss``'s variance get no
+gradient, overlapping ``unfold`` windows and one-group ``group_norm`` get wrong ones, soft-label
+``cross_entropy`` assumes probabilities summing to one, ``lp_pool``, linear ``interpolate`` and exclusive
+``avg_pool2d`` are float32-precise in float64, ``linalg.cross`` does not broadcast, ``layer_norm`` takes a 1-d
+weight only and ``rms_norm`` has no CPU kernel.
 
 Not declared: ``graph.names`` (paddle names its nodes ``AddGradNode``, ``SumGradNode``,
 ``GradNodeAccumulation``, and its ``next_functions`` is a flat list of nodes; torch's names would be a table
