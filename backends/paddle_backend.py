@@ -22,12 +22,28 @@ Elementwise functions (``tensor.unary``, ``tensor.binary``) are paddle's functio
 is ``paddle.clip``, ``mvlgamma`` is ``paddle.multigammaln``, ``relu`` is ``nn.functional.relu``); those paddle
 lacks (``erfc``, ``exp2``, ``fmod``, ``xlogy``, ...) are listed in ``lacks``.
 
+The other eleven operator families (``nn.functional.*``, ``tensor.reductions``, ``tensor.shapes``,
+``tensor.indexing``, ``functions``, ``linalg``) are declared too. paddle 3 takes torch's ``dim`` and ``keepdim``
+in most tensor methods, which keep torch's names; ``max``, ``min``, ``median`` and ``split`` are paddle's
+``compat`` functions (torch's values and indices); ``std``'s ``correction`` is paddle's ``unbiased``,
+``cummax``/``cummin``/``logcumsumexp``/``nansum`` take ``axis``, ``movedim`` is ``moveaxis``, ``index_fill``
+takes the index before the axis and ``index_put`` a list of indices. The ``functional``, ``ops`` and ``linalg``
+namespaces and their argument translations are in :mod:`backends.paddle_operators`. Lacked, as paddle has no
+such operator: ``softmin``, ``fliplr``/``flipud``, ``index_copy``, ``put``, ``addmv``, ``logdet``; and
+``ops.clamp`` (``clip`` takes one-element bounds, the entry tensor bounds) and the pooling family's
+``max_pool2d`` (no ``dilation``, which an entry uses; the training step's ``max_pool2d`` still runs).
+
 Where paddle behaves differently from torch the specs fail, and the failures are listed in
 ``known_failures/paddle.json``: its errors are often ``ValueError`` or ``SystemError`` where torch raises
 ``RuntimeError``, ``numpy()`` never refuses, every tensor has a ``grad_fn`` node (leaves included),
 ``PyLayer`` does not check saved tensors' versions, ``BatchNorm2D`` lists its running statistics among
 ``parameters()``, ``batch_norm`` needs running statistics even in training mode, layers have no full backward
-hook and ``Momentum`` has no ``param_groups``.
+hook and ``Momentum`` has no ``param_groups``. Among operators: ``diag_embed``'s input and the targets of
+``binary_cross_entropy_with_logits`` and ``kl_div(log_target=True)`` and ``gaussian_nll_loss``'s variance get no
+gradient, overlapping ``unfold`` windows and one-group ``group_norm`` get wrong ones, soft-label
+``cross_entropy`` assumes probabilities summing to one, ``lp_pool``, linear ``interpolate`` and exclusive
+``avg_pool2d`` are float32-precise in float64, ``linalg.cross`` does not broadcast, ``layer_norm`` takes a 1-d
+weight only and ``rms_norm`` has no CPU kernel.
 
 Not declared: ``graph.names`` (paddle names its nodes ``AddGradNode``, ``SumGradNode``,
 ``GradNodeAccumulation``, and its ``next_functions`` is a flat list of nodes; torch's names would be a table
@@ -53,6 +69,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import capabilities as cap
+from . import paddle_operators
 from .contract import Backend, import_engine
 from .proxy import TensorProxy, engine_function, translate
 
@@ -151,6 +168,50 @@ class PaddleTensor(TensorProxy):
         """paddle's ``multigammaln``."""
         return PaddleTensor(import_engine("paddle").multigammaln(self.wrapped, p))
 
+    @classmethod
+    def wrap(cls, value: Any) -> Any:
+        """A paddle tensor wrapped, and so is each tensor of a list or tuple (``split``'s parts; ``max``'s values
+        and indices, a plain tuple as torch's named one is indexed)."""
+        if isinstance(value, (tuple, list)):
+            return (list if isinstance(value, list) else tuple)(cls.wrap(item) for item in value)
+        return super().wrap(value)
+
+    # --- operators whose arguments paddle spells otherwise (tensor.reductions, shapes, indexing) -------
+    @property
+    def mT(self) -> PaddleTensor:
+        return PaddleTensor(self.wrapped.mT)
+
+    def std(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> PaddleTensor:
+        """paddle's ``unbiased`` is torch's ``correction`` of 1 (True) or 0 (False)."""
+        if correction not in (0, 1):
+            raise NotImplementedError(f"paddle's std has unbiased True or False, not correction={correction}")
+        return PaddleTensor(self.wrapped.std(axis=dim, unbiased=bool(correction), keepdim=keepdim))
+
+    def cummax(self, dim: int) -> tuple:
+        return self.wrap(self.wrapped.cummax(axis=dim))
+
+    def cummin(self, dim: int) -> tuple:
+        return self.wrap(self.wrapped.cummin(axis=dim))
+
+    def logcumsumexp(self, dim: int) -> PaddleTensor:
+        return PaddleTensor(self.wrapped.logcumsumexp(axis=dim))
+
+    def nansum(self, dim: Any = None, keepdim: bool = False) -> PaddleTensor:
+        return PaddleTensor(self.wrapped.nansum(axis=dim, keepdim=keepdim))
+
+    def movedim(self, source: Any, destination: Any) -> PaddleTensor:
+        """paddle's ``moveaxis``, NumPy's name."""
+        return PaddleTensor(import_engine("paddle").moveaxis(self.wrapped, source, destination))
+
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> PaddleTensor:
+        """paddle's ``index_put`` takes the index tensors as a list where torch takes a tuple."""
+        indices = [self.unwrap(index) for index in indices]
+        return PaddleTensor(self.wrapped.index_put(indices, self.unwrap(values), accumulate))
+
+    def index_fill(self, dim: int, index: Any, value: float) -> PaddleTensor:
+        """paddle's ``index_fill`` takes the index before the axis."""
+        return PaddleTensor(self.wrapped.index_fill(self.unwrap(index), dim, value))
+
 
 #: torch's elementwise tensor methods that are paddle functions of the same name, the tensor first
 ELEMENTWISE = (
@@ -161,12 +222,27 @@ ELEMENTWISE = (
 translate(
     PaddleTensor, lambda name: getattr(import_engine("paddle"), name), {name: name for name in ELEMENTWISE.split()}
 )
+#: torch's tensor methods of tensor.reductions, tensor.shapes and tensor.indexing that paddle's tensors have
+#: under the same name, taking torch's arguments (paddle 3 accepts ``dim`` and ``keepdim`` beside ``axis``)
+SAME_METHODS = (
+    "prod amax amin norm logsumexp cumsum cumprod diff dist trace nanmean var "
+    "view permute transpose t expand expand_as squeeze unsqueeze chunk unbind flip roll repeat tile narrow contiguous "
+    "unflatten diagonal diag_embed tril triu unfold repeat_interleave swapaxes rot90 tensor_split diag "
+    "gather scatter scatter_add scatter_reduce index_select masked_fill masked_select take_along_dim index_add take"
+)
+translate(
+    PaddleTensor, lambda name: getattr(import_engine("paddle").Tensor, name), {n: n for n in SAME_METHODS.split()}
+)
+#: torch's reductions returning (values, indices) over a dimension, and ``split`` by size or sizes: paddle's
+#: ``compat`` functions, which follow torch's signatures (paddle's own ``max`` returns values only)
+translate(
+    PaddleTensor,
+    lambda name: getattr(import_engine("paddle").compat, name),
+    {n: n for n in ("max", "min", "median", "split")},
+)
 
 
-def _wrap_all(value: Any) -> Any:
-    if isinstance(value, (tuple, list)):
-        return type(value)(_wrap_all(item) for item in value)
-    return PaddleTensor.wrap(value)
+_wrap_all = PaddleTensor.wrap
 
 
 def _unwrap_all(value: Any) -> Any:
@@ -274,13 +350,19 @@ class PaddleBackend(Backend):
             cap.GRAD_MODE_SWITCHES,
             cap.SAVED_TENSOR_HOOKS,
             cap.CUSTOM_FUNCTION,
-            cap.UNARY,
-            cap.BINARY,
         }
+        | cap.OPERATOR_FAMILIES
     )
     lacks: ClassVar[dict[str, frozenset[str]]] = {
         cap.UNARY: frozenset({"erfc", "exp2"}),
         cap.BINARY: frozenset({"fmod", "addcmul", "addcdiv", "xlogy", "logaddexp2", "float_power"}),
+        cap.ACTIVATIONS: frozenset({"functional.softmin"}),
+        # paddle's max_pool2d has no dilation, which the pooling family's entries use
+        cap.POOLING: frozenset({"functional.max_pool2d"}),
+        cap.SHAPES: frozenset({"fliplr", "flipud"}),
+        cap.INDEXING: frozenset({"index_copy", "put"}),
+        # no addmv or logdet; paddle's clip takes one-element bounds only, not torch's tensor bounds
+        cap.FUNCTIONS: frozenset({"ops.addmv", "ops.logdet", "ops.clamp"}),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "paddle.json"
 
@@ -289,7 +371,7 @@ class PaddleBackend(Backend):
         with warnings.catch_warnings():  # paddle warns at import that its C++ extension builder finds no ccache
             warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
             paddle = self._paddle = import_engine("paddle")
-        nn, functional = paddle.nn, paddle.nn.functional
+        nn = paddle.nn
         self.nn = types.SimpleNamespace(
             Linear=lambda in_features, out_features, bias=True: PaddleModule(
                 nn.Linear(in_features, out_features, bias_attr=None if bias else False)
@@ -302,14 +384,12 @@ class PaddleBackend(Backend):
         self.models = types.SimpleNamespace(resnet18=lambda: PaddleModule(paddle.vision.models.resnet18()))
         self.optim = types.SimpleNamespace(SGD=self._sgd)
         self.functional = types.SimpleNamespace(
-            conv2d=_unwrapping(functional.conv2d),
+            **{name: _unwrapping(function) for name, function in paddle_operators.functional().items()},
             batch_norm=self._batch_norm,
-            relu=_unwrapping(functional.relu),
-            max_pool2d=_unwrapping(functional.max_pool2d),
-            adaptive_avg_pool2d=_unwrapping(functional.adaptive_avg_pool2d),
             linear=self._linear,
-            cross_entropy=_unwrapping(functional.cross_entropy),
         )
+        self.ops = types.SimpleNamespace(**{name: _unwrapping(f) for name, f in paddle_operators.ops().items()})
+        self.linalg = types.SimpleNamespace(**{name: _unwrapping(f) for name, f in paddle_operators.linalg().items()})
         self.autograd = types.SimpleNamespace(
             grad=self._grad,
             Function=PaddleFunction,

@@ -604,6 +604,133 @@ def test_mygrad_where_recurses_on_a_tensor_condition():
         mygrad.where(mygrad.tensor([True, False]), x, y)
 
 
+#: opgrad specs where paddle gives an input that requires grad no gradient -> that paddle operator and the
+#: shapes of its inputs, the last being the one left without a gradient
+PADDLE_NO_GRADIENT = {
+    "opgrad.diag-embed": (lambda F, d: d.diag_embed(), [(2, 3)]),
+    "opgrad.bce-with-logits": (lambda F, x, y: F.binary_cross_entropy_with_logits(x, y), [(2, 3), (2, 3)]),
+    "opgrad.kl-div-log-target": (lambda F, x, t: F.kl_div(x, t, reduction="sum", log_target=True), [(2, 3), (2, 3)]),
+    "opgrad.gaussian-nll-loss": (lambda F, x, y, v: F.gaussian_nll_loss(x, y, v), [(2, 3), (2, 3), (2, 3)]),
+}
+
+
+@pytest.mark.reproduces(
+    "paddle", *sorted(PADDLE_NO_GRADIENT), "opgrad.linalg-cholesky", "opgrad.linalg-solve-triangular"
+)
+@pytest.mark.parametrize("spec_id", sorted(PADDLE_NO_GRADIENT))
+def test_paddle_gives_an_input_that_requires_grad_no_gradient(spec_id):
+    """The cholesky and solve_triangular entries build their matrix with diag_embed, whose input gets none."""
+    paddle = pytest.importorskip("paddle")
+    operator, shapes = PADDLE_NO_GRADIENT[spec_id]
+    rng = np.random.default_rng(0)
+    inputs = [paddle.to_tensor(rng.uniform(0.5, 1.5, shape), stop_gradient=False) for shape in shapes]
+    grads = paddle.grad([operator(paddle.nn.functional, *inputs).sum()], inputs, allow_unused=True)
+    assert grads[-1] is None  # torch's is a tensor of the input's shape
+
+
+def paddle_and_torch_gradients(paddle_op, torch_op, array, cotangent=None):
+    """The forward values and the gradients of ``sum(cotangent * op(x))`` of a paddle and a torch operator, float64."""
+    paddle = pytest.importorskip("paddle")
+    x, t = paddle.to_tensor(array, stop_gradient=False), torch.tensor(array, requires_grad=True)
+    paddle_out, torch_out = paddle_op(x), torch_op(t)
+    cotangent = np.ones(tuple(torch_out.shape)) if cotangent is None else cotangent
+    (paddle_out * paddle.to_tensor(cotangent)).sum().backward()
+    (torch_out * torch.tensor(cotangent)).sum().backward()
+    return (paddle_out.numpy(), torch_out.detach().numpy()), (x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.reproduces("paddle", "opgrad.unfold-windows", "opgrad.group-norm-no-affine")
+def test_paddle_unfold_windows_and_one_group_norm_give_wrong_gradients():
+    paddle = pytest.importorskip("paddle")
+    rng = np.random.default_rng(0)
+    values, grads = paddle_and_torch_gradients(
+        lambda x: x.unfold(1, 2, 1) ** 2,
+        lambda x: x.unfold(1, 2, 1) ** 2,
+        rng.standard_normal((2, 4)),
+        rng.standard_normal((2, 3, 2)),
+    )
+    np.testing.assert_allclose(*values)
+    assert not np.allclose(*grads)  # overlapping windows: torch accumulates each element's windows
+    group_norm, torch_group_norm = paddle.nn.functional.group_norm, torch.nn.functional.group_norm
+    values, grads = paddle_and_torch_gradients(
+        lambda x: group_norm(x, 1, epsilon=1e-3),
+        lambda x: torch_group_norm(x, 1, eps=1e-3),
+        rng.standard_normal((2, 2, 2, 2)),
+        rng.standard_normal((2, 2, 2, 2)),
+    )
+    np.testing.assert_allclose(*values)
+    assert not np.allclose(*grads, rtol=1e-3)
+
+
+@pytest.mark.reproduces("paddle", "opgrad.cross-entropy-probabilities")
+def test_paddle_soft_label_cross_entropy_assumes_probabilities_sum_to_one():
+    paddle = pytest.importorskip("paddle")
+    rng = np.random.default_rng(0)
+    logits, target = rng.standard_normal((2, 3)), rng.uniform(0.5, 1.5, (2, 3))
+    x = paddle.to_tensor(logits, stop_gradient=False)
+    loss = paddle.nn.functional.cross_entropy(x, paddle.to_tensor(target), soft_label=True, axis=1)
+    loss.backward()
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(loss.numpy(), -(target * np.log(softmax)).sum(axis=1).mean())  # torch's forward
+    np.testing.assert_allclose(x.grad.numpy(), (softmax - target) / 2)  # torch's: (softmax * sum(p) - p) / 2
+
+
+#: opgrad specs where paddle computes in float64 to about float32's precision -> paddle's and torch's operator
+PADDLE_IMPRECISE = {
+    "opgrad.lp-pool1d": (lambda F: lambda x: F.lp_pool1d(x, 2, 2), (1, 2, 4)),
+    "opgrad.lp-pool2d": (lambda F: lambda x: F.lp_pool2d(x, 3, 2), (1, 1, 4, 4)),
+    "opgrad.interpolate-bilinear": (lambda F: lambda x: F.interpolate(x, [3, 5], mode="bilinear"), (1, 2, 2, 3)),
+    "opgrad.interpolate-linear": (
+        lambda F: lambda x: F.interpolate(x, [5], mode="linear", data_format="NCW"),
+        (1, 2, 3),
+    ),
+}
+TORCH_OF_PADDLE_IMPRECISE = {
+    "opgrad.lp-pool1d": lambda x: torch.nn.functional.lp_pool1d(x, 2, 2),
+    "opgrad.lp-pool2d": lambda x: torch.nn.functional.lp_pool2d(x, 3, 2),
+    "opgrad.interpolate-bilinear": lambda x: torch.nn.functional.interpolate(x, (3, 5), mode="bilinear"),
+    "opgrad.interpolate-linear": lambda x: torch.nn.functional.interpolate(x, 5, mode="linear"),
+}
+
+
+@pytest.mark.reproduces("paddle", *sorted(PADDLE_IMPRECISE))
+@pytest.mark.parametrize("spec_id", sorted(PADDLE_IMPRECISE))
+def test_paddle_float64_pooling_and_interpolation_at_float32_precision(spec_id):
+    paddle = pytest.importorskip("paddle")
+    operator, shape = PADDLE_IMPRECISE[spec_id]
+    array = np.random.default_rng(0).uniform(0.5, 1.5, shape)
+    (values, expected), _ = paddle_and_torch_gradients(
+        operator(paddle.nn.functional), TORCH_OF_PADDLE_IMPRECISE[spec_id], array
+    )
+    assert 1e-9 < np.abs(values - expected).max() < 1e-5  # float32's precision, not float64's
+
+
+@pytest.mark.reproduces("paddle", "opgrad.avg-pool2d-padding-exclude")
+def test_paddle_avg_pool_exclusive_gradient_at_float32_precision():
+    """Its forward is exact; its gradient is not."""
+    paddle = pytest.importorskip("paddle")
+    rng = np.random.default_rng(0)
+    values, grads = paddle_and_torch_gradients(
+        lambda x: paddle.nn.functional.avg_pool2d(x, 3, 2, 1, exclusive=True),
+        lambda x: torch.nn.functional.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+        rng.standard_normal((1, 1, 5, 5)),
+        rng.standard_normal((1, 1, 3, 3)),
+    )
+    np.testing.assert_allclose(*values, rtol=0, atol=1e-15)
+    assert 1e-10 < np.abs(grads[0] - grads[1]).max() < 1e-6
+
+
+@pytest.mark.reproduces("paddle", "opgrad.linalg-cross", "opgrad.layer-norm-2d-shape", "opgrad.rms-norm")
+def test_paddle_refuses_broadcast_cross_multi_dimensional_layer_norm_weight_and_rms_norm_on_the_cpu():
+    paddle = pytest.importorskip("paddle")
+    with pytest.raises(ValueError, match=r"The 'shape' of Input\(X\) should be equal to the 'shape' of Input\(Y\)"):
+        paddle.linalg.cross(paddle.ones([2, 3]), paddle.ones([1, 3]), axis=-1)
+    with pytest.raises(ValueError, match=r"The dimensions of Input\(Scale\) must be 1"):
+        paddle.nn.functional.layer_norm(paddle.ones([2, 2, 3]), (2, 3), paddle.ones([2, 3]))
+    with pytest.raises(RuntimeError, match="The kernel `rms_norm` is not registered"):
+        paddle.nn.functional.rms_norm(paddle.ones([2, 3]), (3,), paddle.ones([3]))
+
+
 @pytest.mark.reproduces("tinygrad", "opgrad.index-boolean-mask")
 def test_tinygrad_refuses_boolean_mask_indexing(tinygrad_engine):
     from tinygrad import Tensor
@@ -815,7 +942,9 @@ def test_known_failure_tinygrad_gradients_are_differentiable_without_create_grap
     np.testing.assert_allclose(ddx.numpy(), [6.0, 12.0])
 
 
-@pytest.mark.reproduces("paddle", "graph.leaf", "mechanics.module-hooks", "opgrad.batch-norm-train")
+@pytest.mark.reproduces(
+    "paddle", "graph.leaf", "mechanics.module-hooks", "opgrad.batch-norm-train", "opgrad.batch-norm-1d-train"
+)
 def test_known_failure_paddle_leaves_have_a_grad_node_linear_has_no_full_backward_hook_batch_norm_needs_stats():
     paddle = pytest.importorskip("paddle")
     leaf = paddle.to_tensor([1.0, 2.0], stop_gradient=False)
