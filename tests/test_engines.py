@@ -666,7 +666,7 @@ def test_paddle_unfold_windows_and_one_group_norm_give_wrong_gradients():
 def test_paddle_soft_label_cross_entropy_assumes_probabilities_sum_to_one():
     paddle = pytest.importorskip("paddle")
     rng = np.random.default_rng(0)
-    logits, target = rng.standard_normal((2, 3)), rng.uniform(0.5, 1.5, (2, 3))
+    logits, target = rng.standard_normal((2, 3)), rng.uniform(0.0, 1.0, (2, 3))  # probabilities, not summing to one
     x = paddle.to_tensor(logits, stop_gradient=False)
     loss = paddle.nn.functional.cross_entropy(x, paddle.to_tensor(target), soft_label=True, axis=1)
     loss.backward()
