@@ -2,18 +2,48 @@
 
 JAX has no tape: no ``requires_grad``, no ``.grad``, no ``backward()``. It declares what it has, the functional
 gradient path (``vjp``, ``jvp`` and, since its transforms compose, ``vjp.second-order``), ``float64``, the
-tensor math, ``nn.functional`` and the unary and binary tensor operators (all but ``frac``, ``lerp``,
-``addcmul`` and ``addcdiv``, which JAX has no function for), so every gradient-value spec and those ``opgrad``
-specs run on it; the tape's specs, and the other operator families, are "unsupported".
+tensor math, ``nn.functional`` (resnet18's operators), the unary and binary tensor operators (all but ``frac``,
+``lerp``, ``addcmul`` and ``addcdiv``, which JAX has no function for) and five ``nn.functional`` families:
+activations, convolutions, pooling, normalization and layers, each with the members it lacks listed in
+``lacks`` (:data:`FUNCTIONAL_LACKS`). The tape's specs, and ``nn.functional.losses`` (JAX has no loss functions:
+they live in optax, which is not JAX), are "unsupported".
 
 Translations: ``vjp`` and ``jvp`` are ``jax.vjp`` and ``jax.jvp`` of the spec's function seen on proxies;
 ``log``/``sin``/``tanh``/... are ``jax.numpy``'s functions, ``sigmoid`` is ``jax.nn.sigmoid``, reductions
 take ``axis``/``keepdims``. ``nn.functional`` is JAX's own operators with torch's signatures and layouts
-(NCHW inputs, OIHW weights, ``[out, in]`` linear weights): ``conv2d`` is ``lax.conv_general_dilated``,
-``max_pool2d`` is ``lax.reduce_window`` with ``max`` (padding with -inf), ``adaptive_avg_pool2d`` a mean over
-the windows an output size that divides the input implies (others are refused, as in the tinygrad adapter),
-``batch_norm`` the normalisation by batch or running statistics (JAX arrays are immutable: running statistics
-are not updated), ``cross_entropy`` ``jax.nn.log_softmax`` at the class indices, averaged.
+(NC... inputs, OI... weights, ``[out, in]`` linear weights):
+
+- activations are ``jax.nn``'s (``hardswish`` is ``hard_swish``, ``logsigmoid`` ``log_sigmoid``, ``softsign``
+  ``soft_sign``; ``gelu``'s ``approximate="tanh"`` is ``approximate=True``; ``dim`` is ``axis``);
+- ``conv1d/2d/3d`` are ``lax.conv_general_dilated`` (``groups`` is ``feature_group_count``, ``dilation``
+  ``rhs_dilation``, ``padding="same"`` its ``"SAME"``); ``conv_transpose1d/2d/3d`` are the same operator with
+  ``lhs_dilation``, JAX's transposed convolution (``lax.conv_transpose`` computes it so but has no groups): the
+  weight goes from torch's ``[in, out/groups, k...]`` layout to ``[out, in/groups, k...]``, spatially flipped;
+- ``max_pool*`` is ``lax.reduce_window`` with ``max`` (padding with -inf, ``dilation`` as
+  ``window_dilation``), ``avg_pool*`` with ``add``, divided by the count torch divides by (a
+  ``reduce_window`` of ones: zero padding counted unless ``count_include_pad=False``, never the overhang of
+  ``ceil_mode``, whose last partial window is ``reduce_window``'s high padding); ``adaptive_avg_pool2d`` a mean
+  over the windows an output size that divides the input implies (others are refused);
+- ``batch_norm``, ``layer_norm``, ``group_norm`` (over ``(N, groups, -1)``) and ``instance_norm`` are
+  ``jax.nn.standardize`` over torch's axes (two-pass variance, as torch's), then torch's elementwise
+  ``weight`` and ``bias``; ``batch_norm`` in eval mode passes the running statistics as its ``mean`` and
+  ``variance`` (JAX arrays are immutable: running statistics are not updated);
+- ``embedding`` is ``jnp.take`` of the weight's rows; ``pad`` is ``jnp.pad`` (torch's flat pairs from the last
+  dimension back; ``replicate`` is ``edge``, ``circular`` ``wrap``); ``scaled_dot_product_attention`` is
+  ``jax.nn.dot_product_attention`` on torch's ``(..., L, E)`` as ``(batch, L, 1 head, E)``, a float mask as its
+  ``bias``, a boolean one as its ``mask``; ``unfold`` is ``lax.conv_general_dilated_patches`` (im2col);
+- ``cross_entropy`` (the training step's, class indices only) is ``jax.nn.log_softmax`` at the class indices,
+  averaged.
+
+Lacked, as JAX has no operator for them (composing one from arithmetic would imitate it): ``softplus`` with
+``beta``/``threshold`` (``jax.nn.softplus`` has neither), ``tanhshrink``, ``softshrink``, ``hardshrink``,
+``threshold``, ``prelu``, ``softmin``; adaptive pooling (JAX has none: the training step's
+``adaptive_avg_pool2d`` to a size that divides the input is a mean over reshaped windows, other sizes are
+refused), ``lp_pool*``; ``rms_norm``, ``local_response_norm``, ``normalize``; ``bilinear``, ``pixel_shuffle``/
+``pixel_unshuffle``, ``fold``, ``cosine_similarity``, ``pairwise_distance``, ``grid_sample``, ``affine_grid``;
+and ``interpolate``, one member for every mode: ``jax.image.resize`` has no ``align_corners`` (an entry needs it)
+and its ``nearest`` is torch's ``nearest-exact``, not torch's ``nearest`` (they differ at non-integer scales;
+its ``linear``, ``bicubic-pytorch`` without antialiasing and ``area`` agree with torch's modes of those names).
 
 float64 needs ``jax_enable_x64``: the backend turns it on when it is built (float32 stays the default of
 :meth:`JaxBackend.tensor`, which asks for it), and :meth:`JaxBackend.global_state` guards it, so a spec that
@@ -145,10 +175,10 @@ def _pool_padding(shape: tuple[int, ...], kernel: Any, stride: Any, padding: Any
     return pads
 
 
-def _refuse(option: str, value: Any, default: Any) -> None:
-    """NotImplementedError naming JAX and ``option`` where the operator JAX has lacks it and ``value`` asks for it."""
+def _refuse(operator: str, option: str, value: Any, default: Any) -> None:
+    """NotImplementedError naming JAX's ``operator`` and the ``option`` it lacks, where ``value`` asks for it."""
     if value != default:
-        raise NotImplementedError(f"JAX's operator has no {option} (asked for {option}={value!r})")
+        raise NotImplementedError(f"JAX's {operator} has no {option} option (asked for {option}={value!r})")
 
 
 def _functional() -> types.SimpleNamespace:
@@ -186,7 +216,8 @@ def _functional() -> types.SimpleNamespace:
         return JaxTensor(nn.gelu(unwrap(input), approximate=approximate == "tanh"))
 
     def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> JaxTensor:
-        _refuse("bounds other than [-1, 1] in hard_tanh (min_val, max_val)", (min_val, max_val), (-1.0, 1.0))
+        if (min_val, max_val) != (-1, 1):
+            raise NotImplementedError(f"JAX's jax.nn.hard_tanh clips to [-1, 1] only, not [{min_val}, {max_val}]")
         return JaxTensor(nn.hard_tanh(unwrap(input)))
 
     def convolution(dims: int) -> Any:
@@ -274,7 +305,7 @@ def _functional() -> types.SimpleNamespace:
             ceil_mode: bool = False,
             return_indices: bool = False,
         ) -> JaxTensor:
-            _refuse("return_indices (lax.reduce_window gives the maxima only)", return_indices, False)
+            _refuse("lax.reduce_window", "return_indices", return_indices, False)
             x = unwrap(input)
             window, strides, pads, dilation = windows(x, dims, kernel_size, stride, padding, dilation, ceil_mode)
             return JaxTensor(lax.reduce_window(x, -jnp.inf, lax.max, window, strides, pads, window_dilation=dilation))
@@ -295,7 +326,7 @@ def _functional() -> types.SimpleNamespace:
             count_include_pad: bool = True,
             divisor_override: Any = None,
         ) -> JaxTensor:
-            _refuse("divisor_override", divisor_override, None)
+            _refuse("lax.reduce_window", "divisor_override", divisor_override, None)
             x = unwrap(input)
             window, strides, pads, _ = windows(x, dims, kernel_size, stride, padding, 1, ceil_mode)
             sums = lax.reduce_window(x, 0.0, lax.add, window, strides, pads)
@@ -348,14 +379,14 @@ def _functional() -> types.SimpleNamespace:
         momentum: float = 0.1,
         eps: float = 1e-5,
     ) -> JaxTensor:
-        _refuse("running statistics for instance_norm (use_input_stats)", use_input_stats, True)
+        _refuse("jax.nn.standardize", "use_input_stats", use_input_stats, True)
         x = unwrap(input)
         return affine(standardize(x, tuple(range(2, x.ndim)), eps), weight, bias, (1, -1) + (1,) * (x.ndim - 2))
 
     def embedding(input: Any, weight: Any, padding_idx: Any = None, max_norm: Any = None, **options: Any):
         """``jnp.take`` of the weight's rows."""
-        _refuse("padding_idx", padding_idx, None)
-        _refuse("max_norm", max_norm, None)
+        _refuse("jnp.take", "padding_idx", padding_idx, None)
+        _refuse("jnp.take", "max_norm", max_norm, None)
         return JaxTensor(jnp.take(unwrap(weight), unwrap(input), axis=0))
 
     def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> JaxTensor:
@@ -378,8 +409,8 @@ def _functional() -> types.SimpleNamespace:
     ) -> JaxTensor:
         """``jax.nn.dot_product_attention``: torch's ``(..., L, E)`` as JAX's ``(batch, L, heads=1, E)``, a float
         mask as JAX's additive ``bias``, a boolean one as its ``mask`` (True takes part in both)."""
-        _refuse("dropout_p", dropout_p, 0.0)
-        _refuse("enable_gqa", enable_gqa, False)
+        _refuse("jax.nn.dot_product_attention", "dropout_p", dropout_p, 0.0)
+        _refuse("jax.nn.dot_product_attention", "enable_gqa", enable_gqa, False)
         q, k, v = unwrap(query), unwrap(key), unwrap(value)
         *batch, length, _ = q.shape
 
