@@ -285,7 +285,9 @@ def _functional() -> types.SimpleNamespace:
 
         return conv_transpose
 
-    def windows(x: Any, dims: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool):
+    def reduce_window_arguments(
+        x: Any, dims: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool
+    ):
         """``lax.reduce_window``'s window, strides, padding and dilation for torch's pooling arguments."""
         kernel = _spatial(kernel_size, dims)
         strides = _spatial(stride, dims) if stride else kernel
@@ -307,7 +309,9 @@ def _functional() -> types.SimpleNamespace:
         ) -> JaxTensor:
             _refuse("lax.reduce_window", "return_indices", return_indices, False)
             x = unwrap(input)
-            window, strides, pads, dilation = windows(x, dims, kernel_size, stride, padding, dilation, ceil_mode)
+            window, strides, pads, dilation = reduce_window_arguments(
+                x, dims, kernel_size, stride, padding, dilation, ceil_mode
+            )
             return JaxTensor(lax.reduce_window(x, -jnp.inf, lax.max, window, strides, pads, window_dilation=dilation))
 
         return pool
@@ -328,7 +332,7 @@ def _functional() -> types.SimpleNamespace:
         ) -> JaxTensor:
             _refuse("lax.reduce_window", "divisor_override", divisor_override, None)
             x = unwrap(input)
-            window, strides, pads, _ = windows(x, dims, kernel_size, stride, padding, 1, ceil_mode)
+            window, strides, pads, _ = reduce_window_arguments(x, dims, kernel_size, stride, padding, 1, ceil_mode)
             sums = lax.reduce_window(x, 0.0, lax.add, window, strides, pads)
             ones = jnp.ones_like(x)
             if count_include_pad:
