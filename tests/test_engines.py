@@ -228,6 +228,47 @@ def test_jax_vjp_and_jvp_are_jaxs_own_transforms():
 
 
 @pytest.fixture
+def jax_x64():
+    """JAX itself with float64 on (``jax_enable_x64``, as the adapter turns it on), restored afterwards."""
+    jax = pytest.importorskip("jax")
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", previous)
+
+
+@pytest.mark.reproduces("jax", "opgrad.max-pool2d-dilation")
+def test_jax_computes_a_dilated_max_pool_but_refuses_its_gradient(jax_x64):
+    lax = jax_x64.lax
+    x = jax_x64.numpy.arange(25.0).reshape(1, 1, 5, 5)
+
+    def pool(v):
+        return lax.reduce_window(v, -np.inf, lax.max, (1, 1, 2, 2), (1, 1, 1, 1), "VALID", window_dilation=(1, 1, 2, 2))
+
+    np.testing.assert_array_equal(pool(x)[0, 0], [[12.0, 13.0, 14.0], [17.0, 18.0, 19.0], [22.0, 23.0, 24.0]])
+    with pytest.raises(NotImplementedError, match=r"VJP not implemented for select_and_gather \(MaxPool\) with window"):
+        jax_x64.vjp(pool, x)[1](np.ones((1, 1, 3, 3)))
+
+
+@pytest.mark.reproduces("jax", "opgrad.scaled-dot-product-attention", "opgrad.scaled-dot-product-attention-mask")
+def test_jax_attention_refuses_values_of_another_head_dimension(jax_x64):
+    query, key, value = np.ones((1, 3, 1, 4)), np.ones((1, 5, 1, 4)), np.ones((1, 5, 1, 2))
+    with pytest.raises(ValueError, match=r"value shape should be \[1, 5, 1, 4\]: but got \(1, 5, 1, 2\)"):
+        jax_x64.nn.dot_product_attention(query, key, value)
+
+
+@pytest.mark.reproduces("jax", "opgrad.scaled-dot-product-attention-causal")
+def test_jax_attention_computes_float64_at_float32_precision(jax_x64):
+    query, key, value = np.random.default_rng(0).standard_normal((3, 1, 3, 1, 4))
+    out = jax_x64.nn.dot_product_attention(query, key, value, is_causal=True)
+    scores = np.einsum("bqhd,bkhd->bhqk", query, key) / 2 + np.triu(np.full((3, 3), -np.inf), 1)
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    expected = np.einsum("bhqk,bkhd->bqhd", weights / weights.sum(-1, keepdims=True), value)
+    assert out.dtype == np.float64
+    assert 1e-10 < np.abs(np.asarray(out) - expected).max() < 1e-6  # float32's precision, not float64's
+
+
+@pytest.fixture
 def jt():
     """jittor itself, imported through its adapter, which sets jittor's CPU defaults first; skipped where it is not
     installed (it lives in its own environment, pinned by constraints-jittor.txt: README, "Functional engines")."""
