@@ -279,6 +279,14 @@ def test_known_failure_jittor_lgamma_has_no_gradient(jt):
         jt.grad(y.sum(), x)
 
 
+@pytest.mark.reproduces("jittor", "opgrad.softplus-beta-threshold")
+def test_known_failure_jittor_softplus_is_not_linear_above_its_threshold(jt):
+    x = jt.array(np.array([0.2, 1.0]), dtype="float64")
+    result = jt.nn.softplus(x, beta=2, threshold=1).numpy()
+    np.testing.assert_allclose(result[0], np.log1p(np.exp(0.4)) / 2)
+    np.testing.assert_allclose(result[1], 1.0 + np.log1p(np.e) / 2 - 0.5)  # torch's: 1.0, linear above 1 / beta
+
+
 @pytest.mark.reproduces("jittor", "opgrad.digamma")
 def test_known_failure_jittor_digamma_of_float64_has_single_precision(jt):
     import torch
