@@ -16,6 +16,23 @@ reductions take the dimensions positionally and ``keepdims``; ``sigmoid`` is ``j
 ``adaptive_avg_pool2d`` a ``jt.nn.AdaptiveAvgPool2d`` module applied once, ``batch_norm`` is
 ``jt.nn.batch_norm``, which refuses ``training=True`` in its own words.
 
+Operator families (``opgrad``): ``tensor.unary``, ``tensor.binary`` and ``nn.functional.activations`` are
+declared, each member translated to jittor's own function. Names that are not 1:1: ``square`` is ``jt.sqr``,
+``neg`` ``jt.negative``, ``remainder`` ``jt.mod`` (Python's sign convention, as torch's), ``clamp``'s bounds
+``min_v``/``max_v``, ``relu`` ``jt.nn.relu``, ``lgamma``/``digamma`` the ``jt.Function`` classes called through
+``apply``; ``leaky_relu``'s slope is ``scale``, ``logsigmoid`` is ``jt.nn.log_sigmoid``. Lacked (``lacks``), because
+jittor has no such operator: ``reciprocal``, ``erfc``, ``log1p``, ``log10``, ``exp2``, ``sinc``, ``polygamma``,
+``mvlgamma``, ``i0``, ``frac``, ``logit``, ``nan_to_num``, ``fmax``/``fmin``, ``fmod``, ``lerp``,
+``addcmul``/``addcdiv``, ``xlogy``, ``logaddexp``/``logaddexp2``, ``copysign``, ``float_power``, and the
+activations selu, celu, hardswish, hardsigmoid, softsign, tanhshrink, softshrink, hardshrink, glu, softmin,
+threshold; ``prelu`` (only a module with its own weight, ``jt.nn.PReLU``); and ``gelu``, because
+``opgrad.gelu-tanh`` needs ``approximate="tanh"``, which jittor's ``gelu`` does not have. Where jittor's own
+function deviates (``lgamma`` has no gradient, ``mod``'s gradient of the divisor ignores the output gradient,
+``digamma`` computes float64 in single precision, ``softplus`` is not linear above its threshold) the failure is in
+``known_failures/jittor.json``, reproduced in plain jittor in ``tests/test_engines.py``. The other operator families
+(reductions, shapes, indexing, ``functions``, ``linalg``, convolutions, pooling, normalization, layers, losses) are
+not declared yet.
+
 Settings: jittor reads its configuration from environment variables when it is imported. Before the first
 import the adapter sets two defaults with ``os.environ.setdefault`` (a value the user set wins):
 ``nvcc_path=""``, because jittor finds an ``nvcc`` on machines without a CUDA runtime and then fails, and
@@ -29,13 +46,13 @@ from __future__ import annotations
 import os
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, pair
+from .proxy import TensorProxy, pair, translate
 
 #: environment defaults jittor needs on a CPU machine, set before its import (see the module docstring)
 JITTOR_ENVIRONMENT = {"nvcc_path": "", "use_mkl": "0"}
@@ -45,6 +62,11 @@ def _jittor() -> types.ModuleType:
     for name, value in JITTOR_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     return import_engine("jittor")
+
+
+def _names(names: str) -> frozenset[str]:
+    """The space-separated ``names``, as the tables below list them."""
+    return frozenset(names.split())
 
 
 class JittorTensor(TensorProxy):
@@ -64,6 +86,38 @@ class JittorTensor(TensorProxy):
 
     def _unary(self, name: str) -> Any:
         return getattr(_jittor(), name)(self.wrapped)
+
+    # --- tensor.unary ----------------------------------------------------------------------------------
+    def clamp(self, min: Any = None, max: Any = None) -> Any:
+        """``jt.clamp``, whose bounds are ``min_v`` and ``max_v``."""
+        return self.wrap(_jittor().clamp(self.wrapped, min_v=self.unwrap(min), max_v=self.unwrap(max)))
+
+    def relu(self) -> Any:
+        return self.wrap(_jittor().nn.relu(self.wrapped))
+
+    def lgamma(self) -> Any:
+        """jittor's ``lgamma`` and ``digamma`` are ``jt.Function`` classes, called through ``apply``."""
+        return self.wrap(_jittor().lgamma.apply(self.wrapped))
+
+    def digamma(self) -> Any:
+        return self.wrap(_jittor().digamma.apply(self.wrapped))
+
+
+#: torch's elementwise tensor methods (``tensor.unary``, ``tensor.binary``) that are jittor functions, the tensor
+#: first: the same name, or jittor's own (``square`` is ``sqr``, ``neg`` is ``negative``, ``remainder`` is ``mod``)
+ELEMENTWISE = {
+    **{
+        name: name
+        for name in _names(
+            "cos tan asin acos atan sinh cosh asinh acosh atanh abs rsqrt erf erfinv expm1 log2 deg2rad rad2deg "
+            "maximum minimum atan2 hypot"
+        )
+    },
+    "square": "sqr",
+    "neg": "negative",
+    "remainder": "mod",
+}
+translate(JittorTensor, lambda name: getattr(_jittor(), name), ELEMENTWISE)
 
 
 def _functional() -> types.SimpleNamespace:
@@ -109,7 +163,42 @@ def _functional() -> types.SimpleNamespace:
     def cross_entropy(input: Any, target: Any) -> Any:
         return wrap(jt.nn.cross_entropy_loss(unwrap(input), unwrap(target)))
 
+    def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+        return wrap(jt.nn.softplus(unwrap(input), beta=beta, threshold=threshold))
+
+    def elu(input: Any, alpha: float = 1.0) -> Any:
+        return wrap(jt.nn.elu(unwrap(input), alpha=alpha))
+
+    def leaky_relu(input: Any, negative_slope: float = 0.01) -> Any:
+        """jittor's ``leaky_relu``, whose slope is ``scale``."""
+        return wrap(jt.nn.leaky_relu(unwrap(input), scale=negative_slope))
+
+    def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+        return wrap(jt.nn.hardtanh(unwrap(input), min_val=min_val, max_val=max_val))
+
+    def softmax(input: Any, dim: int) -> Any:
+        return wrap(jt.nn.softmax(unwrap(input), dim))
+
+    def log_softmax(input: Any, dim: int) -> Any:
+        return wrap(jt.nn.log_softmax(unwrap(input), dim))
+
+    def elementwise(function: Any) -> Any:
+        """jittor's one-argument activation ``function`` with proxies."""
+        return lambda input: wrap(function(unwrap(input)))
+
     return types.SimpleNamespace(
+        silu=elementwise(jt.nn.silu),
+        softplus=softplus,
+        elu=elu,
+        leaky_relu=leaky_relu,
+        hardtanh=hardtanh,
+        relu6=elementwise(jt.nn.relu6),
+        mish=elementwise(jt.nn.mish),
+        logsigmoid=elementwise(jt.nn.log_sigmoid),
+        sigmoid=elementwise(jt.sigmoid),
+        tanh=elementwise(jt.tanh),
+        softmax=softmax,
+        log_softmax=log_softmax,
         conv2d=conv2d,
         batch_norm=batch_norm,
         relu=lambda input: wrap(jt.nn.relu(unwrap(input))),
@@ -124,7 +213,21 @@ class JittorBackend(Backend):
     """jittor ``Var``\\ s on the CPU, float32 unless float64 is asked for."""
 
     engine = "jittor"
-    capabilities = frozenset({cap.VJP, cap.SECOND_ORDER, cap.FLOAT64, cap.TENSOR_MATH, cap.FUNCTIONAL})
+    capabilities = frozenset(
+        {cap.VJP, cap.SECOND_ORDER, cap.FLOAT64, cap.TENSOR_MATH, cap.FUNCTIONAL}
+        | {cap.UNARY, cap.BINARY, cap.ACTIVATIONS}
+    )
+    #: the members of declared families jittor has no function for (see the module docstring)
+    lacks: ClassVar[dict[str, frozenset[str]]] = {
+        cap.UNARY: _names("reciprocal erfc log1p log10 exp2 sinc polygamma mvlgamma i0 frac logit nan_to_num"),
+        cap.BINARY: _names("fmax fmin fmod lerp addcmul addcdiv xlogy logaddexp logaddexp2 copysign float_power"),
+        # gelu: jittor's has no approximate="tanh", which opgrad.gelu-tanh needs; prelu is a module (jt.nn.PReLU) only
+        cap.ACTIVATIONS: _names(
+            "functional.gelu functional.selu functional.celu functional.hardswish functional.hardsigmoid "
+            "functional.softsign functional.tanhshrink functional.softshrink functional.hardshrink functional.glu "
+            "functional.prelu functional.softmin functional.threshold"
+        ),
+    }
     known_failures_file = Path(__file__).parent / "known_failures" / "jittor.json"
 
     def __init__(self, name: str | None = None) -> None:

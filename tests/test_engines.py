@@ -311,6 +311,42 @@ def test_known_failure_jittor_functional_batch_norm_refuses_training_mode(jt):
         jt.nn.batch_norm(x, jt.zeros(3), jt.ones(3), training=True)
 
 
+@pytest.mark.reproduces("jittor", "opgrad.lgamma")
+def test_known_failure_jittor_lgamma_has_no_gradient(jt):
+    x = jt.array(np.array([0.7, 1.3]), dtype="float64")
+    y = jt.lgamma.apply(x)
+    np.testing.assert_allclose(y.numpy(), [0.26086725, -0.10817481], rtol=1e-6)
+    with pytest.raises(AttributeError, match="no attribute 'grad'"):
+        jt.grad(y.sum(), x)
+
+
+@pytest.mark.reproduces("jittor", "opgrad.softplus-beta-threshold")
+def test_known_failure_jittor_softplus_is_not_linear_above_its_threshold(jt):
+    x = jt.array(np.array([0.2, 1.0]), dtype="float64")
+    result = jt.nn.softplus(x, beta=2, threshold=1).numpy()
+    np.testing.assert_allclose(result[0], np.log1p(np.exp(0.4)) / 2)
+    np.testing.assert_allclose(result[1], 1.0 + np.log1p(np.e) / 2 - 0.5)  # torch's: 1.0, linear above 1 / beta
+
+
+@pytest.mark.reproduces("jittor", "opgrad.digamma")
+def test_known_failure_jittor_digamma_of_float64_has_single_precision(jt):
+    import torch
+
+    values = np.array([0.6, 0.9, 1.3, 1.45])
+    result = jt.digamma.apply(jt.array(values, dtype="float64"))
+    error = np.abs(result.numpy() - torch.special.digamma(torch.tensor(values, dtype=torch.float64)).numpy()).max()
+    assert result.numpy().dtype == np.float64 and 1e-8 < error < 1e-5
+
+
+@pytest.mark.reproduces("jittor", "opgrad.remainder")
+def test_known_failure_jittor_mod_gradient_of_the_divisor_ignores_the_output_gradient(jt):
+    x, y = jt.array(np.array([1.5, 1.2]), dtype="float64"), jt.array(np.array([1.3, 1.7]), dtype="float64")
+    g = jt.array(np.array([3.0, 5.0]), dtype="float64")
+    grad_x, grad_y = jt.grad((jt.mod(x, y) * g).sum(), [x, y])
+    np.testing.assert_array_equal(grad_x.numpy(), [3.0, 5.0])
+    np.testing.assert_array_equal(grad_y.numpy(), [-1.0, -0.0])  # torch's: -g * floor(x / y) = [-3, -0]
+
+
 def test_mygrad_numpy_is_the_data_array_and_float64_is_there():
     pytest.importorskip("mygrad")
     adapter = resolve("mygrad")
