@@ -34,6 +34,7 @@ NOT_SELECTED = "-"
 #: kind -> (one failure, several) in the summary line
 KIND_WORDS = {
     VALUE: ("silent wrong result", "silent wrong results"),
+    verdicts.LOUD: ("loud failure", "loud failures"),
     REFUSAL: ("missing refusal", "missing refusals"),
     SURFACE: ("surface deviation", "surface deviations"),
 }
@@ -52,12 +53,14 @@ def by_area(report: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]
 
 
 def reasons(report: dict[str, Any]) -> Iterator[str]:
-    """ "spec.id [backend] label: reason" for every verdict that has a reason, but unsupported ones (those
-    are summed up per backend by :func:`lacking`)."""
+    """ "spec.id [backend] label: reason" for every verdict that has a reason, or a failure the exception that
+    stopped it ("raised TypeError: ..."), but unsupported ones (those are summed up per backend by
+    :func:`lacking`)."""
     for spec in report["specs"]:
         for backend, result in spec["verdicts"].items():
-            if result["reason"] and result["verdict"] != verdicts.UNSUPPORTED_VERDICT:
-                yield f"{spec['id']} [{backend}] {LABELS[result['verdict']]}: {result['reason']}"
+            reason = result["reason"] or (f"raised {result['raised']}" if result["raised"] else "")
+            if reason and result["verdict"] != verdicts.UNSUPPORTED_VERDICT:
+                yield f"{spec['id']} [{backend}] {LABELS[result['verdict']]}: {reason}"
 
 
 def lacking(report: dict[str, Any], backend: str) -> str:
@@ -73,8 +76,8 @@ def lacking(report: dict[str, Any], backend: str) -> str:
 
 
 def by_kind(failures: dict[str, int]) -> str:
-    """ "0 silent wrong results, 1 missing refusal, 3 surface deviations": the failures (fail and known failure)
-    counted by the kind of the spec."""
+    """ "0 silent wrong results, 2 loud failures, 1 missing refusal, 3 surface deviations": the failures (fail
+    and known failure) counted by the kind of the spec, a value spec's failure by an engine's exception as loud."""
     return ", ".join(f"{failures[kind]} {words[failures[kind] != 1]}" for kind, words in KIND_WORDS.items())
 
 

@@ -11,7 +11,9 @@ carries its spec ID, kind and backend (and the capabilities its backend lacks) i
 worker sends the specs it selected when it finishes, so that the report lists those never reported.
 
 Each backend's summary counts its failures (fail and known-failure verdicts) by the kind of the spec
-(:data:`conformance.catalogue.KINDS`): silent wrong results, missing refusals and surface deviations.
+(:data:`conformance.catalogue.KINDS`): silent wrong results, missing refusals and surface deviations; a value
+spec that the engine stopped with an exception (not a failed assertion) is a loud failure instead, as the
+engine said so. Each failure's verdict names that exception (``raised``).
 
 A report never claims more than the run did: at startup the report files are replaced by an "incomplete"
 placeholder (so a run that dies leaves no earlier report looking current, and an unusable path is a usage
@@ -33,10 +35,10 @@ import pytest
 import torch
 
 from . import known_failures, render, verdicts
-from .catalogue import KINDS, spec_of
+from .catalogue import KINDS, VALUE, spec_of
 from .plugin import BACKENDS, engine_of, missing_capabilities
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 USAGE_ERROR = "conformance_usage_error"
 #: workeroutput key: [node id, spec ID, backend] of every spec an xdist worker selected
 SELECTED = "conformance_selected"
@@ -133,6 +135,13 @@ def environment() -> dict[str, str]:
     }
 
 
+def failure_kind(kind: str, result: verdicts.Verdict) -> str:
+    """How a failure is counted: by its spec's kind, except that a value spec the engine stopped with an
+    exception is a loud failure, not a silent wrong result (it said so, in its own words). A refusal or
+    surface spec keeps its kind: its exception is the refusal or the wording under test."""
+    return verdicts.LOUD if kind == VALUE and result.raised else kind
+
+
 class ConformanceReport:
     """Collects one verdict per (spec ID, backend) from the run's reports and renders them at the end."""
 
@@ -209,10 +218,13 @@ class ConformanceReport:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
-        """Mark the report of a spec that pytest-timeout stopped (a new list: the item's is shared)."""
+        """Mark the report of a spec that pytest-timeout stopped, or that an exception other than a failed
+        assertion escaped (a new list: the item's is shared)."""
         report = yield
         if call.excinfo is not None and verdicts.is_timeout(call.excinfo.value):
             report.user_properties = [*report.user_properties, (verdicts.TIMED_OUT_PROPERTY, str(call.excinfo.value))]
+        elif call.when == "call" and call.excinfo is not None and (error := verdicts.raised(call.excinfo.value)):
+            report.user_properties = [*report.user_properties, (verdicts.RAISED_PROPERTY, error)]
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -262,12 +274,12 @@ class ConformanceReport:
         for name in names:
             known = self.known.get(name)
             counts = dict.fromkeys(verdicts.ALL, 0)
-            failures_by_kind = dict.fromkeys(KINDS, 0)
+            failures_by_kind = dict.fromkeys([*KINDS, verdicts.LOUD], 0)
             for (spec_id, backend), result in results.items():
                 if backend == name:
                     counts[result.verdict] += 1
                     if result.verdict in verdicts.FAILED:
-                        failures_by_kind[self.kinds[spec_id]] += 1
+                        failures_by_kind[failure_kind(self.kinds[spec_id], result)] += 1
             backends[name] = {
                 **self.config.stash[BACKENDS][name].describe(),
                 **shared,
@@ -286,7 +298,12 @@ class ConformanceReport:
                 "area": spec_id.split(".", 1)[0],
                 "kind": self.kinds[spec_id],
                 "verdicts": {
-                    name: {"verdict": result.verdict, "reason": result.reason, "missing": list(result.missing)}
+                    name: {
+                        "verdict": result.verdict,
+                        "reason": result.reason,
+                        "missing": list(result.missing),
+                        "raised": result.raised,
+                    }
                     for name in names
                     if (result := results.get((spec_id, name))) is not None
                 },

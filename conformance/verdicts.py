@@ -65,6 +65,11 @@ NO_VERDICT = frozenset({ERROR, CRASHED, TIMED_OUT, NOT_RUN})
 
 #: the user property a report of a timed-out spec carries (set when the report is made, see is_timeout)
 TIMED_OUT_PROPERTY = "timed_out"
+#: the user property of a spec that failed because an exception other than an assertion escaped it: the engine
+#: raised where the spec expected it to go on (see :func:`raised`)
+RAISED_PROPERTY = "raised"
+#: how the report counts a value spec's failure where the engine raised instead of giving a value
+LOUD = "loud"
 #: how pytest-timeout's failure message starts ("Timeout (>120.0s) from pytest-timeout.")
 TIMEOUT_MESSAGE_START = pytest_timeout.PYTEST_FAILURE_MESSAGE.partition("%")[0]
 
@@ -75,6 +80,9 @@ class Verdict:
     reason: str = ""
     #: for ``unsupported``: the capabilities the spec needs that the backend does not declare
     missing: tuple[str, ...] = ()
+    #: for ``fail`` and ``known-failure``: the exception that escaped the spec (``"TypeError: ..."``), when it
+    #: was no failed assertion; empty otherwise
+    raised: str = ""
 
 
 def skip_reason(report: pytest.TestReport) -> str:
@@ -103,12 +111,23 @@ def is_timeout(error: BaseException) -> bool:
     return isinstance(error, pytest.fail.Exception) and str(error).startswith(TIMEOUT_MESSAGE_START)
 
 
+def raised(error: BaseException) -> str:
+    """``"TypeError: the message's first line"`` for an exception that escaped a spec, or empty for a failed
+    assertion and for pytest's own outcomes (a ``pytest.fail``, skip or timeout): a spec's assertion failing
+    means the engine went on and got it wrong; anything else means the engine (or the adapter) stopped it."""
+    if isinstance(error, AssertionError | pytest.fail.Exception | pytest.skip.Exception):
+        return ""
+    first_line = next(iter(str(error).strip().splitlines()), "")
+    return f"{type(error).__name__}: {first_line}"[:200]
+
+
 def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str | None) -> Verdict | None:
     """The verdict after ``report``, given the verdict so far and the spec's known-failure reason (if any)."""
     if timeout := dict(report.user_properties).get(TIMED_OUT_PROPERTY):
         return Verdict(TIMED_OUT, f"{timeout} (--timeout=SECONDS changes the limit)")
+    error = dict(report.user_properties).get(RAISED_PROPERTY, "")
     if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file
-        return Verdict(KNOWN_FAILURE, known_reason or report.wasxfail)
+        return Verdict(KNOWN_FAILURE, known_reason or report.wasxfail, raised=error)
     if report.when == "setup":
         if report.failed:
             return Verdict(ERROR, "setup error")
@@ -121,7 +140,7 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str 
         if report.failed:
             if known_reason is not None:
                 return Verdict(KNOWN_FAILURE_PASSES, f"listed as known failure ({known_reason}) but passes")
-            return Verdict(FAIL)
+            return Verdict(FAIL, raised=error)
         return skipped(report)
     if report.failed and (previous is None or previous.verdict == PASS):
         return Verdict(ERROR, "teardown error")

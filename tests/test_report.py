@@ -73,7 +73,8 @@ def test_terminal_matrix_by_area_with_one_column_per_backend(harness):
             "  beta.needs-graph * pass * pass",
             "",
             "cpu (torch * on cpu): 3 conforming, 0 failing, 0 known failures, 0 unsupported, 0 errors;"
-            " 0 silent wrong results, 0 missing refusals, 0 surface deviations; coverage 3/3 applicable specs run",
+            " 0 silent wrong results, 0 loud failures, 0 missing refusals, 0 surface deviations;"
+            " coverage 3/3 applicable specs run",
             "torch:cpu (torch * on cpu): 2 conforming, 1 failing, * coverage 3/3 applicable specs run",
         ]
     )
@@ -175,7 +176,7 @@ def test_known_failure_is_reported_with_its_reason_and_keeps_the_exit_status_zer
     result, report = report_json(harness, "--backend=cpu,torch:cpu", f"--known-failures=torch:cpu={known}")
     assert result.ret == 0
     cell = next(spec for spec in report["specs"] if spec["id"] == "alpha.only-on-cpu")["verdicts"]["torch:cpu"]
-    assert cell == {"verdict": "known-failure", "reason": "reports its name as torch:cpu", "missing": []}
+    assert cell == {"verdict": "known-failure", "reason": "reports its name as torch:cpu", "missing": [], "raised": ""}
     assert report["backends"]["torch:cpu"]["known_failures_file"] == str(known)
     result.stdout.fnmatch_lines(
         [
@@ -286,6 +287,18 @@ def test_value(engine):
     """Holds on the backend named cpu."""
     assert engine.name == "cpu"
 
+@spec("kinds.value-raises", sources=["000"], kind="value")
+def test_value_raises(engine):
+    """Holds on the backend named cpu; elsewhere the engine stops it in its own words."""
+    if engine.name != "cpu":
+        raise ValueError("no such thing here\\nsecond line")
+
+@spec("kinds.value-raises-known", sources=["000"], kind="value")
+def test_value_raises_known(engine):
+    """Holds on the backend named cpu; elsewhere the engine stops it, as its known failures say."""
+    if engine.name != "cpu":
+        raise TypeError("not for this engine")
+
 @spec("kinds.refusal", sources=["000"], kind="refusal")
 def test_refusal(engine):
     """Holds on the backend named cpu."""
@@ -309,7 +322,11 @@ def test_surface_holds(engine):
 
 def test_failures_and_known_failures_are_counted_by_the_kind_of_their_spec(harness):
     harness.makepyfile(KIND_SPECS)
-    known = write_known(harness, "torch-cpu.json", {"kinds.refusal": "goes on where it should refuse"})
+    known = write_known(
+        harness,
+        "torch-cpu.json",
+        {"kinds.refusal": "goes on where it should refuse", "kinds.value-raises-known": "raises a TypeError"},
+    )
     result, report = report_json(
         harness, "--backend=cpu,torch:cpu", f"--known-failures=torch:cpu={known}", "--conformance-md=report.md"
     )
@@ -321,11 +338,27 @@ def test_failures_and_known_failures_are_counted_by_the_kind_of_their_spec(harne
         "kinds.surface-message": "surface",
         "kinds.surface-repr": "surface",
         "kinds.value": "value",
+        "kinds.value-raises": "value",
+        "kinds.value-raises-known": "value",
     }
-    assert report["backends"]["cpu"]["failures_by_kind"] == {"value": 0, "refusal": 0, "surface": 0}
-    assert report["backends"]["torch:cpu"]["failures_by_kind"] == {"value": 1, "refusal": 1, "surface": 2}
-    line = "1 silent wrong result, 1 missing refusal, 2 surface deviations; coverage 5/5 applicable specs run"
-    result.stdout.fnmatch_lines([f"torch:cpu (torch * 1 known failures, * errors; {line}"])
+    assert report["backends"]["cpu"]["failures_by_kind"] == {"value": 0, "loud": 0, "refusal": 0, "surface": 0}
+    assert report["backends"]["torch:cpu"]["failures_by_kind"] == {"value": 1, "loud": 2, "refusal": 1, "surface": 2}
+    raised = {spec["id"]: spec["verdicts"]["torch:cpu"]["raised"] for spec in report["specs"]}
+    assert raised == {
+        "kinds.refusal": "",
+        "kinds.surface-holds": "",
+        "kinds.surface-message": "",
+        "kinds.surface-repr": "",
+        "kinds.value": "",
+        "kinds.value-raises": "ValueError: no such thing here",
+        "kinds.value-raises-known": "TypeError: not for this engine",
+    }
+    result.stdout.fnmatch_lines(["*kinds.value-raises [[]torch:cpu[]] FAIL: raised ValueError: no such thing here"])
+    line = (
+        "1 silent wrong result, 2 loud failures, 1 missing refusal, 2 surface deviations; coverage 7/7 applicable"
+        " specs run"
+    )
+    result.stdout.fnmatch_lines([f"torch:cpu (torch * 2 known failures, * errors; {line}"])
     assert line in (harness.path / "report.md").read_text()
 
 
