@@ -21,6 +21,29 @@ implies (an output size that does not divide the input is refused).
 Elementwise functions (``tensor.unary``, ``tensor.binary``) are tinygrad's Tensor methods of torch's names
 (``clamp``'s bounds are ``min_`` and ``max_``); those tinygrad lacks are listed in ``lacks``.
 
+Operator families: activations, convolutions, pooling, normalization, layers, losses, reductions, shapes, indexing
+and ``functions`` are declared, each member being tinygrad's Tensor method of torch's name where one exists. The
+translations that are more than a name: torch's ``dim`` is ``axis``; ``conv1d``/``conv3d`` are tinygrad's
+``conv2d`` and ``conv_transpose1d``/``3d`` its ``conv_transpose2d`` (both work over every dimension after the
+channels), ``padding="same"`` the explicit padding it means; ``avg_pool1d``/``3d`` and ``max_pool1d``/``3d`` are
+``avg_pool2d``/``max_pool2d`` with a kernel of that many dimensions; ``layer_norm``, ``group_norm`` and
+``instance_norm`` are ``Tensor.layernorm`` followed by the affine step tinygrad's ``nn.LayerNorm``/``GroupNorm``/
+``InstanceNorm`` apply, ``rms_norm`` and ``embedding`` are ``nn.RMSNorm`` and ``nn.Embedding`` holding the given
+weight; ``max``/``min`` over a dimension are ``max``/``min`` with ``argmax``/``argmin`` (torch's values and
+indices), ``amax``/``amin`` are ``max``/``min``; ``t``, ``mT`` and ``swapaxes`` are ``transpose``, ``movedim``
+a ``permute``, ``fliplr``/``flipud`` ``flip``, ``tile`` ``repeat``, ``narrow`` ``shrink``, ``expand_as`` and
+``ops.broadcast_to`` ``expand``; ``scatter_add`` is ``scatter_reduce(..., "sum")`` (what tinygrad's own
+``scatter(reduce="add")`` calls), ``index_select`` indexing along the dimension, ``take_along_dim``
+``gather``; ``ops.cat``/``stack`` are methods of the first tensor, ``ops.where`` of the condition,
+``ops.bmm``/``mm``/``mv`` are ``matmul``.
+
+Lacked, because tinygrad has no such operator: the members listed in ``lacks``. Lacked although tinygrad has the
+operator, because an entry of the catalogue needs an option it does not have: ``softplus`` (no ``threshold``),
+``interpolate`` (no ``bicubic`` or ``area`` mode; ``nearest`` and ``linear`` exist), ``scaled_dot_product_attention``
+(no ``scale``), and among the losses ``cross_entropy`` and ``binary_cross_entropy`` (no class ``weight``;
+``cross_entropy`` stays declared in ``nn.functional`` for the training step). ``linalg`` is not declared: tinygrad
+has ``svd`` and ``qr`` and none of the catalogue's members.
+
 Not declared: ``models.resnet18`` (not in the tinygrad package, and far too slow on the PYTHON device),
 ``optim.sgd`` (tinygrad's SGD has no ``param_groups``; no spec uses it without resnet18 anyway),
 ``grad_mode`` and its switches, ``inplace`` (``assign`` and ``__setitem__`` exist, ``.data`` as a tensor does
@@ -88,7 +111,7 @@ ELEMENTWISE = (
 )
 #: torch's shape and indexing tensor methods that tinygrad's tensors have under the same names and signatures
 SAME_SIGNATURE = (
-    "view permute transpose expand unsqueeze split chunk flip roll repeat contiguous unflatten diagonal diag tril "
+    "view permute transpose expand unsqueeze flip roll repeat contiguous unflatten diagonal diag tril "
     "triu unfold repeat_interleave gather scatter scatter_reduce masked_fill masked_select"
 )
 translate(
@@ -149,6 +172,8 @@ for _name, _function in {
     "cummin": lambda x, dim: x.cummin(axis=dim),
     "logcumsumexp": lambda x, dim: x.logcumsumexp(axis=dim),
     "squeeze": lambda x, dim=None: x.squeeze(dim),
+    "split": lambda x, split_size_or_sections, dim=0: x.split(split_size_or_sections, dim),
+    "chunk": lambda x, chunks, dim=0: x.chunk(chunks, dim),
     "t": lambda x: x.transpose(),
     "swapaxes": lambda x, axis0, axis1: x.transpose(axis0, axis1),
     "expand_as": lambda x, other: x.expand(other.shape),
@@ -340,13 +365,15 @@ def _functional() -> types.SimpleNamespace:
 
     def rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None) -> TinygradTensor:
         """tinygrad's ``nn.RMSNorm`` with the given weight; torch's default ``eps`` is the dtype's epsilon."""
-        from tinygrad import dtypes, nn
+        from tinygrad import nn
 
         x = unwrap(input)
         if len(tuple(normalized_shape)) != 1:
             raise NotImplementedError("tinygrad's RMSNorm normalizes the last dimension only")
         norm = nn.RMSNorm(
-            x.shape[-1], eps=dtypes.finfo(x.dtype).eps if eps is None else eps, elementwise_affine=weight is not None
+            x.shape[-1],
+            eps=np.finfo(np.dtype(x.dtype.fmt)).eps if eps is None else eps,
+            elementwise_affine=weight is not None,
         )
         norm.weight = unwrap(weight)
         return wrap(norm(x))
