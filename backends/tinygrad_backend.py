@@ -388,11 +388,6 @@ def _functional() -> types.SimpleNamespace:
     def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None) -> TinygradTensor:
         return wrap(unwrap(input).pad(tuple(pad), mode=mode, value=0.0 if value is None else value))
 
-    def max_pool2d(
-        input: Any, kernel_size: Any, stride: Any = None, padding: int = 0, dilation: Any = 1, ceil_mode: bool = False
-    ) -> TinygradTensor:
-        return pooling("max", 2)(input, pair(kernel_size), stride, padding, dilation, ceil_mode)
-
     def adaptive_avg_pool2d(input: Any, output_size: Any) -> TinygradTensor:
         x, (out_h, out_w) = unwrap(input), pair(output_size)
         height, width = x.shape[-2:]
@@ -451,7 +446,7 @@ def _functional() -> types.SimpleNamespace:
         avg_pool2d=pooling("avg", 2),
         avg_pool3d=pooling("avg", 3),
         max_pool1d=pooling("max", 1),
-        max_pool2d=max_pool2d,
+        max_pool2d=pooling("max", 2),
         max_pool3d=pooling("max", 3),
         adaptive_avg_pool2d=adaptive_avg_pool2d,
         batch_norm=batch_norm,
