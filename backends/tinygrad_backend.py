@@ -21,6 +21,29 @@ implies (an output size that does not divide the input is refused).
 Elementwise functions (``tensor.unary``, ``tensor.binary``) are tinygrad's Tensor methods of torch's names
 (``clamp``'s bounds are ``min_`` and ``max_``); those tinygrad lacks are listed in ``lacks``.
 
+Operator families: activations, convolutions, pooling, normalization, layers, losses, reductions, shapes, indexing
+and ``functions`` are declared, each member being tinygrad's Tensor method of torch's name where one exists. The
+translations that are more than a name: torch's ``dim`` is ``axis``; ``conv1d``/``conv3d`` are tinygrad's
+``conv2d`` and ``conv_transpose1d``/``3d`` its ``conv_transpose2d`` (both work over every dimension after the
+channels), ``padding="same"`` the explicit padding it means; ``avg_pool1d``/``3d`` and ``max_pool1d``/``3d`` are
+``avg_pool2d``/``max_pool2d`` with a kernel of that many dimensions; ``layer_norm``, ``group_norm`` and
+``instance_norm`` are ``Tensor.layernorm`` followed by the affine step tinygrad's ``nn.LayerNorm``/``GroupNorm``/
+``InstanceNorm`` apply, ``rms_norm`` and ``embedding`` are ``nn.RMSNorm`` and ``nn.Embedding`` holding the given
+weight; ``max``/``min`` over a dimension are ``max``/``min`` with ``argmax``/``argmin`` (torch's values and
+indices), ``amax``/``amin`` are ``max``/``min``; ``t``, ``mT`` and ``swapaxes`` are ``transpose``, ``movedim``
+a ``permute``, ``fliplr``/``flipud`` ``flip``, ``tile`` ``repeat``, ``narrow`` ``shrink``, ``expand_as`` and
+``ops.broadcast_to`` ``expand``; ``scatter_add`` is ``scatter_reduce(..., "sum")`` (what tinygrad's own
+``scatter(reduce="add")`` calls), ``index_select`` indexing along the dimension, ``take_along_dim``
+``gather``; ``ops.cat``/``stack`` are methods of the first tensor, ``ops.where`` of the condition,
+``ops.bmm``/``mm``/``mv`` are ``matmul``.
+
+Lacked, because tinygrad has no such operator: the members listed in ``lacks``. Lacked although tinygrad has the
+operator, because an entry of the catalogue needs an option it does not have: ``softplus`` (no ``threshold``),
+``interpolate`` (no ``bicubic`` or ``area`` mode; ``nearest`` and ``linear`` exist), ``scaled_dot_product_attention``
+(no ``scale``), and among the losses ``cross_entropy`` and ``binary_cross_entropy`` (no class ``weight``;
+``cross_entropy`` stays declared in ``nn.functional`` for the training step). ``linalg`` is not declared: tinygrad
+has ``svd`` and ``qr`` and none of the catalogue's members.
+
 Not declared: ``models.resnet18`` (not in the tinygrad package, and far too slow on the PYTHON device),
 ``optim.sgd`` (tinygrad's SGD has no ``param_groups``; no spec uses it without resnet18 anyway),
 ``grad_mode`` and its switches, ``inplace`` (``assign`` and ``__setitem__`` exist, ``.data`` as a tensor does
@@ -41,6 +64,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import capabilities as cap
+from .capabilities import _members
 from .contract import Backend, import_engine
 from .proxy import TensorProxy, pair, translate
 
@@ -85,11 +109,88 @@ ELEMENTWISE = (
     "abs cos cosh tan sinh asin acos atan asinh acosh atanh rsqrt reciprocal square erf exp2 log2 log10 relu neg "
     "maximum minimum fmod lerp logaddexp copysign"
 )
+#: torch's shape and indexing tensor methods that tinygrad's tensors have under the same names and signatures
+SAME_SIGNATURE = (
+    "view permute transpose expand unsqueeze flip roll repeat contiguous unflatten diagonal diag tril "
+    "triu unfold repeat_interleave gather scatter scatter_reduce masked_fill masked_select"
+)
 translate(
     TinygradTensor,
     lambda name: getattr(import_engine("tinygrad").Tensor, name),
-    {name: name for name in ELEMENTWISE.split()},
+    {name: name for name in (ELEMENTWISE + " " + SAME_SIGNATURE).split()},
 )
+
+
+def _tensor(function):
+    """A method of :class:`TinygradTensor` from ``function(tinygrad_tensor, *args, **kwargs)``, proxies among the
+    arguments unwrapped and tinygrad results (alone or in a tuple, as torch's ``(values, indices)``) wrapped."""
+
+    def method(self: TinygradTensor, *args: Any, **kwargs: Any) -> Any:
+        unwrap = TinygradTensor.unwrap
+        result = function(self.wrapped, *map(unwrap, args), **{key: unwrap(value) for key, value in kwargs.items()})
+        if isinstance(result, tuple | list):
+            return tuple(TinygradTensor.wrap(item) for item in result)
+        return TinygradTensor.wrap(result)
+
+    method.__name__ = function.__name__
+    return method
+
+
+def _values_and_indices(name: str, arg: str):
+    """torch's ``max``/``min``: of all elements, a value; over ``dim``, the values and their indices, which
+    tinygrad computes with ``max``/``min`` and ``argmax``/``argmin`` over the axis."""
+
+    def reduce(x, dim=None, keepdim=False):
+        if dim is None:
+            return getattr(x, name)()
+        return getattr(x, name)(axis=dim, keepdim=keepdim), getattr(x, arg)(axis=dim, keepdim=keepdim)
+
+    reduce.__name__ = name
+    return reduce
+
+
+def _moved(ndim: int, source: int, destination: int) -> list[int]:
+    """The permutation that moves dimension ``source`` to ``destination`` (torch's ``movedim`` as a ``permute``)."""
+    order = [dim for dim in range(ndim) if dim != source % ndim]
+    order.insert(destination % ndim, source % ndim)
+    return order
+
+
+#: torch's reductions, shape and indexing methods whose arguments tinygrad spells otherwise (``dim`` is ``axis``)
+for _name, _function in {
+    "prod": lambda x, dim=None, keepdim=False: x.prod(axis=dim, keepdim=keepdim),
+    "amax": lambda x, dim=(), keepdim=False: x.max(axis=dim if dim != () else None, keepdim=keepdim),
+    "amin": lambda x, dim=(), keepdim=False: x.min(axis=dim if dim != () else None, keepdim=keepdim),
+    "max": _values_and_indices("max", "argmax"),
+    "min": _values_and_indices("min", "argmin"),
+    "std": lambda x, dim=None, *, correction=1, keepdim=False: x.std(axis=dim, keepdim=keepdim, correction=correction),
+    "var": lambda x, dim=None, *, correction=1, keepdim=False: x.var(axis=dim, keepdim=keepdim, correction=correction),
+    "logsumexp": lambda x, dim, keepdim=False: x.logsumexp(axis=dim, keepdim=keepdim),
+    "cumsum": lambda x, dim: x.cumsum(axis=dim),
+    "cumprod": lambda x, dim: x.cumprod(axis=dim),
+    "cummax": lambda x, dim: x.cummax(axis=dim),
+    "cummin": lambda x, dim: x.cummin(axis=dim),
+    "logcumsumexp": lambda x, dim: x.logcumsumexp(axis=dim),
+    "squeeze": lambda x, dim=None: x.squeeze(dim),
+    "split": lambda x, split_size_or_sections, dim=0: x.split(split_size_or_sections, dim),
+    "chunk": lambda x, chunks, dim=0: x.chunk(chunks, dim),
+    "t": lambda x: x.transpose(),
+    "swapaxes": lambda x, axis0, axis1: x.transpose(axis0, axis1),
+    "expand_as": lambda x, other: x.expand(other.shape),
+    "fliplr": lambda x: x.flip(1),
+    "flipud": lambda x: x.flip(0),
+    "tile": lambda x, dims: x.repeat((1,) * (x.ndim - len(dims)) + tuple(dims)),
+    "narrow": lambda x, dim, start, length: x.shrink(
+        tuple((start, start + length) if d == dim % x.ndim else None for d in range(x.ndim))
+    ),
+    "movedim": lambda x, source, destination: x.permute(_moved(x.ndim, source, destination)),
+    "scatter_add": lambda x, dim, index, src: x.scatter_reduce(dim, index, src, "sum"),
+    "index_select": lambda x, dim, index: x[(slice(None),) * (dim % x.ndim) + (index,)],
+    "take_along_dim": lambda x, indices, dim: x.gather(dim, indices),
+}.items():
+    _function.__name__ = _name
+    setattr(TinygradTensor, _name, _tensor(_function))
+TinygradTensor.mT = property(lambda self: TinygradTensor(self.wrapped.transpose(-2, -1)))
 
 
 class TinygradModule:
@@ -111,13 +212,95 @@ class TinygradModule:
         return [tensor for _, tensor in self.named_parameters()]
 
 
-def _functional() -> types.SimpleNamespace:
-    """torch's ``nn.functional`` operators of resnet18 as tinygrad's own Tensor methods (see the module
-    docstring for the two that tinygrad spells differently)."""
-    unwrap = TinygradTensor.unwrap
+def _same_padding(weight: Any, dilation: Any) -> list[int]:
+    """torch's ``padding="same"`` as the explicit padding tinygrad takes, ``[left, right]`` per spatial dimension
+    in its order (torch puts the extra element of an even kernel on the right)."""
+    dims = weight.ndim - 2
+    pads = []
+    for size, step in zip(weight.shape[2:], (dilation,) * dims if isinstance(dilation, int) else dilation, strict=True):
+        total = step * (size - 1)
+        pads.append((total // 2, total - total // 2))
+    return [side for pair_ in reversed(pads) for side in pair_]
 
-    def conv2d(input: Any, weight: Any, bias: Any = None, stride: int = 1, padding: int = 0) -> TinygradTensor:
-        return TinygradTensor(unwrap(input).conv2d(unwrap(weight), unwrap(bias), stride=stride, padding=padding))
+
+def _functional() -> types.SimpleNamespace:
+    """torch's ``nn.functional`` as tinygrad's own Tensor methods (see the module docstring for those that tinygrad
+    spells differently)."""
+    unwrap, wrap = TinygradTensor.unwrap, TinygradTensor
+
+    def conv(
+        input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
+    ) -> TinygradTensor:
+        """conv1d, conv2d and conv3d: tinygrad's ``conv2d`` convolves over every dimension after the channels."""
+        w = unwrap(weight)
+        pads = _same_padding(w, dilation) if padding == "same" else padding
+        return wrap(
+            unwrap(input).conv2d(w, unwrap(bias), groups=groups, stride=stride, dilation=dilation, padding=pads)
+        )
+
+    def conv_transpose(
+        input: Any,
+        weight: Any,
+        bias: Any = None,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        dilation: Any = 1,
+    ) -> TinygradTensor:
+        """conv_transpose1d/2d/3d: tinygrad's ``conv_transpose2d``, over every dimension after the channels."""
+        return wrap(
+            unwrap(input).conv_transpose2d(
+                unwrap(weight),
+                unwrap(bias),
+                groups=groups,
+                stride=stride,
+                dilation=dilation,
+                padding=padding,
+                output_padding=output_padding,
+            )
+        )
+
+    def pooling(name: str, dims: int):
+        """avg_pool{dims}d or max_pool{dims}d: tinygrad's ``avg_pool2d``/``max_pool2d``, which pool over as many
+        trailing dimensions as the kernel has; torch's single size stands for all of them."""
+
+        def kernel(size: Any) -> tuple[int, ...]:
+            return (size,) * dims if isinstance(size, int) else tuple(size)
+
+        def avg_pool(
+            input: Any,
+            kernel_size: Any,
+            stride: Any = None,
+            padding: Any = 0,
+            ceil_mode: bool = False,
+            count_include_pad: bool = True,
+        ) -> TinygradTensor:
+            return wrap(
+                unwrap(input).avg_pool2d(
+                    kernel(kernel_size),
+                    stride=stride,
+                    padding=padding,
+                    ceil_mode=ceil_mode,
+                    count_include_pad=count_include_pad,
+                )
+            )
+
+        def max_pool(
+            input: Any,
+            kernel_size: Any,
+            stride: Any = None,
+            padding: Any = 0,
+            dilation: Any = 1,
+            ceil_mode: bool = False,
+        ) -> TinygradTensor:
+            return wrap(
+                unwrap(input).max_pool2d(
+                    kernel(kernel_size), stride=stride, dilation=dilation, padding=padding, ceil_mode=ceil_mode
+                )
+            )
+
+        return avg_pool if name == "avg" else max_pool
 
     def batch_norm(
         input: Any,
@@ -139,10 +322,71 @@ def _functional() -> types.SimpleNamespace:
                     running.assign(running * (1 - momentum) + batch.detach() * momentum)
         else:
             mean, var = unwrap(running_mean), unwrap(running_var)
-        return TinygradTensor(x.batchnorm(unwrap(weight), unwrap(bias), mean, (var + eps).rsqrt()))
+        return wrap(x.batchnorm(unwrap(weight), unwrap(bias), mean, (var + eps).rsqrt()))
 
-    def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: int = 0) -> TinygradTensor:
-        return TinygradTensor(unwrap(input).max_pool2d(pair(kernel_size), stride, padding=padding))
+    def affine(x: Any, weight: Any, bias: Any, per_channel: bool) -> TinygradTensor:
+        """The affine step of tinygrad's ``nn.LayerNorm``/``GroupNorm``/``InstanceNorm`` after their ``layernorm``,
+        each factor applied when given (those layers take both or neither), over the channels if ``per_channel``."""
+
+        def shaped(parameter: Any) -> Any:
+            parameter = unwrap(parameter)
+            return parameter.reshape(1, -1, *[1] * (x.ndim - 2)) if per_channel else parameter
+
+        x = x if weight is None else x * shaped(weight)
+        return wrap(x if bias is None else x + shaped(bias))
+
+    def layer_norm(
+        input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
+    ) -> TinygradTensor:
+        axes = tuple(range(-len(tuple(normalized_shape)), 0))
+        return affine(unwrap(input).layernorm(axis=axes, eps=eps), weight, bias, per_channel=False)
+
+    def group_norm(
+        input: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5
+    ) -> TinygradTensor:
+        x = unwrap(input)
+        normalized = x.reshape(x.shape[0], num_groups, -1).layernorm(eps=eps).reshape(x.shape)
+        return affine(normalized, weight, bias, per_channel=True)
+
+    def instance_norm(
+        input: Any,
+        running_mean: Any = None,
+        running_var: Any = None,
+        weight: Any = None,
+        bias: Any = None,
+        use_input_stats: bool = True,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+    ) -> TinygradTensor:
+        if running_mean is not None or running_var is not None or not use_input_stats:
+            raise NotImplementedError("tinygrad's InstanceNorm has no running statistics")
+        x = unwrap(input)
+        return group_norm(input, x.shape[1], weight, bias, eps)
+
+    def rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None) -> TinygradTensor:
+        """tinygrad's ``nn.RMSNorm`` with the given weight; torch's default ``eps`` is the dtype's epsilon."""
+        from tinygrad import nn
+
+        x = unwrap(input)
+        if len(tuple(normalized_shape)) != 1:
+            raise NotImplementedError("tinygrad's RMSNorm normalizes the last dimension only")
+        norm = nn.RMSNorm(
+            x.shape[-1],
+            eps=np.finfo(np.dtype(x.dtype.fmt)).eps if eps is None else eps,
+            elementwise_affine=weight is not None,
+        )
+        norm.weight = unwrap(weight)
+        return wrap(norm(x))
+
+    def embedding(input: Any, weight: Any) -> TinygradTensor:
+        from tinygrad import nn
+
+        table = nn.Embedding(*unwrap(weight).shape)
+        table.weight = unwrap(weight)
+        return wrap(table(unwrap(input)))
+
+    def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None) -> TinygradTensor:
+        return wrap(unwrap(input).pad(tuple(pad), mode=mode, value=0.0 if value is None else value))
 
     def adaptive_avg_pool2d(input: Any, output_size: Any) -> TinygradTensor:
         x, (out_h, out_w) = unwrap(input), pair(output_size)
@@ -153,16 +397,121 @@ def _functional() -> types.SimpleNamespace:
                 f"that divides it, not {out_h}x{out_w}"
             )
         kernel = (height // out_h, width // out_w)
-        return TinygradTensor(x.avg_pool2d(kernel, stride=kernel))
+        return wrap(x.avg_pool2d(kernel, stride=kernel))
+
+    def cross_entropy(
+        input: Any,
+        target: Any,
+        weight: Any = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> TinygradTensor:
+        """tinygrad's ``cross_entropy`` takes class indices or probabilities, but no class weights and no ignored
+        class (``functional.cross_entropy`` is lacked among the losses for that)."""
+        if weight is not None:
+            raise NotImplementedError("tinygrad's cross_entropy has no class weights")
+        return wrap(unwrap(input).cross_entropy(unwrap(target), reduction=reduction, label_smoothing=label_smoothing))
+
+    def nll_loss(
+        input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+    ) -> TinygradTensor:
+        return wrap(unwrap(input).nll_loss(unwrap(target), unwrap(weight), ignore_index, reduction))
+
+    def binary_cross_entropy_with_logits(
+        input: Any, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+    ) -> TinygradTensor:
+        if weight is not None:
+            raise NotImplementedError("tinygrad's binary_crossentropy_logits has no weight (only pos_weight)")
+        return wrap(unwrap(input).binary_crossentropy_logits(unwrap(target), reduction, unwrap(pos_weight)))
+
+    def method(name: str, **renamed: str):
+        """torch's ``functional.<torch name>(input, ...)`` as tinygrad's ``input.<name>(...)``, keyword arguments
+        renamed as ``renamed`` says (torch's name: tinygrad's)."""
+
+        def function(input: Any, *args: Any, **kwargs: Any) -> TinygradTensor:
+            kwargs = {renamed.get(key, key): unwrap(value) for key, value in kwargs.items()}
+            return wrap(getattr(unwrap(input), name)(*map(unwrap, args), **kwargs))
+
+        return function
 
     return types.SimpleNamespace(
-        conv2d=conv2d,
-        batch_norm=batch_norm,
-        relu=lambda input: TinygradTensor(unwrap(input).relu()),
-        max_pool2d=max_pool2d,
+        conv1d=conv,
+        conv2d=conv,
+        conv3d=conv,
+        conv_transpose1d=conv_transpose,
+        conv_transpose2d=conv_transpose,
+        conv_transpose3d=conv_transpose,
+        avg_pool1d=pooling("avg", 1),
+        avg_pool2d=pooling("avg", 2),
+        avg_pool3d=pooling("avg", 3),
+        max_pool1d=pooling("max", 1),
+        max_pool2d=pooling("max", 2),
+        max_pool3d=pooling("max", 3),
         adaptive_avg_pool2d=adaptive_avg_pool2d,
-        linear=lambda input, weight, bias=None: TinygradTensor(unwrap(input).linear(unwrap(weight).T, unwrap(bias))),
-        cross_entropy=lambda input, target: TinygradTensor(unwrap(input).cross_entropy(unwrap(target))),
+        batch_norm=batch_norm,
+        layer_norm=layer_norm,
+        group_norm=group_norm,
+        instance_norm=instance_norm,
+        rms_norm=rms_norm,
+        normalize=method("normalize"),
+        embedding=embedding,
+        pad=pad,
+        linear=lambda input, weight, bias=None: wrap(unwrap(input).linear(unwrap(weight).T, unwrap(bias))),
+        relu=method("relu"),
+        gelu=lambda input, approximate="none": wrap(unwrap(input).gelu(approximate=approximate)),
+        silu=method("silu"),
+        elu=method("elu"),
+        selu=method("selu"),
+        celu=method("celu"),
+        leaky_relu=method("leaky_relu", negative_slope="neg_slope"),
+        hardtanh=method("hardtanh"),
+        relu6=method("relu6"),
+        hardswish=method("hardswish"),
+        hardsigmoid=method("hardsigmoid"),
+        mish=method("mish"),
+        logsigmoid=method("logsigmoid"),
+        softsign=method("softsign"),
+        sigmoid=method("sigmoid"),
+        tanh=method("tanh"),
+        softmax=method("softmax", dim="axis"),
+        log_softmax=method("log_softmax", dim="axis"),
+        softmin=method("softmin", dim="axis"),
+        cross_entropy=cross_entropy,
+        nll_loss=nll_loss,
+        binary_cross_entropy_with_logits=binary_cross_entropy_with_logits,
+    )
+
+
+def _ops() -> types.SimpleNamespace:
+    """torch's top-level functions of the ``functions`` family as tinygrad's: ``cat``/``stack`` are methods of
+    the first tensor, ``where`` of the condition, ``bmm``/``mm``/``mv`` are ``matmul``, ``broadcast_to`` is
+    ``expand`` and ``clamp`` takes its bounds as ``min_``/``max_``."""
+    unwrap, wrap = TinygradTensor.unwrap, TinygradTensor
+    tensor = import_engine("tinygrad").Tensor
+
+    def cat(tensors: Any, dim: int = 0) -> TinygradTensor:
+        first, *rest = map(unwrap, tensors)
+        return wrap(first.cat(*rest, dim=dim))
+
+    def stack(tensors: Any, dim: int = 0) -> TinygradTensor:
+        first, *rest = map(unwrap, tensors)
+        return wrap(first.stack(*rest, dim=dim))
+
+    def matmul(input: Any, other: Any) -> TinygradTensor:
+        return wrap(unwrap(input).matmul(unwrap(other)))
+
+    return types.SimpleNamespace(
+        cat=cat,
+        stack=stack,
+        where=lambda condition, input, other: wrap(unwrap(condition).where(unwrap(input), unwrap(other))),
+        einsum=lambda equation, *operands: wrap(tensor.einsum(equation, *map(unwrap, operands))),
+        bmm=matmul,
+        mm=matmul,
+        mv=matmul,
+        dot=lambda input, other: wrap(unwrap(input).dot(unwrap(other))),
+        broadcast_to=lambda input, size: wrap(unwrap(input).expand(tuple(size))),
+        clamp=lambda input, min=None, max=None: wrap(unwrap(input).clamp(unwrap(min), unwrap(max))),
     )
 
 
@@ -191,30 +540,65 @@ class TinygradBackend(Backend):
             cap.FLOAT64,
             cap.UNARY,
             cap.BINARY,
+            cap.ACTIVATIONS,
+            cap.CONVOLUTIONS,
+            cap.POOLING,
+            cap.NORMALIZATION,
+            cap.LAYERS,
+            cap.LOSSES,
+            cap.REDUCTIONS,
+            cap.SHAPES,
+            cap.INDEXING,
+            cap.FUNCTIONS,
         }
     )
+    #: what tinygrad does not have (see the module docstring for the members lacked for an option)
     lacks: ClassVar[dict[str, frozenset[str]]] = {
         cap.UNARY: frozenset(
-            [
-                "expm1",
-                "log1p",
-                "sinc",
-                "erfc",
-                "erfinv",
-                "lgamma",
-                "digamma",
-                "polygamma",
-                "mvlgamma",
-                "i0",
-                "frac",
-                "logit",
-                "deg2rad",
-                "rad2deg",
+            _members(
+                "",
+                "expm1 log1p sinc erfc erfinv lgamma digamma polygamma mvlgamma i0 frac logit deg2rad rad2deg "
                 "nan_to_num",
-            ]
+            )
         ),
         cap.BINARY: frozenset(
-            ["fmax", "fmin", "atan2", "hypot", "remainder", "addcmul", "addcdiv", "xlogy", "logaddexp2", "float_power"]
+            _members("", "fmax fmin atan2 hypot remainder addcmul addcdiv xlogy logaddexp2 float_power")
+        ),
+        cap.ACTIVATIONS: frozenset(
+            _members("functional.", "softplus tanhshrink softshrink hardshrink glu prelu threshold")
+        ),
+        cap.POOLING: frozenset(
+            _members(
+                "functional.",
+                "adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d "
+                "adaptive_max_pool2d lp_pool1d lp_pool2d",
+            )
+        ),
+        cap.NORMALIZATION: frozenset(_members("functional.", "local_response_norm")),
+        cap.LAYERS: frozenset(
+            _members(
+                "functional.",
+                "interpolate scaled_dot_product_attention bilinear pixel_shuffle pixel_unshuffle unfold fold "
+                "cosine_similarity pairwise_distance grid_sample affine_grid",
+            )
+        ),
+        cap.LOSSES: frozenset(
+            _members(
+                "functional.",
+                "mse_loss l1_loss smooth_l1_loss huber_loss cross_entropy binary_cross_entropy kl_div "
+                "poisson_nll_loss gaussian_nll_loss soft_margin_loss margin_ranking_loss hinge_embedding_loss "
+                "cosine_embedding_loss triplet_margin_loss multilabel_soft_margin_loss multi_margin_loss",
+            )
+        ),
+        cap.REDUCTIONS: frozenset(_members("", "norm median nansum nanmean trace diff dist")),
+        cap.SHAPES: frozenset(_members("", "unbind diag_embed rot90 tensor_split")),
+        cap.INDEXING: frozenset(_members("", "index_add index_copy index_fill take put index_put")),
+        cap.FUNCTIONS: frozenset(
+            _members(
+                "ops.",
+                "hstack vstack dstack baddbmm addmm addmv outer inner kron tensordot cdist cross block_diag "
+                "cartesian_prod atleast_2d column_stack trapezoid cumulative_trapezoid logdet",
+            )
         ),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "tinygrad.json"
@@ -234,6 +618,7 @@ class TinygradBackend(Backend):
             Sequential=lambda *layers: TinygradModule([layer.module for layer in layers]),
         )
         self.functional = _functional()
+        self.ops = _ops()
         self.autograd = types.SimpleNamespace(grad=_autograd_grad)
 
     @property

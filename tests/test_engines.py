@@ -622,6 +622,8 @@ TINYGRAD_0D = {
     "opgrad.div-0d": lambda x, y: x / y,
     "opgrad.pow-0d-exponent": lambda x, y: x**y,
     "opgrad.sqrt-0d": lambda x, y: y.sqrt(),
+    "opgrad.where-0d": lambda x, y: (x > 1).where(x, y),
+    "opgrad.expand-0d": lambda x, y: y.expand(2, 3),
 }
 
 
@@ -661,6 +663,38 @@ def test_tinygrad_approximates_float64_inverse_trigonometry_and_erf_to_float32_p
     forward_error = np.abs(y.numpy() - exact(values)).max()
     gradient_error = np.abs(x.grad.numpy() - derivative(values)).max()
     assert 1e-9 < forward_error < 1e-6 and 1e-7 < gradient_error < 1e-5  # float32's precision, not float64's
+
+
+@pytest.mark.reproduces("tinygrad", "opgrad.gelu", "opgrad.gelu-strided")
+def test_tinygrad_exact_gelu_has_the_float32_precision_of_its_erf_in_float64(tinygrad_engine):
+    from tinygrad import Tensor
+
+    values = np.array([-0.7, -0.2, 0.3, 0.8])
+    y = Tensor(values, device="PYTHON").gelu(approximate="none")
+    exact = values * (1 + np.vectorize(math.erf)(values / math.sqrt(2))) / 2
+    assert y.dtype.name == "double"
+    assert 1e-8 < np.abs(y.numpy() - exact).max() < 1e-6  # float32's precision, not float64's
+
+
+@pytest.mark.reproduces("tinygrad", "opgrad.selu")
+def test_tinygrad_selu_rounds_its_constants(tinygrad_engine):
+    from tinygrad import Tensor
+
+    y = Tensor(np.array([-1.0, 1.0]), device="PYTHON").selu().numpy()
+    np.testing.assert_allclose(y, [1.0507 * 1.67326 * (math.exp(-1) - 1), 1.0507], rtol=1e-12)
+    alpha, scale = 1.6732632423543772, 1.0507009873554805  # torch's
+    assert np.abs(y - [scale * alpha * (math.exp(-1) - 1), scale]).max() > 1e-6
+
+
+@pytest.mark.reproduces("tinygrad", "opgrad.rms-norm")
+def test_tinygrad_rms_norm_normalizes_float64_in_float32(tinygrad_engine):
+    from tinygrad import Tensor, nn
+
+    x = np.array([[0.3, -1.2, 2.5]])
+    y = nn.RMSNorm(3, eps=1e-12)(Tensor(x, device="PYTHON")).numpy()
+    exact = x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-12)
+    assert y.dtype == np.float64
+    assert 1e-8 < np.abs(y - exact).max() < 1e-6  # float32's precision, not float64's
 
 
 @pytest.mark.reproduces("paddle", "opgrad.lerp")
