@@ -225,6 +225,11 @@ class JaxTensor(TensorProxy):
         _same_other_dims("gather", self.wrapped, index, dim)
         return JaxTensor(_jax().numpy.take_along_axis(self.wrapped, index, axis=dim))
 
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> JaxTensor:
+        """``jnp.take_along_axis`` with ``axis=dim``: torch's default (None) takes from the flattened tensor, JAX's
+        default is the last axis."""
+        return JaxTensor(_jax().numpy.take_along_axis(self.wrapped, self.unwrap(indices), axis=dim))
+
     def scatter(self, dim: int, index: Any, src: Any) -> JaxTensor:
         """``jnp.put_along_axis`` (``inplace=False``: JAX arrays are immutable) of the part of ``src`` the index
         covers."""
@@ -262,15 +267,15 @@ class JaxTensor(TensorProxy):
         """``.at[..., index].add(source)``; JAX's scatter-add has no scale (``alpha``)."""
         if alpha != 1:
             raise NotImplementedError("JAX's .at[].add has no alpha: the JAX adapter adds the source unscaled only")
-        return JaxTensor(self.wrapped.at[_along(dim, self.unwrap(index))].add(self.unwrap(source)))
+        return JaxTensor(self.wrapped.at[_along(self.wrapped, dim, self.unwrap(index))].add(self.unwrap(source)))
 
     def index_copy(self, dim: int, index: Any, source: Any) -> JaxTensor:
         """``.at[..., index].set(source)``."""
-        return JaxTensor(self.wrapped.at[_along(dim, self.unwrap(index))].set(self.unwrap(source)))
+        return JaxTensor(self.wrapped.at[_along(self.wrapped, dim, self.unwrap(index))].set(self.unwrap(source)))
 
     def index_fill(self, dim: int, index: Any, value: Any) -> JaxTensor:
         """``.at[..., index].set(value)``."""
-        return JaxTensor(self.wrapped.at[_along(dim, self.unwrap(index))].set(self.unwrap(value)))
+        return JaxTensor(self.wrapped.at[_along(self.wrapped, dim, self.unwrap(index))].set(self.unwrap(value)))
 
     def put(self, index: Any, source: Any, accumulate: bool = False) -> JaxTensor:
         """``jnp.put`` (``inplace=False``) into the flattened tensor; JAX's put does not accumulate."""
@@ -372,7 +377,11 @@ class ValuesIndices:
         return JaxTensor(self._indices)
 
     def __getitem__(self, position: int) -> JaxTensor:
-        return self.values if position in (0, -2) else self.indices if position in (1, -1) else (0, 1)[position]
+        if position in (0, -2):
+            return self.values
+        if position in (1, -1):
+            return self.indices
+        raise IndexError(f"{self.operator} gives (values, indices): no item {position}")
 
     def __iter__(self) -> Iterator[JaxTensor]:
         return iter((self.values, self.indices))
@@ -394,9 +403,9 @@ def _same_other_dims(operator: str, x: Any, index: Any, dim: int) -> None:
         )
 
 
-def _along(dim: int, index: Any) -> tuple:
-    """The ``.at[...]`` position of ``index`` along dimension ``dim`` (every element of the others)."""
-    return (slice(None),) * dim + (index,)
+def _along(x: Any, dim: int, index: Any) -> tuple:
+    """The ``.at[...]`` position of ``index`` along dimension ``dim`` of ``x`` (every element of the others)."""
+    return (slice(None),) * (dim % x.ndim) + (index,)
 
 
 def _unwrap_all(value: Any) -> Any:
@@ -429,19 +438,37 @@ def _with_keywords(renames: dict[str, str]) -> Any:
     return function
 
 
-#: torch's reductions, shape and index methods that are JAX functions taking torch's arguments in torch's order,
-#: by torch's name: ``module:function`` (torch's ``transpose`` is ``swapaxes``, its ``unsqueeze`` ``expand_dims``)
+#: torch's reductions with ``keepdim`` that are JAX functions, by torch's name: ``module:function`` taking
+#: ``axis`` and ``keepdims``
+REDUCING = {
+    **{name: f"jax.numpy:{name}" for name in ["prod", "amax", "amin", "nansum", "nanmean"]},
+    "logsumexp": "jax.scipy.special:logsumexp",
+}
+
+
+def _reducing(torch_name: str, path: str) -> Any:
+    """torch's reduction ``torch_name(dim=None, keepdim=False)`` as JAX's at ``path`` (a method of its own, since
+    torch's positional ``keepdim`` is another argument of JAX's: ``dtype`` of ``jnp.prod``)."""
+
+    def method(self: JaxTensor, dim: Any = None, keepdim: bool = False) -> JaxTensor:
+        return JaxTensor(_function(path)(self.wrapped, axis=dim, keepdims=keepdim))
+
+    method.__name__ = torch_name
+    return method
+
+
+for _name, _path in REDUCING.items():
+    setattr(JaxTensor, _name, _reducing(_name, _path))
+
+#: torch's other reductions, shape and index methods that are JAX functions taking torch's arguments in torch's
+#: order, by torch's name: ``module:function`` (torch's ``transpose`` is ``swapaxes``, its ``unsqueeze``
+#: ``expand_dims``)
 AXIS_METHODS = {
     **{
         name: f"jax.numpy:{name}"
         for name in [
-            "prod",
-            "amax",
-            "amin",
             "cumsum",
             "cumprod",
-            "nansum",
-            "nanmean",
             "trace",
             "diff",
             "flip",
@@ -456,16 +483,14 @@ AXIS_METHODS = {
             "take",
         ]
     },
-    "logsumexp": "jax.scipy.special:logsumexp",
     "transpose": "jax.numpy:swapaxes",
     "movedim": "jax.numpy:moveaxis",
     "unsqueeze": "jax.numpy:expand_dims",
     "repeat_interleave": "jax.numpy:repeat",
     "tensor_split": "jax.numpy:array_split",
-    "take_along_dim": "jax.numpy:take_along_axis",
 }
 #: torch's keywords of those methods as JAX spells them
-AXIS_KEYWORDS = {"dim": "axis", "dims": "axis", "keepdim": "keepdims", "shifts": "shift", "diagonal": "k"}
+AXIS_KEYWORDS = {"dim": "axis", "dims": "axis", "shifts": "shift", "diagonal": "k"}
 
 translate(JaxTensor, _with_keywords(AXIS_KEYWORDS), AXIS_METHODS)
 
@@ -486,7 +511,6 @@ OPS = {
             "inner",
             "kron",
             "tensordot",
-            "cross",
             "broadcast_to",
             "atleast_2d",
             "trapezoid",
@@ -508,12 +532,8 @@ LINALG = {
             "inv",
             "det",
             "slogdet",
-            "cholesky",
             "norm",
-            "vector_norm",
-            "matrix_norm",
             "svdvals",
-            "pinv",
             "matrix_power",
             "multi_dot",
             "cross",
@@ -528,6 +548,21 @@ def _namespace(table: dict[str, str], renames: dict[str, str]) -> types.SimpleNa
     """The JAX functions of ``table`` under torch's names, taking torch's keywords."""
     function = _with_keywords(renames)
     return types.SimpleNamespace(**{name: function(path) for name, path in table.items()})
+
+
+def _ops() -> types.SimpleNamespace:
+    """torch's top-level functions as JAX's (see the module docstring)."""
+    ops = _namespace(OPS, {"dim": "axis", "dims": "axes"})
+
+    def cross(input: Any, other: Any, dim: int | None = None) -> JaxTensor:
+        """``jnp.cross`` along ``axis=dim``. Without ``dim`` torch crosses along the first dimension of size 3
+        (deprecated) and JAX along the last: the adapter asks for ``dim``."""
+        if dim is None:
+            raise NotImplementedError("the JAX adapter's cross needs dim (torch's default differs from JAX's)")
+        return JaxTensor(_jax().numpy.cross(JaxTensor.unwrap(input), JaxTensor.unwrap(other), axis=dim))
+
+    ops.cross = cross
+    return ops
 
 
 def _linalg() -> types.SimpleNamespace:
@@ -547,7 +582,32 @@ def _linalg() -> types.SimpleNamespace:
         solve = _function("jax.scipy.linalg:solve_triangular")
         return JaxTensor(solve(unwrap(A), unwrap(B), lower=not upper, unit_diagonal=unitriangular))
 
-    linalg.eigvalsh, linalg.solve_triangular = eigvalsh, solve_triangular
+    def cholesky(A: Any, *, upper: bool = False) -> JaxTensor:
+        """``jnp.linalg.cholesky`` of the lower triangle, as torch reads it: without JAX's default symmetrization."""
+        return JaxTensor(_jax().numpy.linalg.cholesky(unwrap(A), upper=upper, symmetrize_input=False))
+
+    def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) -> JaxTensor:
+        """``jnp.linalg.vector_norm``, whose arguments after the tensor are keywords only."""
+        return JaxTensor(_jax().numpy.linalg.vector_norm(unwrap(x), ord=ord, axis=dim, keepdims=keepdim))
+
+    def matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False) -> JaxTensor:
+        """``jnp.linalg.matrix_norm``, of the last two dimensions only."""
+        if tuple(dim) != (-2, -1):
+            raise NotImplementedError("jnp.linalg.matrix_norm takes the norm of the last two dimensions only")
+        return JaxTensor(_jax().numpy.linalg.matrix_norm(unwrap(A), ord=ord, keepdims=keepdim))
+
+    def pinv(A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> JaxTensor:
+        """``jnp.linalg.pinv``, with torch's default cutoff for small singular values (``rtol`` the precision's
+        epsilon times the larger dimension; JAX's default is ten times that). JAX has no absolute cutoff."""
+        if atol is not None:
+            raise NotImplementedError("jnp.linalg.pinv has no atol: the JAX adapter takes rtol only")
+        a = unwrap(A)
+        if rtol is None:
+            rtol = np.finfo(a.dtype).eps * max(a.shape[-2:])
+        return JaxTensor(_jax().numpy.linalg.pinv(a, rtol=rtol, hermitian=hermitian))
+
+    linalg.eigvalsh, linalg.solve_triangular, linalg.cholesky = eigvalsh, solve_triangular, cholesky
+    linalg.vector_norm, linalg.matrix_norm, linalg.pinv = vector_norm, matrix_norm, pinv
     return linalg
 
 
@@ -662,7 +722,7 @@ class JaxBackend(Backend):
         self._jax.config.update("jax_enable_x64", True)
         self._cpu = self._jax.devices("cpu")[0]
         self.functional = _functional()
-        self.ops = _namespace(OPS, {"dim": "axis", "dims": "axes"})
+        self.ops = _ops()
         self.linalg = _linalg()
 
     @property
