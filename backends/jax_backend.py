@@ -2,13 +2,38 @@
 
 JAX has no tape: no ``requires_grad``, no ``.grad``, no ``backward()``. It declares what it has, the functional
 gradient path (``vjp``, ``jvp`` and, since its transforms compose, ``vjp.second-order``), ``float64``, the
-tensor math, ``nn.functional`` and the unary and binary tensor operators (all but ``frac``, ``lerp``,
-``addcmul`` and ``addcdiv``, which JAX has no function for), so every gradient-value spec and those ``opgrad``
-specs run on it; the tape's specs, and the other operator families, are "unsupported".
+tensor math, ``nn.functional`` and the operator families it has functions for: the unary and binary tensor
+operators, the reductions, shapes and indexing of tensors, torch's top-level functions (``ops``) and
+``torch.linalg``, so every gradient-value spec and those ``opgrad`` specs run on it; the tape's specs, and the
+other operator families, are "unsupported".
+
+Lacked (``JaxBackend.lacks``), since JAX has no function for them: ``frac``; ``lerp``, ``addcmul``,
+``addcdiv``, ``ops.baddbmm``, ``ops.addmm`` and ``ops.addmv`` (fused forms of arithmetic); ``dist`` (the norm
+of a difference) and ``ops.cdist`` (pairwise distances); ``unfold`` (sliding windows of one dimension);
+``ops.cartesian_prod``; ``ops.cumulative_trapezoid`` (``jax.scipy.integrate`` has ``trapezoid`` only);
+``ops.logdet`` (``slogdet`` is a sign and log|det|; torch's ``logdet`` is NaN for a negative determinant).
 
 Translations: ``vjp`` and ``jvp`` are ``jax.vjp`` and ``jax.jvp`` of the spec's function seen on proxies;
 ``log``/``sin``/``tanh``/... are ``jax.numpy``'s functions, ``sigmoid`` is ``jax.nn.sigmoid``, reductions
-take ``axis``/``keepdims``. ``nn.functional`` is JAX's own operators with torch's signatures and layouts
+take ``axis``/``keepdims``, ``std``/``var`` ``ddof=correction``. Names that are not torch's:
+``repeat`` is ``jnp.tile``, ``transpose`` ``swapaxes``, ``movedim`` ``moveaxis``, ``unsqueeze``
+``expand_dims``, ``repeat_interleave`` ``repeat``, ``tensor_split`` ``array_split``, ``gather`` and
+``take_along_dim`` ``take_along_axis``, ``index_select`` ``take``, ``scatter`` ``put_along_axis``,
+``logcumsumexp``/``cummax``/``cummin`` ``lax.cumlogsumexp``/``cummax``/``cummin``, ``narrow``
+``lax.slice_in_dim``, ``masked_fill`` ``jnp.where``, ``view`` ``reshape`` (a JAX array has no storage to
+share), ``contiguous`` the array itself (it has no strides), ``median`` ``jnp.quantile(method="lower")`` (torch
+takes the lower middle value, ``jnp.median`` averages), ``diag_embed`` ``jnp.diag`` batched by
+``jnp.vectorize``; ``scatter_add``/``scatter_reduce``/``index_add``/``index_copy``/``index_fill``/``index_put``
+are JAX's functional index updates ``.at[...].add/multiply/max/min/set`` at the positions torch's index names;
+``ops.cat`` is ``concatenate``, ``bmm`` ``lax.batch_matmul``, ``mm``/``mv`` ``matmul``, ``block_diag`` and
+``linalg.matrix_exp`` ``jax.scipy.linalg``'s ``block_diag`` and ``expm``, ``linalg.solve_triangular``
+``jax.scipy.linalg.solve_triangular(lower=not upper)``; ``linalg.cholesky``/``eigvalsh`` read the lower
+triangle as torch does (no ``symmetrize_input``). torch's ``(values, indices)`` of ``max``/``min`` over a dim
+has ``argmax``/``argmin``'s indices; ``cummax``, ``cummin`` and ``median`` over a dim give values only (JAX
+computes no indices: asking for them is refused). Options JAX lacks are refused with NotImplementedError
+(``scatter_reduce`` "mean", ``index_add(alpha=)``, ``put(accumulate=True)``, ``pinv(atol=)``, an index
+smaller than the tensor in ``gather``/``scatter``, which JAX would broadcast). ``nn.functional`` is JAX's own
+operators with torch's signatures and layouts
 (NCHW inputs, OIHW weights, ``[out, in]`` linear weights): ``conv2d`` is ``lax.conv_general_dilated``,
 ``max_pool2d`` is ``lax.reduce_window`` with ``max`` (padding with -inf), ``adaptive_avg_pool2d`` a mean over
 the windows an output size that divides the input implies (others are refused, as in the tinygrad adapter),
@@ -698,12 +723,7 @@ class JaxBackend(Backend):
         {cap.VJP, cap.JVP, cap.SECOND_ORDER, cap.FLOAT64, cap.TENSOR_MATH, cap.FUNCTIONAL, cap.UNARY, cap.BINARY}
         | {cap.REDUCTIONS, cap.SHAPES, cap.INDEXING, cap.FUNCTIONS, cap.LINALG}
     )
-    #: torch methods JAX has no function for (``frac``: ``x - trunc(x)``; ``lerp``, ``addcmul``, ``addcdiv``:
-    #: fused forms of arithmetic); ``dist``: the norm of a difference; ``unfold``: JAX has no sliding windows of
-    #: one dimension; ``baddbmm``, ``addmm``, ``addmv``: fused scaled products and sums; ``cdist``: no pairwise
-    #: distances; ``cartesian_prod``: no product of sets (a meshgrid stacked); ``cumulative_trapezoid``:
-    #: ``jax.scipy.integrate`` has ``trapezoid`` only; ``logdet``: JAX's ``slogdet`` gives a sign and log|det|,
-    #: torch's ``logdet`` is NaN for a negative determinant
+    #: members JAX has no function for (the module docstring says what each one is)
     lacks: ClassVar[dict[str, frozenset[str]]] = {
         cap.UNARY: frozenset({"frac"}),
         cap.BINARY: frozenset({"lerp", "addcmul", "addcdiv"}),
