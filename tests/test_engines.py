@@ -227,6 +227,43 @@ def test_jax_vjp_and_jvp_are_jaxs_own_transforms():
     np.testing.assert_array_equal(backend.to_numpy(tangent), [np.cos(0.5), 0.0])
 
 
+#: calls where torch's default or signature differs from the JAX function's the adapter translates it to
+JAX_TORCH_DEFAULTS = {
+    "median-of-even-count": lambda lib, x: x.median(),
+    "take-along-dim-flattened": lambda lib, x: x.take_along_dim(lib.tensor([0, 5])),
+    "chunk-of-ceil-size": lambda lib, x: x.reshape(6).chunk(4)[2],
+    "squeeze-of-a-size-2-dim": lambda lib, x: x.squeeze(0),
+    "expand-keeping-sizes": lambda lib, x: x[None].expand(3, -1, -1),
+    "prod-keepdim-positional": lambda lib, x: x.prod(1, True),
+    "std-bessel-corrected": lambda lib, x: x.std(dim=0),
+    "max-indices": lambda lib, x: x.max(dim=1)[1],
+    "scatter-of-part-of-src": lambda lib, x: x.scatter(1, lib.tensor([[0], [2]]), lib.tensor(np.ones((2, 3)))),
+    "index-add-negative-dim": lambda lib, x: x.index_add(-1, lib.tensor([0, 2]), lib.tensor(np.ones((2, 2)))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JAX_TORCH_DEFAULTS))
+def test_jax_translations_keep_torchs_defaults(name):
+    pytest.importorskip("jax")
+    backend, oracle = resolve("jax"), resolve("cpu")
+    x = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])
+    call = JAX_TORCH_DEFAULTS[name]
+    expected = oracle.to_numpy(call(oracle, oracle.tensor64(x)))
+    np.testing.assert_array_equal(backend.to_numpy(call(backend, backend.tensor64(x))), expected)
+
+
+def test_jax_refuses_what_it_does_not_compute_in_words():
+    pytest.importorskip("jax")
+    backend = resolve("jax")
+    x = backend.tensor64([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])
+    with pytest.raises(NotImplementedError, match="JAX's cummax gives no indices"):
+        _values, _indices = x.cummax(dim=1)
+    with pytest.raises(NotImplementedError, match="takes an index of the tensor's size"):
+        x.gather(1, backend.tensor([[0]]))  # torch reads row 0 only; take_along_axis would broadcast the index
+    with pytest.raises(NotImplementedError, match="cross needs dim"):
+        backend.ops.cross(x, x)
+
+
 @pytest.fixture
 def jax_x64():
     """JAX itself with float64 on (``jax_enable_x64``, as the adapter turns it on), restored afterwards."""
