@@ -7,6 +7,8 @@ import importlib.util
 import json
 import math
 import re
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -345,6 +347,45 @@ def test_known_failure_jittor_mod_gradient_of_the_divisor_ignores_the_output_gra
     grad_x, grad_y = jt.grad((jt.mod(x, y) * g).sum(), [x, y])
     np.testing.assert_array_equal(grad_x.numpy(), [3.0, 5.0])
     np.testing.assert_array_equal(grad_y.numpy(), [-1.0, -0.0])  # torch's: -g * floor(x / y) = [-3, -0]
+
+
+@pytest.mark.reproduces("jittor", "opgrad.norm-p3")
+def test_known_failure_jittor_norm_refuses_p_other_than_1_and_2(jt):
+    x = jt.array(np.array([[1.0, -2.0, 3.0]]), dtype="float64")
+    np.testing.assert_allclose(x.norm(2, 1).numpy(), [np.sqrt(14.0)])
+    with pytest.raises(AssertionError):
+        x.norm(3, 1)
+
+
+@pytest.mark.reproduces("jittor", "opgrad.cumprod", "opgrad.cumprod-dim0")
+def test_known_failure_jittor_cumprod_is_nan_after_a_negative_factor(jt):
+    x = jt.array(np.array([2.0, -0.5, 3.0]), dtype="float64")
+    result = x.cumprod(0).numpy()
+    assert result[0] == pytest.approx(2.0) and np.isnan(result[1:]).all()  # torch's: [2, -1, -3]
+
+
+@pytest.mark.reproduces("jittor", "opgrad.index-select-dim1")
+def test_known_failure_jittor_index_select_past_dim0_selects_rows_under_a_new_dimension(jt):
+    x = jt.array(np.arange(6.0).reshape(2, 3), dtype="float64")
+    result = x.index_select(1, jt.array([1])).numpy()
+    np.testing.assert_array_equal(result, [[[3.0, 4.0, 5.0]]])  # torch's: [[1], [4]], the column
+
+
+@pytest.mark.reproduces("jittor", "opgrad.cumsum", "opgrad.cumsum-transposed")
+def test_known_failure_jittor_second_derivative_through_cumsum_kills_the_process(jt):
+    """jittor's CPU cumsum is a ``jt.numpy_code`` operator; ``jt.grad`` of its gradient dies of a segmentation
+    fault, so the reproduction runs in a child process (the adapter took back jittor's SIGCHLD handler, which would
+    end this process with it)."""
+    script = (
+        "import numpy as np, jittor as jt\n"
+        "x = jt.array(np.arange(1.0, 9.0).reshape(2, 4), dtype='float64')\n"
+        "(g,) = jt.grad(x.cumsum(1).sum(), [x])\n"
+        "print('first', g.numpy().tolist(), flush=True)\n"
+        "jt.grad((g * jt.ones((2, 4), dtype='float64')).sum(), [x])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert "first [[4.0, 3.0, 2.0, 1.0], [4.0, 3.0, 2.0, 1.0]]" in done.stdout
+    assert done.returncode == -signal.SIGSEGV, done.stderr[-2000:]
 
 
 def test_mygrad_numpy_is_the_data_array_and_float64_is_there():
