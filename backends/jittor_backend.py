@@ -17,37 +17,41 @@ reductions take the dimensions positionally and ``keepdims``; ``sigmoid`` is ``j
 ``jt.nn.batch_norm``, which refuses ``training=True`` in its own words.
 
 Operator families (``opgrad``): ``tensor.unary``, ``tensor.binary``, ``tensor.reductions``, ``tensor.shapes``,
-``tensor.indexing`` and ``nn.functional.activations`` are declared, each member translated to jittor's own
-function. Names that are not 1:1: ``square`` is ``jt.sqr``, ``neg`` ``jt.negative``, ``remainder`` ``jt.mod``
+``tensor.indexing``, ``functions`` and ``nn.functional.activations`` are declared, each member translated to jittor's
+own function. Names that are not 1:1: ``square`` is ``jt.sqr``, ``neg`` ``jt.negative``, ``remainder`` ``jt.mod``
 (Python's sign convention, as torch's), ``clamp``'s bounds ``min_v``/``max_v``, ``relu`` ``jt.nn.relu``,
 ``lgamma``/``digamma`` the ``jt.Function`` classes called through ``apply``; ``amax``/``amin`` are ``max``/``min``
-over dimensions, and ``max(dim)``/``min(dim)`` torch's ``(values, indices)`` from ``argmax``/``argmin``, which
-return ``(indices, values)``; ``var``'s ``correction`` (0 or 1) is ``unbiased`` (jittor's default is biased, so it is
-always passed); ``norm``'s ``dim=None`` is every dimension (jittor's default is the last); ``mT`` is
-``transpose(-2, -1)``; ``scatter_add`` is ``scatter(..., reduce="add")`` and ``scatter_reduce``'s ``"sum"``/``"prod"``
-are ``scatter``'s ``"add"``/``"multiply"``; ``leaky_relu``'s slope is ``scale``, ``logsigmoid`` is
-``jt.nn.log_sigmoid``. Lacked (``lacks``), because jittor has no such operator: ``reciprocal``, ``erfc``, ``log1p``,
-``log10``, ``exp2``, ``sinc``, ``polygamma``, ``mvlgamma``, ``i0``, ``frac``, ``logit``, ``nan_to_num``,
-``fmax``/``fmin``, ``fmod``, ``lerp``, ``addcmul``/``addcdiv``, ``xlogy``, ``logaddexp``/``logaddexp2``,
-``copysign``, ``float_power``; the cumulative max/min/logsumexp, ``nansum``/``nanmean``, ``trace``, ``diff``,
-``dist``; ``fliplr``/``flipud``, ``tile``, ``narrow``, ``movedim``, ``unflatten``, ``diag_embed``, ``Tensor.unfold``,
-``swapaxes``, ``rot90``, ``tensor_split``; ``masked_select``, ``take_along_dim``, ``index_copy``, ``index_fill``,
-``take``, ``put``, ``index_put`` and ``index_add`` (jittor has only the in-place ``index_add_``); the activations
-selu, celu, hardswish, hardsigmoid, softsign, tanhshrink, softshrink, hardshrink, glu, softmin, threshold;
-``prelu`` (only a module with its own weight, ``jt.nn.PReLU``). Lacked because an entry needs what jittor's
-function does not give: ``std`` (no ``correction``: always Bessel's, and ``opgrad.std-dim-correction0`` needs 0),
-``median`` (over a dimension it returns the values without torch's indices, which ``opgrad.median-dim`` takes) and
-``gelu`` (no ``approximate="tanh"``, which ``opgrad.gelu-tanh`` needs). Where jittor's own function deviates
-(``lgamma`` has no gradient, ``mod``'s gradient of the divisor ignores the output gradient, ``digamma`` computes
-float64 in single precision, ``softplus`` is not linear above its threshold, ``norm`` refuses ``p=3``, ``cumprod``
-is nan after a negative factor, ``index_select`` past dimension 0 selects rows) the failure is in
-``known_failures/jittor.json``, reproduced in plain jittor in ``tests/test_engines.py``. The second derivative
-through ``cumsum`` (a ``jt.numpy_code`` operator on the CPU) kills the process with a segmentation fault: only a run
-under ``--isolate`` or ``-n`` survives it, with the verdict "crashed" (the tox env ``jittor`` passes ``--isolate``).
-For that the adapter resets ``SIGCHLD`` to its default when it is made: jittor's own handler ends the process
-whenever a child of it dies of a signal, so the crashed xdist worker would otherwise take the controller, the rest of
-the run and its report with it. ``functions``, ``linalg`` and the other ``nn.functional.*`` families are not
-declared yet.
+over dimensions, and ``max(dim)``/``min(dim)`` torch's ``(values, indices)`` from ``argmax``/``argmin``, which return
+``(indices, values)``; ``var``'s ``correction`` (0 or 1) is ``unbiased`` (jittor's default is biased, so it is always
+passed); ``norm``'s ``dim=None`` is every dimension (jittor's default is the last); ``mT`` is ``transpose(-2, -1)``;
+``scatter_add`` is ``scatter(..., reduce="add")`` and ``scatter_reduce``'s ``"sum"``/``"prod"`` are ``scatter``'s
+``"add"``/``"multiply"``; ``ops.cat`` is ``jt.concat``, ``ops.where`` ``jt.ternary`` (jittor's ``where`` of one
+argument is torch's ``nonzero``), ``ops.mm``/``ops.mv`` ``jt.matmul``, ``ops.broadcast_to`` ``jt.broadcast``,
+``ops.einsum`` ``jt.linalg.einsum``, ``ops.kron``/``ops.tensordot`` ``jt.nn``'s; ``leaky_relu``'s slope is ``scale``,
+``logsigmoid`` is ``jt.nn.log_sigmoid``. Lacked (``lacks``), because jittor has no such operator: ``reciprocal``,
+``erfc``, ``log1p``, ``log10``, ``exp2``, ``sinc``, ``polygamma``, ``mvlgamma``, ``i0``, ``frac``, ``logit``,
+``nan_to_num``, ``fmax``/``fmin``, ``fmod``, ``lerp``, ``addcmul``/``addcdiv``, ``xlogy``,
+``logaddexp``/``logaddexp2``, ``copysign``, ``float_power``; the cumulative max/min/logsumexp, ``nansum``/``nanmean``,
+``trace``, ``diff``, ``dist``; ``fliplr``/``flipud``, ``tile``, ``narrow``, ``movedim``, ``unflatten``,
+``diag_embed``, ``Tensor.unfold``, ``swapaxes``, ``rot90``, ``tensor_split``; ``masked_select``, ``take_along_dim``,
+``index_copy``, ``index_fill``, ``take``, ``put``, ``index_put`` and ``index_add`` (jittor has only the in-place
+``index_add_``); the functions ``hstack``/``vstack``/``dstack``, ``column_stack``, ``atleast_2d``,
+``addmm``/``addmv``, ``dot``, ``inner``, ``cdist``, ``block_diag``, ``cartesian_prod``,
+``trapezoid``/``cumulative_trapezoid`` and ``logdet``; the activations selu, celu, hardswish, hardsigmoid, softsign,
+tanhshrink, softshrink, hardshrink, glu, softmin, threshold; ``prelu`` (only a module with its own weight,
+``jt.nn.PReLU``). Lacked because an entry needs what jittor's function does not give: ``std`` (no ``correction``:
+always Bessel's, and ``opgrad.std-dim-correction0`` needs 0), ``median`` (over a dimension it returns the values
+without torch's indices, which ``opgrad.median-dim`` takes) and ``gelu`` (no ``approximate="tanh"``, which
+``opgrad.gelu-tanh`` needs). Where jittor's own function deviates (``lgamma`` has no gradient, ``mod``'s gradient of
+the divisor ignores the output gradient, ``digamma`` computes float64 in single precision, ``softplus`` is not linear
+above its threshold, ``norm`` refuses ``p=3``, ``cumprod`` is nan after a negative factor, ``index_select`` past
+dimension 0 selects rows, ``clamp`` refuses tensor bounds) the failure is in ``known_failures/jittor.json``,
+reproduced in plain jittor in ``tests/test_engines.py``. The second derivative through ``cumsum`` (a ``jt.numpy_code``
+operator on the CPU) kills the process with a segmentation fault: only a run under ``--isolate`` or ``-n`` survives
+it, with the verdict "crashed" (the tox env ``jittor`` passes ``--isolate``). For that the adapter resets ``SIGCHLD``
+to its default when it is made: jittor's own handler ends the process whenever a child of it dies of a signal, so the
+crashed xdist worker would otherwise take the controller, the rest of the run and its report with it. ``linalg`` and
+the other ``nn.functional.*`` families are not declared yet.
 
 Settings: jittor reads its configuration from environment variables when it is imported. Before the first
 import the adapter sets two defaults with ``os.environ.setdefault`` (a value the user set wins):
@@ -317,13 +321,102 @@ def _functional() -> types.SimpleNamespace:
     )
 
 
+def _ops() -> types.SimpleNamespace:
+    """torch's top-level functions of several tensors (``functions``) as jittor's own (see the module docstring)."""
+    jt = _jittor()
+    wrap, unwrap = JittorTensor.wrap, JittorTensor.unwrap
+
+    def cat(tensors: Any, dim: int = 0) -> Any:
+        return wrap(jt.concat([unwrap(tensor) for tensor in tensors], dim))
+
+    def stack(tensors: Any, dim: int = 0) -> Any:
+        return wrap(jt.stack([unwrap(tensor) for tensor in tensors], dim))
+
+    def where(condition: Any, input: Any, other: Any) -> Any:
+        """``jt.ternary``: jittor's ``where`` of one argument is torch's ``nonzero``."""
+        return wrap(jt.ternary(unwrap(condition), unwrap(input), unwrap(other)))
+
+    def einsum(equation: str, *operands: Any) -> Any:
+        return wrap(jt.linalg.einsum(equation, *map(unwrap, operands)))
+
+    def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: float = 1, alpha: float = 1) -> Any:
+        return wrap(jt.baddbmm(unwrap(input), unwrap(batch1), unwrap(batch2), beta=beta, alpha=alpha))
+
+    def tensordot(a: Any, b: Any, dims: Any = 2) -> Any:
+        return wrap(jt.nn.tensordot(unwrap(a), unwrap(b), dims))
+
+    def cross(input: Any, other: Any, dim: int | None = None) -> Any:
+        if dim is None:
+            raise NotImplementedError("jittor's cross has no dim=None (torch's first dimension of size 3): give dim")
+        return wrap(jt.cross(unwrap(input), unwrap(other), dim))
+
+    def broadcast_to(input: Any, size: Any) -> Any:
+        return wrap(jt.broadcast(unwrap(input), tuple(size)))
+
+    def clamp(input: Any, min: Any = None, max: Any = None) -> Any:
+        return wrap(jt.clamp(unwrap(input), min_v=unwrap(min), max_v=unwrap(max)))
+
+    def binary(function: Any) -> Any:
+        """jittor's two-tensor ``function`` with proxies."""
+        return lambda input, other: wrap(function(unwrap(input), unwrap(other)))
+
+    return types.SimpleNamespace(
+        cat=cat,
+        stack=stack,
+        where=where,
+        einsum=einsum,
+        bmm=binary(jt.bmm),
+        baddbmm=baddbmm,
+        mm=binary(jt.matmul),
+        mv=binary(jt.matmul),
+        outer=binary(jt.outer),
+        kron=binary(jt.nn.kron),
+        tensordot=tensordot,
+        cross=cross,
+        broadcast_to=broadcast_to,
+        clamp=clamp,
+    )
+
+
+def _linalg() -> types.SimpleNamespace:
+    """torch's ``linalg`` as ``jt.linalg``'s own functions (see the module docstring)."""
+    jt = _jittor()
+    wrap, unwrap = JittorTensor.wrap, JittorTensor.unwrap
+
+    def solve(A: Any, B: Any, *, left: bool = True) -> Any:
+        if not left:
+            raise NotImplementedError("jittor's linalg.solve has no left=False (XA = B)")
+        return wrap(jt.linalg.solve(unwrap(A), unwrap(B)))
+
+    def slogdet(A: Any) -> tuple[Any, Any]:
+        sign, logabsdet = jt.linalg.slogdet(unwrap(A))
+        return wrap(sign), wrap(logabsdet)
+
+    def cross(input: Any, other: Any, *, dim: int = -1) -> Any:
+        return wrap(jt.cross(unwrap(input), unwrap(other), dim))
+
+    def matrix(function: Any) -> Any:
+        """jittor's one-matrix ``function`` with proxies."""
+        return lambda A: wrap(function(unwrap(A)))
+
+    return types.SimpleNamespace(
+        solve=solve,
+        inv=matrix(jt.linalg.inv),
+        det=matrix(jt.linalg.det),
+        slogdet=slogdet,
+        cholesky=matrix(jt.linalg.cholesky),
+        pinv=matrix(jt.linalg.pinv),
+        cross=cross,
+    )
+
+
 class JittorBackend(Backend):
     """jittor ``Var``\\ s on the CPU, float32 unless float64 is asked for."""
 
     engine = "jittor"
     capabilities = frozenset(
         {cap.VJP, cap.SECOND_ORDER, cap.FLOAT64, cap.TENSOR_MATH, cap.FUNCTIONAL}
-        | {cap.UNARY, cap.BINARY, cap.REDUCTIONS, cap.SHAPES, cap.INDEXING, cap.ACTIVATIONS}
+        | {cap.UNARY, cap.BINARY, cap.REDUCTIONS, cap.SHAPES, cap.INDEXING, cap.FUNCTIONS, cap.ACTIVATIONS}
     )
     #: the members of declared families jittor has no function for (see the module docstring)
     lacks: ClassVar[dict[str, frozenset[str]]] = {
@@ -339,6 +432,10 @@ class JittorBackend(Backend):
         ),
         # index_add is jittor's in-place index_add_ only; the others have no jittor function
         cap.INDEXING: _names("masked_select take_along_dim index_add index_copy index_fill take put index_put"),
+        cap.FUNCTIONS: _names(
+            "ops.hstack ops.vstack ops.dstack ops.addmm ops.addmv ops.dot ops.inner ops.cdist ops.block_diag "
+            "ops.cartesian_prod ops.atleast_2d ops.column_stack ops.trapezoid ops.cumulative_trapezoid ops.logdet"
+        ),
         cap.SHAPES: _names("fliplr flipud tile narrow movedim unflatten diag_embed unfold swapaxes rot90 tensor_split"),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "jittor.json"
@@ -350,6 +447,7 @@ class JittorBackend(Backend):
         # (--isolate, -n) would take the whole run, and its report, with it (see the module docstring)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         self.functional = _functional()
+        self.ops = _ops()
 
     @property
     def engine_version(self) -> str:

@@ -371,6 +371,14 @@ def test_known_failure_jittor_index_select_past_dim0_selects_rows_under_a_new_di
     np.testing.assert_array_equal(result, [[[3.0, 4.0, 5.0]]])  # torch's: [[1], [4]], the column
 
 
+@pytest.mark.reproduces("jittor", "opgrad.clamp-tensor-bounds")
+def test_known_failure_jittor_clamp_refuses_tensor_bounds_of_more_than_one_element(jt):
+    x = jt.array(np.array([-2.0, 0.5, 2.0]), dtype="float64")
+    low, high = jt.array(np.array([-1.0, 0.0, -1.0]), dtype="float64"), jt.array(np.ones(3), dtype="float64")
+    with pytest.raises(RuntimeError, match="Item var size should be 1"):
+        jt.clamp(x, min_v=low, max_v=high)
+
+
 @pytest.mark.reproduces("jittor", "opgrad.cumsum", "opgrad.cumsum-transposed")
 def test_known_failure_jittor_second_derivative_through_cumsum_kills_the_process(jt):
     """jittor's CPU cumsum is a ``jt.numpy_code`` operator; ``jt.grad`` of its gradient dies of a segmentation
