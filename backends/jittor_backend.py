@@ -52,10 +52,10 @@ it, with the verdict "crashed" (the tox env ``jittor`` passes ``--isolate``). Fo
 to its default when it is made: jittor's own handler ends the process whenever a child of it dies of a signal, so the
 crashed xdist worker would otherwise take the controller, the rest of the run and its report with it. ``linalg`` is
 not declared although jittor has part of it: ``jt.linalg``'s inv, det, slogdet, pinv, cholesky and solve are
-``jt.numpy_code`` operators too, whose second derivative crashes as cumsum's does (checked for the first five), and
-five crashed workers exhaust pytest-xdist's worker restarts under ``--isolate``, leaving the rest of the suite not
-run. The other ``nn.functional.*`` families (convolutions, pooling, normalization, layers, losses) are not declared
-yet.
+``jt.numpy_code`` operators too, whose second derivative crashes as cumsum's does (seen for inv, det, slogdet and
+pinv), and five crashed workers exhaust pytest-xdist's worker restarts under ``--isolate``, leaving the rest of the
+suite not run. The other ``nn.functional.*`` families (convolutions, pooling, normalization, layers, losses) are not
+declared yet.
 
 Settings: jittor reads its configuration from environment variables when it is imported. Before the first
 import the adapter sets two defaults with ``os.environ.setdefault`` (a value the user set wins):
