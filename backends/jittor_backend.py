@@ -17,45 +17,52 @@ reductions take the dimensions positionally and ``keepdims``; ``sigmoid`` is ``j
 ``jt.nn.batch_norm``, which refuses ``training=True`` in its own words.
 
 Operator families (``opgrad``): ``tensor.unary``, ``tensor.binary``, ``tensor.reductions``, ``tensor.shapes``,
-``tensor.indexing``, ``functions`` and ``nn.functional.activations`` are declared, each member translated to jittor's
-own function. Names that are not 1:1: ``square`` is ``jt.sqr``, ``neg`` ``jt.negative``, ``remainder`` ``jt.mod``
-(Python's sign convention, as torch's), ``clamp``'s bounds ``min_v``/``max_v``, ``relu`` ``jt.nn.relu``,
-``lgamma``/``digamma`` the ``jt.Function`` classes called through ``apply``; ``amax``/``amin`` are ``max``/``min``
-over dimensions, and ``max(dim)``/``min(dim)`` torch's ``(values, indices)`` from ``argmax``/``argmin``, which return
-``(indices, values)``; ``var``'s ``correction`` (0 or 1) is ``unbiased`` (jittor's default is biased, so it is always
-passed); ``norm``'s ``dim=None`` is every dimension (jittor's default is the last); ``mT`` is ``transpose(-2, -1)``;
-``scatter_add`` is ``scatter(..., reduce="add")`` and ``scatter_reduce``'s ``"sum"``/``"prod"`` are ``scatter``'s
-``"add"``/``"multiply"``; ``ops.cat`` is ``jt.concat``, ``ops.where`` ``jt.ternary`` (jittor's ``where`` of one
-argument is torch's ``nonzero``), ``ops.mm``/``ops.mv`` ``jt.matmul``, ``ops.broadcast_to`` ``jt.broadcast``,
-``ops.einsum`` ``jt.linalg.einsum``, ``ops.kron``/``ops.tensordot`` ``jt.nn``'s; ``leaky_relu``'s slope is ``scale``,
-``logsigmoid`` is ``jt.nn.log_sigmoid``. Lacked (``lacks``), because jittor has no such operator: ``reciprocal``,
-``erfc``, ``log1p``, ``log10``, ``exp2``, ``sinc``, ``polygamma``, ``mvlgamma``, ``i0``, ``frac``, ``logit``,
-``nan_to_num``, ``fmax``/``fmin``, ``fmod``, ``lerp``, ``addcmul``/``addcdiv``, ``xlogy``,
+``tensor.indexing``, ``functions``, ``nn.functional.activations``, ``nn.functional.conv`` and ``nn.functional.losses``
+are declared, each member translated to jittor's own function. Names that are not 1:1: ``square`` is ``jt.sqr``,
+``neg`` ``jt.negative``, ``remainder`` ``jt.mod`` (Python's sign convention, as torch's), ``clamp``'s bounds
+``min_v``/``max_v``, ``relu`` ``jt.nn.relu``, ``lgamma``/``digamma`` the ``jt.Function`` classes called through
+``apply``; ``amax``/``amin`` are ``max``/``min`` over dimensions, and ``max(dim)``/``min(dim)`` torch's ``(values,
+indices)`` from ``argmax``/``argmin``, which return ``(indices, values)``; ``var``'s ``correction`` (0 or 1) is
+``unbiased`` (jittor's default is biased, so it is always passed); ``norm``'s ``dim=None`` is every dimension
+(jittor's default is the last); ``mT`` is ``transpose(-2, -1)``; ``scatter_add`` is ``scatter(..., reduce="add")`` and
+``scatter_reduce``'s ``"sum"``/``"prod"`` are ``scatter``'s ``"add"``/``"multiply"``; ``ops.cat`` is ``jt.concat``,
+``ops.where`` ``jt.ternary`` (jittor's ``where`` of one argument is torch's ``nonzero``), ``ops.mm``/``ops.mv``
+``jt.matmul``, ``ops.broadcast_to`` ``jt.broadcast``, ``ops.einsum`` ``jt.linalg.einsum``,
+``ops.kron``/``ops.tensordot`` ``jt.nn``'s; ``conv2d``'s ``padding="same"`` is the padding per side it stands for,
+``dilation * (kernel - 1) / 2`` (an even extent, which torch pads unevenly, raises NotImplementedError), and
+``conv_transpose2d`` is ``jt.nn.conv_transpose``; ``binary_cross_entropy`` is ``jt.nn.bce_loss``, and its and
+``binary_cross_entropy_with_logits``'s ``reduction`` (mean or sum) is ``size_average``; ``leaky_relu``'s slope is
+``scale``, ``logsigmoid`` is ``jt.nn.log_sigmoid``. Lacked (``lacks``), because jittor has no such operator:
+``reciprocal``, ``erfc``, ``log1p``, ``log10``, ``exp2``, ``sinc``, ``polygamma``, ``mvlgamma``, ``i0``, ``frac``,
+``logit``, ``nan_to_num``, ``fmax``/``fmin``, ``fmod``, ``lerp``, ``addcmul``/``addcdiv``, ``xlogy``,
 ``logaddexp``/``logaddexp2``, ``copysign``, ``float_power``; the cumulative max/min/logsumexp, ``nansum``/``nanmean``,
 ``trace``, ``diff``, ``dist``; ``fliplr``/``flipud``, ``tile``, ``narrow``, ``movedim``, ``unflatten``,
 ``diag_embed``, ``Tensor.unfold``, ``swapaxes``, ``rot90``, ``tensor_split``; ``masked_select``, ``take_along_dim``,
 ``index_copy``, ``index_fill``, ``take``, ``put``, ``index_put`` and ``index_add`` (jittor has only the in-place
-``index_add_``); the functions ``hstack``/``vstack``/``dstack``, ``column_stack``, ``atleast_2d``,
-``addmm``/``addmv``, ``dot``, ``inner``, ``cdist``, ``block_diag``, ``cartesian_prod``,
+``index_add_``); ``conv1d`` and ``conv_transpose1d``; the losses huber, kl_div (a module only, ``jt.nn.KLDivLoss``),
+poisson_nll, gaussian_nll, soft_margin, margin_ranking, hinge_embedding, cosine_embedding, triplet_margin,
+multilabel_soft_margin and multi_margin; the functions ``hstack``/``vstack``/``dstack``, ``column_stack``,
+``atleast_2d``, ``addmm``/``addmv``, ``dot``, ``inner``, ``cdist``, ``block_diag``, ``cartesian_prod``,
 ``trapezoid``/``cumulative_trapezoid`` and ``logdet``; the activations selu, celu, hardswish, hardsigmoid, softsign,
 tanhshrink, softshrink, hardshrink, glu, softmin, threshold; ``prelu`` (only a module with its own weight,
 ``jt.nn.PReLU``). Lacked because an entry needs what jittor's function does not give: ``std`` (no ``correction``:
 always Bessel's, and ``opgrad.std-dim-correction0`` needs 0), ``median`` (over a dimension it returns the values
-without torch's indices, which ``opgrad.median-dim`` takes) and ``gelu`` (no ``approximate="tanh"``, which
-``opgrad.gelu-tanh`` needs). Where jittor's own function deviates (``lgamma`` has no gradient, ``mod``'s gradient of
-the divisor ignores the output gradient, ``digamma`` computes float64 in single precision, ``softplus`` is not linear
-above its threshold, ``norm`` refuses ``p=3``, ``cumprod`` is nan after a negative factor, ``index_select`` past
-dimension 0 selects rows, ``clamp`` refuses tensor bounds) the failure is in ``known_failures/jittor.json``,
-reproduced in plain jittor in ``tests/test_engines.py``. The second derivative through ``cumsum`` (a ``jt.numpy_code``
-operator on the CPU) kills the process with a segmentation fault: only a run under ``--isolate`` or ``-n`` survives
-it, with the verdict "crashed" (the tox env ``jittor`` passes ``--isolate``). For that the adapter resets ``SIGCHLD``
-to its default when it is made: jittor's own handler ends the process whenever a child of it dies of a signal, so the
-crashed xdist worker would otherwise take the controller, the rest of the run and its report with it. ``linalg`` is
-not declared although jittor has part of it: ``jt.linalg``'s inv, det, slogdet, pinv, cholesky and solve are
-``jt.numpy_code`` operators too, whose second derivative crashes as cumsum's does (seen for inv, det, slogdet and
-pinv), and five crashed workers exhaust pytest-xdist's worker restarts under ``--isolate``, leaving the rest of the
-suite not run. The other ``nn.functional.*`` families (convolutions, pooling, normalization, layers, losses) are not
-declared yet.
+without torch's indices, which ``opgrad.median-dim`` takes), ``cross_entropy`` among the losses (no
+``label_smoothing``, no probability targets, which ``opgrad.cross-entropy-label-smoothing`` and ``-probabilities``
+need), ``smooth_l1_loss`` (no ``beta``) and ``gelu`` (no ``approximate="tanh"``, which ``opgrad.gelu-tanh`` needs).
+Where jittor's own function deviates (``lgamma`` has no gradient, ``mod``'s gradient of the divisor ignores the output
+gradient, ``digamma`` computes float64 in single precision, ``softplus`` is not linear above its threshold, ``norm``
+refuses ``p=3``, ``cumprod`` is nan after a negative factor, ``index_select`` past dimension 0 selects rows, ``clamp``
+refuses tensor bounds) the failure is in ``known_failures/jittor.json``, reproduced in plain jittor in
+``tests/test_engines.py``. The second derivative through ``cumsum`` (a ``jt.numpy_code`` operator on the CPU) kills
+the process with a segmentation fault: only a run under ``--isolate`` or ``-n`` survives it, with the verdict
+"crashed" (the tox env ``jittor`` passes ``--isolate``). For that the adapter resets ``SIGCHLD`` to its default when
+it is made: jittor's own handler ends the process whenever a child of it dies of a signal, so the crashed xdist worker
+would otherwise take the controller, the rest of the run and its report with it. ``linalg`` is not declared although
+jittor has part of it: ``jt.linalg``'s inv, det, slogdet, pinv, cholesky and solve are ``jt.numpy_code`` operators
+too, whose second derivative crashes as cumsum's does (seen for inv, det, slogdet and pinv), and five crashed workers
+exhaust pytest-xdist's worker restarts under ``--isolate``, leaving the rest of the suite not run. The other
+``nn.functional.*`` families (pooling, normalization, layers) are not declared yet.
 
 Settings: jittor reads its configuration from environment variables when it is imported. Before the first
 import the adapter sets two defaults with ``os.environ.setdefault`` (a value the user set wins):
@@ -236,13 +243,61 @@ INDEX_METHODS = "gather scatter index_select masked_fill"
 translate(JittorTensor, lambda name: getattr(_jittor().Var, name), {name: name for name in _names(INDEX_METHODS)})
 
 
+def _same_padding(kernel_size: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[int, ...]:
+    """torch's ``padding="same"`` (stride 1) as the padding per side it stands for, ``dilation * (kernel - 1) / 2``;
+    an even extent, which torch pads unevenly, has no such number."""
+    extents = [d * (k - 1) for k, d in zip(kernel_size, dilation, strict=True)]
+    if any(extent % 2 for extent in extents):
+        raise NotImplementedError("jittor's conv2d pads both sides alike: padding='same' with an even kernel extent")
+    return tuple(extent // 2 for extent in extents)
+
+
 def _functional() -> types.SimpleNamespace:
     """torch's ``nn.functional`` operators of resnet18 as ``jt.nn``'s own (see the module docstring)."""
     jt = _jittor()
     wrap, unwrap = JittorTensor.wrap, JittorTensor.unwrap
 
-    def conv2d(input: Any, weight: Any, bias: Any = None, stride: int = 1, padding: int = 0) -> Any:
-        return wrap(jt.nn.conv2d(unwrap(input), unwrap(weight), unwrap(bias), stride=stride, padding=padding))
+    def conv2d(
+        input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
+    ) -> Any:
+        """jittor's ``conv2d``, whose padding is numbers: torch's ``padding="same"`` is the padding it stands for."""
+        if padding == "same":
+            padding = _same_padding(weight.shape[2:], pair(dilation))
+        return wrap(
+            jt.nn.conv2d(
+                unwrap(input),
+                unwrap(weight),
+                unwrap(bias),
+                stride=stride,
+                padding=padding,
+                dilation=dilation,
+                groups=groups,
+            )
+        )
+
+    def conv3d(
+        input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
+    ) -> Any:
+        return wrap(jt.nn.conv3d(unwrap(input), unwrap(weight), unwrap(bias), stride, padding, dilation, groups))
+
+    def transposed(function: Any) -> Any:
+        """jittor's transposed convolution ``function``, whose arguments are torch's, in torch's order."""
+
+        def conv_transpose(
+            input: Any,
+            weight: Any,
+            bias: Any = None,
+            stride: Any = 1,
+            padding: Any = 0,
+            output_padding: Any = 0,
+            groups: int = 1,
+            dilation: Any = 1,
+        ) -> Any:
+            return wrap(
+                function(unwrap(input), unwrap(weight), unwrap(bias), stride, padding, output_padding, groups, dilation)
+            )
+
+        return conv_transpose
 
     def batch_norm(
         input: Any,
@@ -298,6 +353,46 @@ def _functional() -> types.SimpleNamespace:
     def log_softmax(input: Any, dim: int) -> Any:
         return wrap(jt.nn.log_softmax(unwrap(input), dim))
 
+    def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+        return wrap(jt.nn.mse_loss(unwrap(input), unwrap(target), reduction=reduction))
+
+    def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+        if reduction != "mean":
+            raise NotImplementedError(f"jittor's l1_loss has no reduction={reduction!r}: it is always the mean")
+        return wrap(jt.nn.l1_loss(unwrap(input), unwrap(target)))
+
+    def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> Any:
+        return wrap(
+            jt.nn.nll_loss(
+                unwrap(input), unwrap(target), weight=unwrap(weight), ignore_index=ignore_index, reduction=reduction
+            )
+        )
+
+    def size_average(reduction: str, function: str) -> bool:
+        """jittor's ``size_average`` for torch's ``reduction``: the mean (True) or the sum (False)."""
+        if reduction not in ("mean", "sum"):
+            raise NotImplementedError(f"jittor's {function} has no reduction={reduction!r}, only mean or sum")
+        return reduction == "mean"
+
+    def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Any:
+        """``jt.nn.bce_loss``."""
+        average = size_average(reduction, "bce_loss")
+        return wrap(jt.nn.bce_loss(unwrap(input), unwrap(target), weight=unwrap(weight), size_average=average))
+
+    def binary_cross_entropy_with_logits(
+        input: Any, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+    ) -> Any:
+        average = size_average(reduction, "binary_cross_entropy_with_logits")
+        return wrap(
+            jt.nn.binary_cross_entropy_with_logits(
+                unwrap(input),
+                unwrap(target),
+                weight=unwrap(weight),
+                pos_weight=unwrap(pos_weight),
+                size_average=average,
+            )
+        )
+
     def elementwise(function: Any) -> Any:
         """jittor's one-argument activation ``function`` with proxies."""
         return lambda input: wrap(function(unwrap(input)))
@@ -316,12 +411,20 @@ def _functional() -> types.SimpleNamespace:
         softmax=softmax,
         log_softmax=log_softmax,
         conv2d=conv2d,
+        conv3d=conv3d,
+        conv_transpose2d=transposed(jt.nn.conv_transpose2d),
+        conv_transpose3d=transposed(jt.nn.conv_transpose3d),
         batch_norm=batch_norm,
         relu=lambda input: wrap(jt.nn.relu(unwrap(input))),
         max_pool2d=max_pool2d,
         adaptive_avg_pool2d=adaptive_avg_pool2d,
         linear=linear,
         cross_entropy=cross_entropy,
+        mse_loss=mse_loss,
+        l1_loss=l1_loss,
+        nll_loss=nll_loss,
+        binary_cross_entropy=binary_cross_entropy,
+        binary_cross_entropy_with_logits=binary_cross_entropy_with_logits,
     )
 
 
@@ -388,7 +491,8 @@ class JittorBackend(Backend):
     engine = "jittor"
     capabilities = frozenset(
         {cap.VJP, cap.SECOND_ORDER, cap.FLOAT64, cap.TENSOR_MATH, cap.FUNCTIONAL}
-        | {cap.UNARY, cap.BINARY, cap.REDUCTIONS, cap.SHAPES, cap.INDEXING, cap.FUNCTIONS, cap.ACTIVATIONS}
+        | {cap.UNARY, cap.BINARY, cap.REDUCTIONS, cap.SHAPES, cap.INDEXING, cap.FUNCTIONS}
+        | {cap.ACTIVATIONS, cap.CONVOLUTIONS, cap.LOSSES}
     )
     #: the members of declared families jittor has no function for (see the module docstring)
     lacks: ClassVar[dict[str, frozenset[str]]] = {
@@ -407,6 +511,15 @@ class JittorBackend(Backend):
         cap.FUNCTIONS: _names(
             "ops.hstack ops.vstack ops.dstack ops.addmm ops.addmv ops.dot ops.inner ops.cdist ops.block_diag "
             "ops.cartesian_prod ops.atleast_2d ops.column_stack ops.trapezoid ops.cumulative_trapezoid ops.logdet"
+        ),
+        cap.CONVOLUTIONS: _names("functional.conv1d functional.conv_transpose1d"),
+        # cross_entropy: jittor's cross_entropy_loss has no label_smoothing and no probability targets, which
+        # opgrad.cross-entropy-label-smoothing and -probabilities need; smooth_l1_loss has no beta; kl_div is a module
+        cap.LOSSES: _names(
+            "functional.cross_entropy functional.smooth_l1_loss functional.huber_loss functional.kl_div "
+            "functional.poisson_nll_loss functional.gaussian_nll_loss functional.soft_margin_loss "
+            "functional.margin_ranking_loss functional.hinge_embedding_loss functional.cosine_embedding_loss "
+            "functional.triplet_margin_loss functional.multilabel_soft_margin_loss functional.multi_margin_loss"
         ),
         cap.SHAPES: _names("fliplr flipud tile narrow movedim unflatten diag_embed unfold swapaxes rot90 tensor_split"),
     }

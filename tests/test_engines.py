@@ -379,6 +379,36 @@ def test_known_failure_jittor_clamp_refuses_tensor_bounds_of_more_than_one_eleme
         jt.clamp(x, min_v=low, max_v=high)
 
 
+@pytest.mark.reproduces("jittor", "opgrad.conv-transpose2d-groups-dilation")
+def test_known_failure_jittor_grouped_conv_transpose_computes_wrong_values(jt):
+    x = jt.array(np.arange(1.0, 5.0).reshape(1, 4, 1, 1), dtype="float64")
+    w = jt.array(np.arange(1.0, 5.0).reshape(4, 1, 1, 1), dtype="float64")
+    result = jt.nn.conv_transpose(x, w, groups=2).numpy().ravel()
+    np.testing.assert_array_equal(result, [1.0, 0.0])  # torch's: [1*1 + 2*2, 3*3 + 4*4] = [5, 25]
+
+
+@pytest.mark.reproduces("jittor", "opgrad.mse-loss-none")
+def test_known_failure_jittor_mse_loss_has_no_reduction_none(jt):
+    x, y = jt.array(np.array([1.0, 2.0]), dtype="float64"), jt.array(np.array([0.0, 0.0]), dtype="float64")
+    assert jt.nn.mse_loss(x, y, reduction="sum").item() == pytest.approx(5.0)
+    with pytest.raises(RuntimeError, match="none"):
+        jt.nn.mse_loss(x, y, reduction="none")
+
+
+@pytest.mark.reproduces("jittor", "opgrad.nll-loss-weight-ignore")
+def test_known_failure_jittor_nll_loss_does_not_ignore_class_0(jt):
+    x = jt.array(np.array([[-1.0, -2.0], [-3.0, -4.0]]), dtype="float64")
+    loss = jt.nn.nll_loss(x, jt.array(np.array([0, 1])), ignore_index=0)
+    assert loss.item() == pytest.approx(2.5)  # torch's: 4.0, the class-0 target left out
+
+
+@pytest.mark.reproduces("jittor", "opgrad.nll-loss-2d")
+def test_known_failure_jittor_nll_loss_refuses_inputs_of_more_than_two_dimensions(jt):
+    x = jt.array(np.full((1, 3, 2, 2), -1.0), dtype="float64")
+    with pytest.raises(AssertionError):
+        jt.nn.nll_loss(x, jt.array(np.zeros((1, 2, 2), dtype=np.int64)))
+
+
 @pytest.mark.reproduces("jittor", "opgrad.cumsum", "opgrad.cumsum-transposed")
 def test_known_failure_jittor_second_derivative_through_cumsum_kills_the_process(jt):
     """jittor's CPU cumsum is a ``jt.numpy_code`` operator; ``jt.grad`` of its gradient dies of a segmentation
