@@ -7,6 +7,8 @@ import importlib.util
 import json
 import math
 import re
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -341,7 +343,7 @@ def test_jittor_reduces_over_dims_given_positionally(jt):
     np.testing.assert_array_equal(backend.to_numpy(x.mean(dim=(0, 1))), 2.5)
 
 
-@pytest.mark.reproduces("jittor", "opgrad.batch-norm-train")
+@pytest.mark.reproduces("jittor", "opgrad.batch-norm-train", "opgrad.batch-norm-1d-train")
 def test_known_failure_jittor_functional_batch_norm_refuses_training_mode(jt):
     x = jt.array(np.arange(24.0, dtype=np.float32).reshape(2, 3, 2, 2))
     with pytest.raises(AssertionError):
@@ -382,6 +384,125 @@ def test_known_failure_jittor_mod_gradient_of_the_divisor_ignores_the_output_gra
     grad_x, grad_y = jt.grad((jt.mod(x, y) * g).sum(), [x, y])
     np.testing.assert_array_equal(grad_x.numpy(), [3.0, 5.0])
     np.testing.assert_array_equal(grad_y.numpy(), [-1.0, -0.0])  # torch's: -g * floor(x / y) = [-3, -0]
+
+
+@pytest.mark.reproduces("jittor", "opgrad.norm-p3")
+def test_known_failure_jittor_norm_refuses_p_other_than_1_and_2(jt):
+    x = jt.array(np.array([[1.0, -2.0, 3.0]]), dtype="float64")
+    np.testing.assert_allclose(x.norm(2, 1).numpy(), [np.sqrt(14.0)])
+    with pytest.raises(AssertionError):
+        x.norm(3, 1)
+
+
+@pytest.mark.reproduces("jittor", "opgrad.cumprod", "opgrad.cumprod-dim0")
+def test_known_failure_jittor_cumprod_is_nan_after_a_negative_factor(jt):
+    x = jt.array(np.array([2.0, -0.5, 3.0]), dtype="float64")
+    result = x.cumprod(0).numpy()
+    assert result[0] == pytest.approx(2.0) and np.isnan(result[1:]).all()  # torch's: [2, -1, -3]
+
+
+@pytest.mark.reproduces("jittor", "opgrad.index-select-dim1")
+def test_known_failure_jittor_index_select_past_dim0_selects_rows_under_a_new_dimension(jt):
+    x = jt.array(np.arange(6.0).reshape(2, 3), dtype="float64")
+    result = x.index_select(1, jt.array([1])).numpy()
+    np.testing.assert_array_equal(result, [[[3.0, 4.0, 5.0]]])  # torch's: [[1], [4]], the column
+
+
+@pytest.mark.reproduces("jittor", "opgrad.clamp-tensor-bounds")
+def test_known_failure_jittor_clamp_refuses_tensor_bounds_of_more_than_one_element(jt):
+    x = jt.array(np.array([-2.0, 0.5, 2.0]), dtype="float64")
+    low, high = jt.array(np.array([-1.0, 0.0, -1.0]), dtype="float64"), jt.array(np.ones(3), dtype="float64")
+    with pytest.raises(RuntimeError, match="Item var size should be 1"):
+        jt.clamp(x, min_v=low, max_v=high)
+
+
+@pytest.mark.reproduces("jittor", "opgrad.conv-transpose2d-groups-dilation")
+def test_known_failure_jittor_grouped_conv_transpose_computes_wrong_values(jt):
+    x = jt.array(np.arange(1.0, 5.0).reshape(1, 4, 1, 1), dtype="float64")
+    w = jt.array(np.arange(1.0, 5.0).reshape(4, 1, 1, 1), dtype="float64")
+    result = jt.nn.conv_transpose(x, w, groups=2).numpy().ravel()
+    np.testing.assert_array_equal(result, [1.0, 0.0])  # torch's: [1*1 + 2*2, 3*3 + 4*4] = [5, 25]
+
+
+@pytest.mark.reproduces("jittor", "opgrad.mse-loss-none")
+def test_known_failure_jittor_mse_loss_has_no_reduction_none(jt):
+    x, y = jt.array(np.array([1.0, 2.0]), dtype="float64"), jt.array(np.array([0.0, 0.0]), dtype="float64")
+    assert jt.nn.mse_loss(x, y, reduction="sum").item() == pytest.approx(5.0)
+    with pytest.raises(RuntimeError, match="none"):
+        jt.nn.mse_loss(x, y, reduction="none")
+
+
+@pytest.mark.reproduces("jittor", "opgrad.nll-loss-weight-ignore")
+def test_known_failure_jittor_nll_loss_does_not_ignore_class_0(jt):
+    x = jt.array(np.array([[-1.0, -2.0], [-3.0, -4.0]]), dtype="float64")
+    loss = jt.nn.nll_loss(x, jt.array(np.array([0, 1])), ignore_index=0)
+    assert loss.item() == pytest.approx(2.5)  # torch's: 4.0, the class-0 target left out
+
+
+@pytest.mark.reproduces("jittor", "opgrad.nll-loss-2d")
+def test_known_failure_jittor_nll_loss_refuses_inputs_of_more_than_two_dimensions(jt):
+    x = jt.array(np.full((1, 3, 2, 2), -1.0), dtype="float64")
+    with pytest.raises(AssertionError):
+        jt.nn.nll_loss(x, jt.array(np.zeros((1, 2, 2), dtype=np.int64)))
+
+
+@pytest.mark.reproduces("jittor", "opgrad.avg-pool2d-padding-exclude")
+def test_known_failure_jittor_avg_pool2d_counts_the_padding_it_is_told_to_exclude(jt):
+    x = jt.array(np.arange(1.0, 26.0).reshape(1, 1, 5, 5), dtype="float64")
+    result = jt.nn.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False).numpy()
+    assert result[0, 0, 0, 0] == pytest.approx(16.0 / 9.0)  # torch's: (1 + 2 + 6 + 7) / 4 = 4
+
+
+@pytest.mark.reproduces("jittor", "opgrad.avg-pool3d", "opgrad.max-pool3d")
+def test_known_failure_jittor_3d_pooling_refuses_a_dimension_as_large_as_the_kernel(jt):
+    x = jt.array(np.ones((1, 1, 4, 4, 2)), dtype="float64")
+    with pytest.raises(RuntimeError, match="larger than kernel_size"):
+        jt.nn.AvgPool3d(2)(x)
+    with pytest.raises(RuntimeError, match="larger than kernel_size"):
+        jt.nn.max_pool3d(x, 2)
+
+
+@pytest.mark.reproduces("jittor", "opgrad.max-pool2d-dilation")
+def test_known_failure_jittor_max_pool2d_refuses_dilation(jt):
+    with pytest.raises(AssertionError):
+        jt.nn.max_pool2d(jt.array(np.ones((1, 1, 5, 5)), dtype="float64"), 2, dilation=2)
+
+
+@pytest.mark.reproduces("jittor", "opgrad.group-norm")
+def test_known_failure_jittor_group_norm_flattens_a_3d_input(jt):
+    x = jt.array(np.arange(24.0).reshape(2, 4, 3), dtype="float64")
+    assert jt.nn.group_norm(x, 2).shape == [2, 12]  # torch's: (2, 4, 3)
+
+
+@pytest.mark.reproduces(
+    "jittor", "opgrad.layer-norm-2d-shape", "opgrad.layer-norm-no-affine", "opgrad.layer-norm-transposed"
+)
+def test_known_failure_jittor_layer_norm_gradient_of_float64_is_imprecise(jt):
+    rng = np.random.default_rng(0)
+    values, cotangent = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    x = jt.array(values, dtype="float64")
+    (grad,) = jt.grad((jt.nn.layer_norm(x, (5,)) * jt.array(cotangent, dtype="float64")).sum(), [x])
+    expected = torch.tensor(values, requires_grad=True)
+    (torch.nn.functional.layer_norm(expected, (5,)) * torch.tensor(cotangent)).sum().backward()
+    assert grad.numpy().dtype == np.float64
+    assert 1e-10 < np.abs(grad.numpy() - expected.grad.numpy()).max() < 1e-6
+
+
+@pytest.mark.reproduces("jittor", "opgrad.cumsum", "opgrad.cumsum-transposed")
+def test_known_failure_jittor_second_derivative_through_cumsum_kills_the_process(jt):
+    """jittor's CPU cumsum is a ``jt.numpy_code`` operator; ``jt.grad`` of its gradient dies of a segmentation
+    fault, so the reproduction runs in a child process (the adapter took back jittor's SIGCHLD handler, which would
+    end this process with it)."""
+    script = (
+        "import numpy as np, jittor as jt\n"
+        "x = jt.array(np.arange(1.0, 9.0).reshape(2, 4), dtype='float64')\n"
+        "(g,) = jt.grad(x.cumsum(1).sum(), [x])\n"
+        "print('first', g.numpy().tolist(), flush=True)\n"
+        "jt.grad((g * jt.ones((2, 4), dtype='float64')).sum(), [x])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert "first [[4.0, 3.0, 2.0, 1.0], [4.0, 3.0, 2.0, 1.0]]" in done.stdout
+    assert done.returncode == -signal.SIGSEGV, done.stderr[-2000:]
 
 
 def test_mygrad_numpy_is_the_data_array_and_float64_is_there():
