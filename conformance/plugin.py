@@ -8,6 +8,7 @@ its test id (``test_x[cuda]``).
 from __future__ import annotations
 
 import argparse
+import sys
 
 import pytest
 
@@ -158,12 +159,23 @@ def missing_capabilities(item: pytest.Item) -> list[str]:
     return sorted(entry.needs - backend.capabilities) + lacked
 
 
+def release_last_failure() -> None:
+    """Drop the traceback pytest keeps of the last failed spec (``sys.last_traceback`` and its kin, for
+    post-mortem debugging) a step early, before the next spec's setup rather than its call: its frames hold
+    the failed spec's engine objects, and a lazy engine would otherwise still hold, and run, that spec's
+    unfinished work when the next spec's :meth:`~backends.Backend.reset` is meant to have dropped it."""
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            delattr(sys, name)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Seed and reset the engine before any fixture runs, and report a spec whose capabilities the backend
     lacks as unsupported."""
     seed = seeding.seed_everything(seeding.seed_key(item))
     if (backend := engine_of(item)) is not None:
+        release_last_failure()
         backend.seed(seed)
         backend.reset()
     if missing := missing_capabilities(item):

@@ -218,3 +218,53 @@ def test_an_unwritable_report_path_is_a_usage_error_before_any_spec_runs(harness
         assert result.ret == 4
         result.stderr.fnmatch_lines([f"*{option}=a-file/report: cannot write the report there*"])
         assert "passed" not in result.stdout.str()
+
+
+HELD_BY_A_FAILURE = """
+import gc
+import weakref
+
+from backends.torch_backend import TorchBackend
+from conformance.catalogue import spec
+
+
+class Work:
+    '''Unfinished work of a lazy engine.'''
+
+
+class KeepsPendingWork(TorchBackend):
+    '''Counts, at each reset(), the work that earlier specs left alive.'''
+
+    pending = weakref.WeakSet()
+    alive_at_reset = []
+
+    def reset(self):
+        gc.collect()
+        self.alive_at_reset.append(len(self.pending))
+
+
+@spec("alpha.fails-holding-work", sources=["000"], kind="value")
+def test_fails_holding_work(engine):
+    '''Fails with the engine's unfinished work in its frame.'''
+    work = Work()
+    engine.pending.add(work)
+    assert work is None
+
+
+@spec("alpha.starts-clean", sources=["000"], kind="value")
+def test_starts_clean(engine):
+    '''Starts with no work of the spec before it alive.'''
+    assert engine.alive_at_reset[-1] == 0
+"""
+
+
+def test_a_failed_specs_objects_are_released_before_the_next_specs_reset(harness, monkeypatch):
+    """pytest keeps the last failure's traceback (``sys.last_traceback``) until the next spec's call; the harness
+    drops it before the next spec's setup, so that the engine's reset() can free what the failed spec left."""
+    harness.makepyfile(test_specs=HELD_BY_A_FAILURE)
+    result, report = run(harness, monkeypatch, "--backend=test_specs:KeepsPendingWork")
+    result.assert_outcomes(failed=1, passed=1)
+    assert verdict_table(report) == {
+        ("alpha.fails-holding-work", "test_specs:KeepsPendingWork"): "fail",
+        ("alpha.starts-clean", "test_specs:KeepsPendingWork"): "pass",
+    }

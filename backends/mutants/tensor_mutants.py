@@ -6,6 +6,7 @@ import contextlib
 import re
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 
 from ..torch_backend import TorchBackend
@@ -444,3 +445,17 @@ class NoGradDecoratorInertBackend(TorchBackend):
 
     def no_grad(self) -> torch.no_grad:
         return NoGradContextOnly()
+
+
+class Float32Scalars(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        rounded = [float(np.float32(arg)) if type(arg) is float else arg for arg in args]
+        return cls.call(func, *rounded, **kwargs)
+
+
+@mutant("float32-scalars", breaks="promotion.python-scalar-float64")
+class Float32ScalarsBackend(CorruptedTensorBackend):
+    """A Python float operand is rounded to float32 before it meets a tensor, whatever the tensor's dtype."""
+
+    tensor_type = Float32Scalars
