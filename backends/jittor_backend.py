@@ -267,6 +267,11 @@ INDEX_METHODS = "gather scatter index_select masked_fill"
 translate(JittorTensor, lambda name: getattr(_jittor().Var, name), {name: name for name in _names(INDEX_METHODS)})
 
 
+def _on_proxies(function: Any) -> Any:
+    """jittor's ``function`` of ``Var``\\ s as a function of proxies: the arguments unwrapped, the result wrapped."""
+    return lambda *args: JittorTensor.wrap(function(*map(JittorTensor.unwrap, args)))
+
+
 def _same_padding(kernel_size: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[int, ...]:
     """torch's ``padding="same"`` (stride 1) as the padding per side it stands for, ``dilation * (kernel - 1) / 2``;
     an even extent, which torch pads unevenly, has no such number."""
@@ -480,10 +485,6 @@ def _functional() -> types.SimpleNamespace:
             )
         )
 
-    def elementwise(function: Any) -> Any:
-        """jittor's one-argument activation ``function`` with proxies."""
-        return lambda input: wrap(function(unwrap(input)))
-
     def interpolate(
         input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest", align_corners: Any = None
     ) -> Any:
@@ -511,7 +512,7 @@ def _functional() -> types.SimpleNamespace:
         )
 
     def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
-        return wrap(jt.nn.bilinear(*map(unwrap, (input1, input2, weight, bias))))
+        return _on_proxies(jt.nn.bilinear)(input1, input2, weight, bias)
 
     def pixel_shuffle(input: Any, upscale_factor: int) -> Any:
         """jittor's ``PixelShuffle`` module (it has no function), applied once."""
@@ -534,16 +535,16 @@ def _functional() -> types.SimpleNamespace:
         return wrap(jt.nn.affine_grid(unwrap(theta), list(size), bool(align_corners)))
 
     return types.SimpleNamespace(
-        silu=elementwise(jt.nn.silu),
+        silu=_on_proxies(jt.nn.silu),
         softplus=softplus,
         elu=elu,
         leaky_relu=leaky_relu,
         hardtanh=hardtanh,
-        relu6=elementwise(jt.nn.relu6),
-        mish=elementwise(jt.nn.mish),
-        logsigmoid=elementwise(jt.nn.log_sigmoid),
-        sigmoid=elementwise(jt.sigmoid),
-        tanh=elementwise(jt.tanh),
+        relu6=_on_proxies(jt.nn.relu6),
+        mish=_on_proxies(jt.nn.mish),
+        logsigmoid=_on_proxies(jt.nn.log_sigmoid),
+        sigmoid=_on_proxies(jt.sigmoid),
+        tanh=_on_proxies(jt.tanh),
         softmax=softmax,
         log_softmax=log_softmax,
         conv2d=conv2d,
@@ -551,7 +552,7 @@ def _functional() -> types.SimpleNamespace:
         conv_transpose2d=transposed(jt.nn.conv_transpose2d),
         conv_transpose3d=transposed(jt.nn.conv_transpose3d),
         batch_norm=batch_norm,
-        relu=lambda input: wrap(jt.nn.relu(unwrap(input))),
+        relu=_on_proxies(jt.nn.relu),
         max_pool2d=maximum(jt.nn.max_pool2d),
         max_pool3d=maximum(jt.nn.max_pool3d),
         avg_pool2d=average(jt.nn.AvgPool2d),
@@ -570,7 +571,7 @@ def _functional() -> types.SimpleNamespace:
         nll_loss=nll_loss,
         binary_cross_entropy=binary_cross_entropy,
         binary_cross_entropy_with_logits=binary_cross_entropy_with_logits,
-        embedding=lambda input, weight: wrap(jt.nn.embedding(unwrap(input), unwrap(weight))),
+        embedding=_on_proxies(jt.nn.embedding),
         interpolate=interpolate,
         pad=pad,
         scaled_dot_product_attention=scaled_dot_product_attention,
@@ -618,21 +619,17 @@ def _ops() -> types.SimpleNamespace:
     def clamp(input: Any, min: Any = None, max: Any = None) -> Any:
         return wrap(jt.clamp(unwrap(input), min_v=unwrap(min), max_v=unwrap(max)))
 
-    def binary(function: Any) -> Any:
-        """jittor's two-tensor ``function`` with proxies."""
-        return lambda input, other: wrap(function(unwrap(input), unwrap(other)))
-
     return types.SimpleNamespace(
         cat=cat,
         stack=stack,
         where=where,
         einsum=einsum,
-        bmm=binary(jt.bmm),
+        bmm=_on_proxies(jt.bmm),
         baddbmm=baddbmm,
-        mm=binary(jt.matmul),
-        mv=binary(jt.matmul),
-        outer=binary(jt.outer),
-        kron=binary(jt.nn.kron),
+        mm=_on_proxies(jt.matmul),
+        mv=_on_proxies(jt.matmul),
+        outer=_on_proxies(jt.outer),
+        kron=_on_proxies(jt.nn.kron),
         tensordot=tensordot,
         cross=cross,
         broadcast_to=broadcast_to,
@@ -645,10 +642,6 @@ def _linalg() -> types.SimpleNamespace:
     and ``cross`` ``jt.cross``."""
     jt = _jittor()
     wrap, unwrap = JittorTensor.wrap, JittorTensor.unwrap
-
-    def one(function: Any) -> Any:
-        """jittor's one-matrix ``function`` with proxies."""
-        return lambda A: wrap(function(unwrap(A)))
 
     def slogdet(A: Any) -> tuple[Any, Any]:
         sign, logabsdet = jt.linalg.slogdet(unwrap(A))
@@ -669,12 +662,12 @@ def _linalg() -> types.SimpleNamespace:
         return wrap(jt.cross(unwrap(input), unwrap(other), dim))
 
     return types.SimpleNamespace(
-        solve=lambda A, B: wrap(jt.linalg.solve(unwrap(A), unwrap(B))),
-        inv=one(jt.linalg.inv),
-        det=one(jt.linalg.det),
+        solve=_on_proxies(jt.linalg.solve),
+        inv=_on_proxies(jt.linalg.inv),
+        det=_on_proxies(jt.linalg.det),
         slogdet=slogdet,
-        cholesky=one(jt.linalg.cholesky),
-        pinv=one(jt.linalg.pinv),
+        cholesky=_on_proxies(jt.linalg.cholesky),
+        pinv=_on_proxies(jt.linalg.pinv),
         norm=norm,
         vector_norm=vector_norm,
         cross=cross,
