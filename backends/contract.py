@@ -231,6 +231,12 @@ class Backend:
         engine without such state leaves it empty. (Settings a spec must not change are
         :meth:`global_state`'s: those are guarded, not reset.)"""
 
+    def spec_scope(self) -> contextlib.AbstractContextManager:
+        """A context the harness holds open around each spec's call (and each rank of a distributed spec): where
+        an engine enters process-wide settings that must hold for the spec and never outlive it (a math mode, a
+        dispatch mode). The oracles of ``conformance`` run outside it. None by default."""
+        return contextlib.nullcontext()
+
     # --- distributed (capability ``distributed``) ------------------------------------------------------
     def process_group_backend(self) -> str:
         """torch.distributed's communication backend for this engine's tensors: ``"gloo"`` on the CPU,

@@ -5,6 +5,7 @@ Spellings, tried in this order:
 - a torch device: ``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``xpu``, or any device as ``torch:<device>``;
 - ``torch.func`` or ``torch.func:<device>``: torch differentiated by its functional transforms, not its tape;
 - ``mutant:<name>``: a deliberately broken torch backend (see :mod:`backends.mutants`);
+- ``benign:<name>[:<device>]``: a correct torch backend that rounds differently (see :mod:`backends.benign`);
 - ``slowed:<phase>:<percent>[:<device>]``: torch made slower by a known fraction, to measure the regression
   tracker (see :mod:`backends.perf_mutants`);
 - a built-in adapter for a third-party engine (:data:`BUILTIN_ADAPTERS`);
@@ -47,6 +48,7 @@ def entry_points() -> dict[str, metadata.EntryPoint]:
 
 def known_backends() -> list[str]:
     """Every spelling this installation accepts, for error messages and ``--help``."""
+    from .benign import VARIANTS
     from .mutants import MUTANTS
 
     return [
@@ -58,6 +60,7 @@ def known_backends() -> list[str]:
         *sorted(BUILTIN_ADAPTERS),
         *sorted(entry_points()),
         *(f"mutant:{name}" for name in sorted(MUTANTS)),
+        *(f"benign:{name}[:<device>]" for name in sorted(VARIANTS)),
         "slowed:<phase>:<percent>[:<device>]",
         "package.module:attribute",
     ]
@@ -119,6 +122,10 @@ def _construct(spelling: str) -> Backend:
         if rest not in MUTANTS:
             raise UnknownBackend(f"unknown mutant {rest!r}; known mutants: {', '.join(sorted(MUTANTS))}")
         return MUTANTS[rest]("cpu")
+    if head == "benign":
+        from .benign import parse as parse_benign
+
+        return parse_benign(spelling)
     if head == "slowed":
         from .perf_mutants import parse
 

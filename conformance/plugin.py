@@ -54,6 +54,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the specs with these IDs (see SPECS.md); repeat or comma-separate for several",
     )
     group.addoption(
+        "--pair-mutants",
+        action="store_true",
+        help="run each mutant:<name> backend only on the spec meant to catch it (the other backends on every spec)",
+    )
+    group.addoption(
         "--world-size",
         type=positive_int,
         default=2,
@@ -110,7 +115,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine" in metafunc.fixturenames:
-        names = list(metafunc.config.stash[BACKENDS])
+        backends = metafunc.config.stash[BACKENDS]
+        names = list(backends)
+        if metafunc.config.getoption("pair_mutants"):
+            marker = metafunc.definition.get_closest_marker("spec")
+            spec_id = marker.args[0].id if marker else None
+            names = [name for name in names if getattr(backends[name], "breaks", spec_id) == spec_id]
         metafunc.parametrize("engine", names, ids=names, indirect=True, scope="session")
 
 
@@ -191,7 +201,8 @@ def pytest_runtest_call(item: pytest.Item):
         return (yield)
     before = state_guard.snapshot(backend)
     try:
-        outcome = yield
+        with backend.spec_scope():
+            outcome = yield
     except BaseException:
         state_guard.restore(backend, before)
         raise

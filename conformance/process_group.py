@@ -155,7 +155,8 @@ def _rank_main(
         timeout=datetime.timedelta(seconds=collective_timeout),
     )
     try:
-        result = function(engine, rank, world_size, *args)
+        with engine.spec_scope():
+            result = function(engine, rank, world_size, *args)
     finally:
         dist.destroy_process_group()
     path = Path(results, f"rank{rank}.pkl")
