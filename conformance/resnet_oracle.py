@@ -60,12 +60,14 @@ class Expected:
         return SPREAD_FACTOR * self.spread[name] + FLOOR * float(np.linalg.norm(self.gradients[name]))
 
 
-def resnet18_gradients(engine, model, image: np.ndarray, labels: np.ndarray) -> Expected:
+def resnet18_gradients(engine, model, image: np.ndarray, labels: np.ndarray, *, training: bool = True) -> Expected:
     """d loss / d parameter, loss = (model(image) - labels).sum(), for every parameter of the engine's ``model``
     that requires grad, computed by torchvision's resnet18 in float64 holding the engine's parameter values
-    (and requires_grad flags), with the spread of :data:`REPLICAS` replicas at TF32's rounding."""
+    (and requires_grad flags), in training mode or, with ``training=False``, evaluation mode (batch norm with the
+    running statistics of a fresh model: mean 0, variance 1), with the spread of :data:`REPLICAS` replicas at
+    TF32's rounding."""
     with as_shipped():
-        oracle = _float64_copy(engine, model, labels.shape[-1])
+        oracle = _float64_copy(engine, model, labels.shape[-1]).train(training)
         exact = _gradients(oracle, image, labels)
         replicas = []
         for _ in range(REPLICAS):

@@ -46,6 +46,29 @@ def test_backward_stores_every_parameter_gradient(engine, model):
     np.testing.assert_allclose(engine.to_numpy(params["fc.bias"].grad), np.ones(1000), rtol=1e-6)
 
 
+@spec(
+    "train.eval-mode-fills-every-grad",
+    sources=["000", "001", "docs:generated/torch.nn.Module#torch.nn.Module.eval"],
+    needs=[cap.RESNET18, cap.AUTOGRAD],
+    kind=VALUE,
+)
+def test_backward_in_eval_mode_stores_every_parameter_gradient(engine, model):
+    """Autograd calculates and stores the gradients for each model parameter in the parameter's .grad
+    attribute, in evaluation mode too: after model.eval(), batch norm normalizes with its running statistics
+    (a fresh model's: mean 0, variance 1) instead of the batch's.
+
+    Why a second spec: on one 64x64 image in training mode, batch norm over the last blocks' 2x2 positions makes
+    most of resnet18's gradients differences of nearly equal terms, which TF32 convolutions (torch's CUDA default)
+    move by up to 40% of their norm, so train.backward-fills-every-grad can bound them only as well as the step
+    determines them. In evaluation mode each batch norm is an affine map and every gradient is determined to about
+    10% under TF32: here a zeroed, scaled or missing gradient of any parameter fails."""
+    model.eval()
+    data, labels = backward_pass(engine, model)
+    params = dict(model.named_parameters())
+    assert_gradients_match(engine, params, resnet18_gradients(engine, model, data, labels, training=False))
+    np.testing.assert_allclose(engine.to_numpy(params["fc.bias"].grad), np.ones(1000), rtol=1e-6)
+
+
 @spec("train.sgd-param-group", sources=["000"], needs=[cap.RESNET18, cap.SGD], kind=VALUE)
 def test_sgd_param_group_defaults(engine, model):
     """optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9) has one parameter group with
