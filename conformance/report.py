@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 import torch
 
-from . import known_failures, render, verdicts
+from . import checks, known_failures, render, verdicts
 from .catalogue import KINDS, VALUE, spec_of
 from .plugin import BACKENDS, engine_of, missing_capabilities
 
@@ -160,9 +160,10 @@ class ConformanceReport:
         self.report: dict[str, Any] | None = None
         self.usage_error: str | None = None
 
-    def reason_of(self, spec_id: str, backend: str) -> str | None:
-        entry = self.known.get(backend)
-        return entry.reasons.get(spec_id) if entry else None
+    def entry_of(self, spec_id: str, backend: str) -> known_failures.Entry | None:
+        """The known-failures entry of the spec on the backend that applies to this run, if any."""
+        known = self.known.get(backend)
+        return known.entry(spec_id) if known else None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -184,8 +185,10 @@ class ConformanceReport:
             item.user_properties += [("spec", entry.id), ("kind", entry.kind), ("backend", backend.name)]
             if missing := missing_capabilities(item):
                 item.user_properties.append(("missing", ", ".join(missing)))
-            if (reason := self.reason_of(entry.id, backend.name)) is not None:
-                item.add_marker(pytest.mark.xfail(reason=f"known failure: {reason}", strict=True))
+            if (known := self.entry_of(entry.id, backend.name)) is not None:
+                # an entry restricted to one check covers only a failure raised in it (see conformance.checks)
+                raises = checks.raised_in(known.fails_in) if known.fails_in else None
+                item.add_marker(pytest.mark.xfail(reason=f"known failure: {known.reason}", strict=True, raises=raises))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember the specs selected (after every deselection); an xdist worker sends them to the controller."""
@@ -223,8 +226,10 @@ class ConformanceReport:
         report = yield
         if call.excinfo is not None and verdicts.is_timeout(call.excinfo.value):
             report.user_properties = [*report.user_properties, (verdicts.TIMED_OUT_PROPERTY, str(call.excinfo.value))]
-        elif call.when == "call" and call.excinfo is not None and (error := verdicts.raised(call.excinfo.value)):
-            report.user_properties = [*report.user_properties, (verdicts.RAISED_PROPERTY, error)]
+        elif call.when == "call" and call.excinfo is not None:
+            tags = [(verdicts.RAISED_PROPERTY, verdicts.raised(call.excinfo.value))]
+            tags.append((verdicts.FAILED_IN_PROPERTY, checks.failed_in(call.excinfo.value)))
+            report.user_properties = [*report.user_properties, *((key, value) for key, value in tags if value)]
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -233,7 +238,7 @@ class ConformanceReport:
             return
         key = self.keys[report.nodeid] = (tags["spec"], tags["backend"])
         self.kinds[tags["spec"]] = tags["kind"]
-        folded = verdicts.fold(self.results.get(key), report, self.reason_of(*key))
+        folded = verdicts.fold(self.results.get(key), report, self.entry_of(*key))
         if folded is not None:
             self.results[key] = folded
 
@@ -303,6 +308,7 @@ class ConformanceReport:
                         "reason": result.reason,
                         "missing": list(result.missing),
                         "raised": result.raised,
+                        "failed_in": result.failed_in,
                     }
                     for name in names
                     if (result := results.get((spec_id, name))) is not None
