@@ -41,6 +41,8 @@ from .catalogue import collect
 
 #: the keys an entry's object may have
 ENTRY_KEYS = ("reason", "versions", "fails_in")
+#: where the suite lies: shipped known-failures files are named relative to it in reports
+SUITE_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,16 @@ def load(path: Path) -> KnownFailures:
             not_applied[spec_id] = why
     reasons = {spec_id: entry.reason for spec_id, entry in entries.items()}
     return KnownFailures(Path(path), reasons, entries, not_applied, frozenset(data))
+
+
+def shown_path(path: Path) -> str:
+    """How a report names a known-failures file, without the machine's directories: a file of the suite (a
+    shipped one) relative to the suite's root (``backends/known_failures/jax.json``), another file as given
+    where that is relative, else by its name."""
+    try:
+        return Path(path).resolve().relative_to(SUITE_ROOT).as_posix()
+    except ValueError:
+        return Path(path).as_posix() if not Path(path).is_absolute() else Path(path).name
 
 
 def parse_option(values: Iterable[str], backend_names: Iterable[str]) -> dict[str, Path]:

@@ -25,8 +25,10 @@ error before any spec runs); at the end the document says whether the run was co
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import json
 import platform
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,8 @@ USAGE_ERROR = "conformance_usage_error"
 #: workeroutput key: [node id, spec ID, backend] of every spec an xdist worker selected
 SELECTED = "conformance_selected"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
+#: the suite's distribution name (pyproject.toml)
+DISTRIBUTION = "autograd-conformance"
 #: why the placeholder written at startup is incomplete
 IN_PROGRESS = "the run has not finished: it is in progress, or it died before writing the report"
 
@@ -115,14 +119,52 @@ def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def suite_commit() -> str:
+def git(*args: str) -> str | None:
+    """``git args`` run in the suite's root: its output, or None where git is missing or fails."""
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=SUITE_ROOT, capture_output=True, text=True, timeout=10, check=True
-        )
+        done = subprocess.run(["git", *args], cwd=SUITE_ROOT, capture_output=True, text=True, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip() or "unknown"
+        return None
+    return done.stdout.strip()
+
+
+def own_commit() -> str | None:
+    """The commit of the git work tree whose top is the suite's root, ``-dirty`` when tracked files differ from
+    it; None where the suite is no work tree of its own: an unpacked copy inside another repository (whose
+    commit would name that repository's files, not the suite's), an installed wheel, a tree without git."""
+    top = git("rev-parse", "--show-toplevel")
+    if not top or Path(top).resolve() != SUITE_ROOT:
+        return None
+    commit = git("rev-parse", "--verify", "HEAD")
+    if not commit or not git("ls-tree", "--name-only", commit, "--", "conformance/report.py"):
+        return None  # no commit yet, or one that does not hold the suite
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit}-dirty" if status is None or status else commit  # dirty where git cannot tell
+
+
+def own_version() -> str | None:
+    """The version of this copy of the suite: the installed distribution's where it is the one running (a
+    wheel), else the ``pyproject.toml`` version beside the package (a source tree), else None."""
+    try:
+        distribution = importlib.metadata.distribution(DISTRIBUTION)
+        if Path(distribution.locate_file("conformance/report.py")).resolve() == Path(__file__).resolve():
+            return distribution.version
+    except (importlib.metadata.PackageNotFoundError, OSError):
+        pass
+    try:
+        text = (SUITE_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if f'name = "{DISTRIBUTION}"' not in text:
+        return None
+    found = re.search(r'^version = "([^"]+)"$', text, flags=re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def suite_commit() -> str:
+    """The suite's own commit (see :func:`own_commit`), else its version, else "unknown": never the commit of a
+    repository that merely contains the suite."""
+    return own_commit() or own_version() or "unknown"
 
 
 def environment() -> dict[str, str]:
@@ -288,7 +330,7 @@ class ConformanceReport:
             backends[name] = {
                 **self.config.stash[BACKENDS][name].describe(),
                 **shared,
-                "known_failures_file": str(known.path) if known else None,
+                "known_failures_file": known_failures.shown_path(known.path) if known else None,
                 "summary": {
                     **counts,
                     "run": sum(counts[verdict] for verdict in verdicts.RAN),

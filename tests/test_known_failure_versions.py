@@ -192,6 +192,7 @@ def test_the_shipped_torch_file_is_version_data_and_its_entries_decide_the_verdi
     )
     assert result.ret == 0, result.stdout.str()
     report = json.loads((harness.path / "report.json").read_text())
+    assert report["backends"]["cpu"]["known_failures_file"] == "backends/known_failures/torch.json"
     verdicts = {spec_id: cell["verdict"] for spec_id, cell in cells(report).items()}
     assert verdicts == {spec_id: "known-failure" if spec_id in loaded.entries else "pass" for spec_id in raw}
 

@@ -183,7 +183,8 @@ def test_known_failure_is_reported_with_its_reason_and_keeps_the_exit_status_zer
         "raised": "",
         "failed_in": "",
     }
-    assert report["backends"]["torch:cpu"]["known_failures_file"] == str(known)
+    # a file of the user's, given by its absolute path: named without the machine's directories
+    assert report["backends"]["torch:cpu"]["known_failures_file"] == known.name
     result.stdout.fnmatch_lines(
         [
             "  alpha.only-on-cpu * pass * known failure",
