@@ -55,12 +55,13 @@ def by_area(report: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]
 def reasons(report: dict[str, Any]) -> Iterator[str]:
     """ "spec.id [backend] label: reason" for every verdict that has a reason, or a failure the exception that
     stopped it ("raised TypeError: ..."), but unsupported ones (those are summed up per backend by
-    :func:`lacking`)."""
+    :func:`lacking`); a failure in a named check of the spec says so ("FAIL in the second-order check")."""
     for spec in report["specs"]:
         for backend, result in spec["verdicts"].items():
             reason = result["reason"] or (f"raised {result['raised']}" if result["raised"] else "")
             if reason and result["verdict"] != verdicts.UNSUPPORTED_VERDICT:
-                yield f"{spec['id']} [{backend}] {LABELS[result['verdict']]}: {reason}"
+                where = f" in the {check} check" if (check := result.get("failed_in")) else ""
+                yield f"{spec['id']} [{backend}] {LABELS[result['verdict']]}{where}: {reason}"
 
 
 def lacking(report: dict[str, Any], backend: str) -> str:

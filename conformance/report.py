@@ -25,8 +25,10 @@ error before any spec runs); at the end the document says whether the run was co
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import json
 import platform
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ from typing import Any
 import pytest
 import torch
 
-from . import known_failures, render, verdicts
+from . import checks, known_failures, render, verdicts
 from .catalogue import KINDS, VALUE, spec_of
 from .plugin import BACKENDS, engine_of, missing_capabilities
 
@@ -43,6 +45,8 @@ USAGE_ERROR = "conformance_usage_error"
 #: workeroutput key: [node id, spec ID, backend] of every spec an xdist worker selected
 SELECTED = "conformance_selected"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
+#: the suite's distribution name (pyproject.toml)
+DISTRIBUTION = "autograd-conformance"
 #: why the placeholder written at startup is incomplete
 IN_PROGRESS = "the run has not finished: it is in progress, or it died before writing the report"
 
@@ -115,14 +119,52 @@ def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def suite_commit() -> str:
+def git(*args: str) -> str | None:
+    """``git args`` run in the suite's root: its output, or None where git is missing or fails."""
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=SUITE_ROOT, capture_output=True, text=True, timeout=10, check=True
-        )
+        done = subprocess.run(["git", *args], cwd=SUITE_ROOT, capture_output=True, text=True, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip() or "unknown"
+        return None
+    return done.stdout.strip()
+
+
+def own_commit() -> str | None:
+    """The commit of the git work tree whose top is the suite's root, ``-dirty`` when tracked files differ from
+    it; None where the suite is no work tree of its own: an unpacked copy inside another repository (whose
+    commit would name that repository's files, not the suite's), an installed wheel, a tree without git."""
+    top = git("rev-parse", "--show-toplevel")
+    if not top or Path(top).resolve() != SUITE_ROOT:
+        return None
+    commit = git("rev-parse", "--verify", "HEAD")
+    if not commit or not git("ls-tree", "--name-only", commit, "--", "conformance/report.py"):
+        return None  # no commit yet, or one that does not hold the suite
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit}-dirty" if status is None or status else commit  # dirty where git cannot tell
+
+
+def own_version() -> str | None:
+    """The version of this copy of the suite: the installed distribution's where it is the one running (a
+    wheel), else the ``pyproject.toml`` version beside the package (a source tree), else None."""
+    try:
+        distribution = importlib.metadata.distribution(DISTRIBUTION)
+        if Path(distribution.locate_file("conformance/report.py")).resolve() == Path(__file__).resolve():
+            return distribution.version
+    except (importlib.metadata.PackageNotFoundError, OSError):
+        pass
+    try:
+        text = (SUITE_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if f'name = "{DISTRIBUTION}"' not in text:
+        return None
+    found = re.search(r'^version = "([^"]+)"$', text, flags=re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def suite_commit() -> str:
+    """The suite's own commit (see :func:`own_commit`), else its version, else "unknown": never the commit of a
+    repository that merely contains the suite."""
+    return own_commit() or own_version() or "unknown"
 
 
 def environment() -> dict[str, str]:
@@ -160,9 +202,10 @@ class ConformanceReport:
         self.report: dict[str, Any] | None = None
         self.usage_error: str | None = None
 
-    def reason_of(self, spec_id: str, backend: str) -> str | None:
-        entry = self.known.get(backend)
-        return entry.reasons.get(spec_id) if entry else None
+    def entry_of(self, spec_id: str, backend: str) -> known_failures.Entry | None:
+        """The known-failures entry of the spec on the backend that applies to this run, if any."""
+        known = self.known.get(backend)
+        return known.entry(spec_id) if known else None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -184,8 +227,10 @@ class ConformanceReport:
             item.user_properties += [("spec", entry.id), ("kind", entry.kind), ("backend", backend.name)]
             if missing := missing_capabilities(item):
                 item.user_properties.append(("missing", ", ".join(missing)))
-            if (reason := self.reason_of(entry.id, backend.name)) is not None:
-                item.add_marker(pytest.mark.xfail(reason=f"known failure: {reason}", strict=True))
+            if (known := self.entry_of(entry.id, backend.name)) is not None:
+                # an entry restricted to one check covers only a failure raised in it (see conformance.checks)
+                raises = checks.raised_in(known.fails_in) if known.fails_in else None
+                item.add_marker(pytest.mark.xfail(reason=f"known failure: {known.reason}", strict=True, raises=raises))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember the specs selected (after every deselection); an xdist worker sends them to the controller."""
@@ -223,8 +268,10 @@ class ConformanceReport:
         report = yield
         if call.excinfo is not None and verdicts.is_timeout(call.excinfo.value):
             report.user_properties = [*report.user_properties, (verdicts.TIMED_OUT_PROPERTY, str(call.excinfo.value))]
-        elif call.when == "call" and call.excinfo is not None and (error := verdicts.raised(call.excinfo.value)):
-            report.user_properties = [*report.user_properties, (verdicts.RAISED_PROPERTY, error)]
+        elif call.when == "call" and call.excinfo is not None:
+            tags = [(verdicts.RAISED_PROPERTY, verdicts.raised(call.excinfo.value))]
+            tags.append((verdicts.FAILED_IN_PROPERTY, checks.failed_in(call.excinfo.value)))
+            report.user_properties = [*report.user_properties, *((key, value) for key, value in tags if value)]
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -233,7 +280,7 @@ class ConformanceReport:
             return
         key = self.keys[report.nodeid] = (tags["spec"], tags["backend"])
         self.kinds[tags["spec"]] = tags["kind"]
-        folded = verdicts.fold(self.results.get(key), report, self.reason_of(*key))
+        folded = verdicts.fold(self.results.get(key), report, self.entry_of(*key))
         if folded is not None:
             self.results[key] = folded
 
@@ -283,7 +330,7 @@ class ConformanceReport:
             backends[name] = {
                 **self.config.stash[BACKENDS][name].describe(),
                 **shared,
-                "known_failures_file": str(known.path) if known else None,
+                "known_failures_file": known_failures.shown_path(known.path) if known else None,
                 "summary": {
                     **counts,
                     "run": sum(counts[verdict] for verdict in verdicts.RAN),
@@ -303,6 +350,7 @@ class ConformanceReport:
                         "reason": result.reason,
                         "missing": list(result.missing),
                         "raised": result.raised,
+                        "failed_in": result.failed_in,
                     }
                     for name in names
                     if (result := results.get((spec_id, name))) is not None

@@ -6,9 +6,12 @@ The verdicts:
 - ``fail``: the spec ran and the behaviour did not hold.
 - ``unsupported``: not run, the backend does not declare a capability the spec needs, or lacks a member of one
   that the spec uses (``Backend.lacks``).
-- ``known-failure``: failed, as the backend's known-failures file says it does (the reason is shown).
+- ``known-failure``: failed, as the backend's known-failures file says it does (the reason is shown). An entry
+  restricted to one check of the spec (``fails_in``) covers a failure in that check only: a failure elsewhere
+  is a ``fail``.
 - ``known-failure-passes``: listed as a known failure but held: flagged, and fails the run until the entry
-  is removed from the file (pytest's strict xfail).
+  is removed from the file (pytest's strict xfail). An entry whose ``versions`` exclude the installed ones is
+  not applied at all: the spec passes or fails as if unlisted.
 - ``not-applicable``: not run, the spec cannot apply to the backend (it skipped with a reason starting
   "not applicable", such as a GPU-only behaviour on a CPU backend).
 - ``error``: did not give a verdict for another reason: a setup or teardown error (fixture, state guard
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_timeout
 
+from .known_failures import Entry
 from .plugin import NOT_APPLICABLE, UNSUPPORTED
 
 PASS = "pass"
@@ -68,6 +72,10 @@ TIMED_OUT_PROPERTY = "timed_out"
 #: the user property of a spec that failed because an exception other than an assertion escaped it: the engine
 #: raised where the spec expected it to go on (see :func:`raised`)
 RAISED_PROPERTY = "raised"
+#: the user property of a spec that failed in a named check (see :mod:`conformance.checks`)
+FAILED_IN_PROPERTY = "failed_in"
+#: how pytest's report of a strict xfail that passed starts
+XPASS_STRICT = "[XPASS(strict)]"
 #: how the report counts a value spec's failure where the engine raised instead of giving a value
 LOUD = "loud"
 #: how pytest-timeout's failure message starts ("Timeout (>120.0s) from pytest-timeout.")
@@ -83,6 +91,9 @@ class Verdict:
     #: for ``fail`` and ``known-failure``: the exception that escaped the spec (``"TypeError: ..."``), when it
     #: was no failed assertion; empty otherwise
     raised: str = ""
+    #: for ``fail`` and ``known-failure``: the named check of the spec that failed (``second-order``), empty
+    #: for a failure outside any (see :mod:`conformance.checks`)
+    failed_in: str = ""
 
 
 def skip_reason(report: pytest.TestReport) -> str:
@@ -121,13 +132,20 @@ def raised(error: BaseException) -> str:
     return f"{type(error).__name__}: {first_line}"[:200]
 
 
-def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str | None) -> Verdict | None:
-    """The verdict after ``report``, given the verdict so far and the spec's known-failure reason (if any)."""
-    if timeout := dict(report.user_properties).get(TIMED_OUT_PROPERTY):
+def is_strict_xpass(report: pytest.TestReport) -> bool:
+    """Whether ``report`` is pytest's failure of a strict xfail that passed (not a failure of the spec)."""
+    return isinstance(report.longrepr, str) and report.longrepr.startswith(XPASS_STRICT)
+
+
+def fold(previous: Verdict | None, report: pytest.TestReport, known: Entry | None) -> Verdict | None:
+    """The verdict after ``report``, given the verdict so far and the spec's known-failures entry (if any applies
+    to this run)."""
+    properties = dict(report.user_properties)
+    if timeout := properties.get(TIMED_OUT_PROPERTY):
         return Verdict(TIMED_OUT, f"{timeout} (--timeout=SECONDS changes the limit)")
-    error = dict(report.user_properties).get(RAISED_PROPERTY, "")
+    error, failed_in = properties.get(RAISED_PROPERTY, ""), properties.get(FAILED_IN_PROPERTY, "")
     if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file
-        return Verdict(KNOWN_FAILURE, known_reason or report.wasxfail, raised=error)
+        return Verdict(KNOWN_FAILURE, known.reason if known else report.wasxfail, raised=error, failed_in=failed_in)
     if report.when == "setup":
         if report.failed:
             return Verdict(ERROR, "setup error")
@@ -138,9 +156,17 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known_reason: str 
         if report.passed:
             return Verdict(PASS)
         if report.failed:
-            if known_reason is not None:
-                return Verdict(KNOWN_FAILURE_PASSES, f"listed as known failure ({known_reason}) but passes")
-            return Verdict(FAIL, raised=error)
+            if known is not None and is_strict_xpass(report):
+                return Verdict(KNOWN_FAILURE_PASSES, f"listed as known failure ({known.reason}) but passes")
+            if known is not None:  # it failed, but not in the one check its entry covers
+                where = f"in the {failed_in} check" if failed_in else "outside any named check"
+                return Verdict(
+                    FAIL,
+                    f"failed {where}; its known failure is in the {known.fails_in} check only",
+                    raised=error,
+                    failed_in=failed_in,
+                )
+            return Verdict(FAIL, raised=error, failed_in=failed_in)
         return skipped(report)
     if report.failed and (previous is None or previous.verdict == PASS):
         return Verdict(ERROR, "teardown error")
