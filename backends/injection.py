@@ -121,16 +121,22 @@ class Dose:
     """How much work a round gets, and what it measurably added.
 
     The work of a round is ``fraction * gain`` of its probe (the same round without the work). Calibration
-    (:meth:`calibrate`, before any timed round) corrects ``gain`` by stages of :data:`STAGE` rounds until
-    the stage's median injected fraction is within :data:`TOLERANCE` of ``fraction``: about 1 when the work
-    sits on the round's critical path, more when part of it overlaps the other side's time. The gain is then
-    held, so that the timed rounds all get the same dose; :attr:`measured` is the median injected fraction of
-    the rounds recorded since the calibration."""
+    (:meth:`calibrate`, before any timed round) runs stages of :data:`STAGE` rounds and, after each, compares
+    the median injected fraction of the rounds at the current gain with the request: within
+    :data:`TOLERANCE`, the gain is kept; off by more than :data:`SIGNIFICANT` standard errors of the median,
+    the gain is corrected and the rounds start over; otherwise (noisy rounds, too few to tell) one more
+    stage. A correction scales the gain by request / measured until a gain too low and one too high are
+    known, then takes the secant between them: extra work that first fills idle time adds nothing up to a
+    point, then all of its excess, which a ratio alone would overshoot back and forth. The gain ends about 1
+    when the work sits on the round's critical path, higher when part of it overlaps the other side's time.
+    It is then held, so that the timed rounds all get the same dose; :attr:`measured` is the median injected
+    fraction of the rounds recorded since the calibration."""
 
-    STAGE = 4
-    MAX_STAGES = 6
+    STAGE = 6
+    MAX_STAGES = 10
     TOLERANCE = 0.15  # relative: 10% requested, 8.5% to 11.5% measured ends the calibration
-    MAX_STEP = 4.0  # the most one stage multiplies the gain by
+    SIGNIFICANT = 3.0  # standard errors: at 2, one noisy stage in five corrected a gain that was right
+    MAX_STEP = 4.0  # the most one correction multiplies or divides the gain by, before a bracket is known
     MAX_GAIN = 100.0
 
     def __init__(self, fraction: float) -> None:
@@ -151,14 +157,38 @@ class Dose:
 
     def calibrate(self, run_round: Callable[[], None]) -> None:
         """Run calibration rounds (``run_round()`` runs one probe and one slowed round, recording both) and
-        correct the gain after each stage; then forget them."""
+        correct the gain as the class docstring says; then forget them."""
+        below: tuple[float, float] | None = None  # (gain, effect): the highest gain found too low
+        above: tuple[float, float] | None = None  # the lowest gain found too high
+        self.effects = []
         for _ in range(self.MAX_STAGES):
-            self.effects = []
             for _ in range(self.STAGE):
                 run_round()
-            effect = statistics.median(self.effects)
-            if abs(effect - self.fraction) <= self.TOLERANCE * self.fraction:
+            effect = self.measured
+            miss = effect - self.fraction
+            if abs(miss) <= self.TOLERANCE * self.fraction:
                 break
-            step = self.fraction / effect if effect > 0 else self.MAX_STEP
-            self.gain = min(self.MAX_GAIN, self.gain * min(self.MAX_STEP, max(1 / self.MAX_STEP, step)))
+            if abs(miss) <= self.SIGNIFICANT * median_error(self.effects):
+                continue
+            if miss < 0 and (below is None or self.gain > below[0]):
+                below = (self.gain, effect)
+            if miss > 0 and (above is None or self.gain < above[0]):
+                above = (self.gain, effect)
+            self.gain = self._next_gain(below, above)
+            self.effects = []
         self.effects = []
+
+    def _next_gain(self, below: tuple[float, float] | None, above: tuple[float, float] | None) -> float:
+        if below and above:
+            (low, low_effect), (high, high_effect) = below, above
+            return low + (self.fraction - low_effect) * (high - low) / (high_effect - low_effect)
+        gain, effect = below or above
+        step = self.fraction / effect if effect > 0 else self.MAX_STEP
+        return min(self.MAX_GAIN, gain * min(self.MAX_STEP, max(1 / self.MAX_STEP, step)))
+
+
+def median_error(samples: list[float]) -> float:
+    """The standard error of a sample's median, from its interquartile range (normal approximation:
+    ``1.2533 * sigma / sqrt(n)``, sigma = IQR / 1.349)."""
+    q1, _, q3 = statistics.quantiles(samples, n=4)
+    return 1.2533 * (q3 - q1) / 1.349 / len(samples) ** 0.5
