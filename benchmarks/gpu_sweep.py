@@ -72,16 +72,21 @@ class BareLoop:
 
 
 def overhead_check(
-    engine: Any, config: StepConfig = BASE, *, rounds: int = OVERHEAD_ROUNDS, batch: int = OVERHEAD_BATCH
+    engine: Any,
+    config: StepConfig = BASE,
+    *,
+    rounds: int = OVERHEAD_ROUNDS,
+    batch: int = OVERHEAD_BATCH,
+    warmup: int = WARMUP,
 ) -> dict[str, Any]:
-    """The harness's rounds against the bare loop's, in alternating batches of ``batch`` rounds, after a
-    warm-up of both; the verdict's ratio harness/bare, its interval and both medians."""
+    """The harness's rounds against the bare loop's, in alternating batches of ``batch`` rounds, after
+    ``warmup`` rounds of both; the verdict's ratio harness/bare, its interval and both medians."""
     device = torch.device(engine.device)
     with math_mode(config, device):
         step = build_step(engine, config)
         bare, harness = BareLoop(step, device), HarnessLoop(step, device)
-        bare.measure(WARMUP)
-        harness.measure(WARMUP)
+        bare.measure(warmup)
+        harness.measure(warmup)
         bare_s, harness_s = interleave(bare, harness, rounds=rounds, batch=batch)
     comparison = compare(bare_s, harness_s, effect=EXPECTED_MAX_RATIO - 1, paired=batch < rounds)
     return {
@@ -110,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=OVERHEAD_ROUNDS, help="overhead check: rounds per side")
     parser.add_argument("--batch", type=int, default=OVERHEAD_BATCH, help="overhead check: rounds per turn")
+    parser.add_argument("--warmup", type=int, default=WARMUP, help="overhead check: discarded rounds per side")
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args(argv)
 
@@ -122,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             f"--backend={args.backend} runs on the CPU: the sweep is for a GPU (hours on a CPU); "
             "for the CPU run `pytest benchmarks -m smoke`"
         )
-    if args.rounds < 5 or not 1 <= args.batch <= args.rounds:
-        parser.error("need --rounds >= 5 and 1 <= --batch <= --rounds")
+    if args.rounds < 5 or not 1 <= args.batch <= args.rounds or args.warmup < 1:
+        parser.error("need --rounds >= 5, 1 <= --batch <= --rounds and --warmup >= 1")
     name = slug(device_name(torch.device(engine.device)))
     args.results.mkdir(parents=True, exist_ok=True)
     if not args.overhead_only:
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
     check = {
         "device_name": device_name(torch.device(engine.device)),
-        **overhead_check(engine, args.variant, rounds=args.rounds, batch=args.batch),
+        **overhead_check(engine, args.variant, rounds=args.rounds, batch=args.batch, warmup=args.warmup),
     }
     overhead_path = args.results / f"{name}-overhead.json"
     overhead_path.write_text(json.dumps(check, indent=2) + "\n")

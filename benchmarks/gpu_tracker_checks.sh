@@ -5,9 +5,11 @@
 #
 # from the project's root, on the machine's own python3 (torch, torchvision, scipy, pytest-benchmark). Writes to
 # OUTDIR, each part bounded by `timeout` and each file rewritten after every comparison, so a cut run keeps its part:
-#   tracker-power-base-cuda.{json,md}  the base variant (batch 32, 224 px): 20 A/A comparisons, 2/5/10% slowdowns
-#                                      in forward/backward/step on the host and the device side, 4 of each (135 s)
-#   tracker-power-step-cuda.{json,md}  the same for the seeds' step (one 64 px image), 30 rounds a side (95 s)
+#   tracker-power-base-cuda.{json,md}  the base variant (batch 32, 224 px), 20 rounds a side: 20 A/A comparisons,
+#                                      2/5/10% slowdowns in forward/backward/step on the host and the device side,
+#                                      3 of each (budget 170 s)
+#   tracker-power-step-cuda.{json,md}  the seeds' step (one 64 px image), 30 rounds a side: 20 A/A, 2 of each
+#                                      slowdown (budget 72 s)
 #   <device>-overhead.json             the harness-overhead check, harness and bare loop interleaved (base step)
 #   *.log, timings.txt                 each part's output, exit status and wall time
 # Each tracker part stops before a comparison that would not end within its budget (--budget-s) and records
@@ -31,13 +33,13 @@ TAG=$("$PYTHON" -c "import torch; print(torch.device('$BACKEND').type)")
 if [ $DRY = 1 ]; then  # plumbing only: every part, tiny, on the overhead workload
   BASE=(--workloads overhead --rounds 6 --warmup 1 --comparisons 2 --detections 1 --slowdowns 300 --budget-s 20)
   SEED=(--workloads overhead --rounds 6 --warmup 1 --comparisons 1 --detections 1 --slowdowns 300 --budget-s 20)
-  OVERHEAD=(--variant b2-32px --rounds 5 --batch 5)
-  LIMITS=(60 60 60)
+  OVERHEAD=(--variant b2-32px --rounds 5 --batch 5 --warmup 1)
+  LIMITS=(60 60 90)
 else
-  BASE=(--workloads step:base --rounds 20 --warmup 3 --comparisons 20 --detections 4 --budget-s 135)
-  SEED=(--workloads step --rounds 30 --warmup 3 --comparisons 20 --detections 4 --budget-s 95)
+  BASE=(--workloads step:base --rounds 20 --warmup 3 --comparisons 20 --detections 3 --budget-s 170)
+  SEED=(--workloads step --rounds 30 --warmup 3 --comparisons 20 --detections 2 --budget-s 72)
   OVERHEAD=(--variant b32-224px --rounds 50 --batch 10)
-  LIMITS=(150 110 35)
+  LIMITS=(185 85 25)  # each budget leaves 13-15 s for python's start and the last comparison; 295 s in all
 fi
 
 part() {  # part NAME LIMIT COMMAND...: run bounded, log, time
