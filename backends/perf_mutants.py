@@ -1,23 +1,34 @@
 """Slowed engines: the torch backend made slower by a known fraction, to measure the regression tracker.
 
-Selectable as ``--backend=slowed:<phase>:<percent>[:<device>]`` (``slowed:backward:10``,
-``slowed:step:5:cuda``). The extra work runs inside one phase of a training step:
+Selectable as ``--backend=slowed:<phase>:<percent>[:<side>][:<device>]`` (``slowed:backward:10``,
+``slowed:step:5:host:cuda``, ``slowed:forward:2:device:cuda:1``; ``slowed:step:5:cuda`` leaves the side to the
+default). The extra work runs inside one phase of a training step:
 
 - ``forward``: a forward hook on the model built by ``models.resnet18()``;
 - ``backward``: a gradient hook, on the model's output and on every leaf ``tensor(..., requires_grad=True)``
   makes, so that it runs inside ``backward()``;
 - ``step``: after ``optimizer.step()`` of ``optim.SGD``.
 
+and on one side of the round's time (:mod:`backends.injection`): ``host`` (computation on the thread that runs
+the round: a slower dispatcher) or ``device`` (a spinning CUDA kernel: a slower kernel; CUDA only). By default
+the CPU's side is the host, and on CUDA the side is chosen when the round is prepared (:meth:`SlowedBackend.slow`):
+the host when the round is host-bound (launching its kernels takes at least :data:`HOST_BOUND` of its device
+time, so the device waits for the host), the device otherwise. A regression where a round's time does not go
+would not slow it, and neither would this extra work.
+
 The fraction is of the benchmarked round, and the harness hands the round to :meth:`SlowedBackend.slow`.
 
 - On the CPU each round is sized by the one before: the round is timed, and the next round's extra work is
-  sized to ``percent`` of its time without the extra work. The work is real computation (multiplications of a small
-  vector, counted by the time one has taken lately), so it slows down with the machine as the round's own code
-  does, and a shared machine's speed, which changes every few rounds, changes the work with it.
-  :attr:`SlowedBackend.injected_fraction` is then measured: the extra work's seconds over the rest's, over every
-  round so far.
-- On CUDA the extra work is one kernel spinning on the current stream (``torch.cuda._sleep``), sized in GPU
-  cycles to ``percent`` of the median round timed by the harness's clock (device time, which is steady).
+  sized to ``percent`` of its time without the extra work. The work runs on the round's own thread, in line
+  with it, so its seconds are exactly what it adds: :attr:`SlowedBackend.injected_fraction` is the median over
+  rounds of the extra work's seconds over the rest's (a median: on a shared machine a preemption that lands
+  in the work now and then would make a mean, or a ratio of sums, run several points high).
+- On CUDA the work can overlap the other side's time (host work while the device is still busy, a kernel in
+  time the device would have idled), so its own seconds are not what it adds. Each round is preceded, in the
+  round's untimed setup, by a probe: the same round with the work off, on the device's clock. The round's work is
+  sized from its probe, the gain calibrated before timing until the measured fraction matches the request
+  (:class:`~backends.injection.Dose`), and :attr:`SlowedBackend.injected_fraction` is the median over rounds of
+  the slowed round's time over its probe's, minus one: measured, never the requested figure.
 
 These backends compute exactly what torch computes: they pass every spec and exist only to measure the tracker.
 """
@@ -33,108 +44,148 @@ from typing import Any
 import torch
 
 from .contract import UnknownBackend
+from .injection import DeviceWork, Dose, HostWork, Lap
 from .torch_backend import TorchBackend
 
 PHASES = ("forward", "backward", "step")
-
-
-class CpuWork:
-    """Extra work on the CPU: ``units`` multiplications of a 16-element vector, sized in seconds by the time a
-    unit has taken lately (:meth:`size_to`), so that the work slows down with the machine as the round's own
-    does. Elementwise and small, the unit never enters torch's thread pool, whose start on a busy machine
-    would cost milliseconds once in a while instead of work proportional to the units."""
-
-    RECENT = 9
-
-    def __init__(self) -> None:
-        self._vector = torch.rand(16, generator=torch.Generator().manual_seed(0))
-        self.units = 0
-        self.spent = 0.0  # seconds of extra work done so far
-        self._unit_seconds: list[float] = []
-        for units in (10, 100):  # a first estimate of a unit's time, after a warm-up (torch's first call)
-            self._run(units)
-        self._unit_seconds, self.spent = self._unit_seconds[-1:], 0.0
-
-    def size_to(self, seconds: float) -> None:
-        self.units = round(seconds / statistics.median(self._unit_seconds))
-
-    def __call__(self) -> None:
-        if self.units:
-            self._run(self.units)
-
-    def _run(self, units: int) -> None:
-        start = time.perf_counter()
-        for _ in range(units):
-            torch.mul(self._vector, 1.0001)
-        elapsed = time.perf_counter() - start
-        self._unit_seconds = [*self._unit_seconds[-(self.RECENT - 1) :], elapsed / units]
-        self.spent += elapsed
-
-
-class CudaWork:
-    """Extra work on CUDA: one kernel spinning for ``cycles`` GPU cycles on the current stream."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.cycles = 0
-
-    def cycles_per_second(self) -> float:
-        torch.cuda.synchronize(self.device)
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        torch.cuda._sleep(10_000_000)
-        end.record()
-        end.synchronize()
-        return 10_000_000 / (start.elapsed_time(end) / 1e3)
-
-    def __call__(self) -> None:
-        if self.cycles:
-            torch.cuda._sleep(self.cycles)
+SIDES = ("host", "device")
+#: A round whose kernels take at least this fraction of its device time to launch is host-bound.
+HOST_BOUND = 0.8
+#: Plain rounds timed on both clocks to choose the side on CUDA, after two of warm-up.
+SIDE_ROUNDS = 5
+USAGE = (
+    f"slowed backends are spelled slowed:<phase>:<percent>[:<side>][:<device>], phase one of {', '.join(PHASES)}, "
+    f"side one of {', '.join(SIDES)}"
+)
 
 
 class SlowedBackend(TorchBackend):
-    """The torch backend with ``fraction`` of a round's time added as extra work in ``phase``."""
+    """The torch backend with ``fraction`` of a round's time added as extra work in ``phase``, on ``side``
+    (None: the default of the module docstring). ``probed``: measure by probe rounds on the CPU too (on CUDA
+    always)."""
 
-    def __init__(self, phase: str, fraction: float, device: str = "cpu", name: str | None = None) -> None:
-        super().__init__(device, name=name or f"slowed:{phase}:{fraction * 100:g}:{device}")
+    def __init__(
+        self,
+        phase: str,
+        fraction: float,
+        device: str = "cpu",
+        side: str | None = None,
+        *,
+        probed: bool = False,
+        name: str | None = None,
+    ) -> None:
+        spelled = f"slowed:{phase}:{fraction * 100:g}{f':{side}' if side else ''}:{device}"
+        super().__init__(device, name=name or spelled)
+        if side == "device" and self._device.type != "cuda":
+            raise ValueError(f"side 'device' needs a CUDA device, not {device!r}: on the CPU the host is the device")
         self.phase = phase
         self.fraction = fraction
-        self.engine = f"torch (slowed {fraction:.0%} in {phase})"
-        self.work = CudaWork(self._device) if self._device.type == "cuda" else CpuWork()
-        self._plain_seconds = 0.0  # CPU: the rounds' seconds without the extra work, so far
+        self.side = side or (None if self._device.type == "cuda" else "host")  # None: chosen by slow()
+        self.probed = probed or self._device.type == "cuda"
+        self.work: Callable[[], None] = DeviceWork(self._device) if side == "device" else HostWork()
+        self.dose = Dose(fraction)
+        self.host_clock: Callable[[], float] = time.perf_counter
+        self._sized = False  # unprobed: the next round has work sized by the one before
+        self._probe_seconds = 0.0  # probed: the current round's probe
+        self._pending: Lap | None = None  # probed: the last slowed round, not yet recorded
         self.optim.SGD = self._sgd
         self.models.resnet18 = self._slowed_resnet18
 
     @property
+    def engine(self) -> str:  # type: ignore[override]  # its name follows the side, once chosen
+        return f"torch (slowed {self.fraction:.0%} in {self.phase}, {self.side or 'side not chosen yet'})"
+
+    @property
     def injected_fraction(self) -> float | None:
-        """The extra work's share of a round: measured on the CPU (over every round so far), as sized on CUDA;
-        None before any."""
-        if isinstance(self.work, CpuWork):
-            return self.work.spent / self._plain_seconds if self._plain_seconds else None
-        return self.fraction if self.work.cycles else None
+        """The extra work's share of a round, measured (see the module docstring); None before any round."""
+        self._record_pending()
+        return self.dose.measured
 
-    def slow(self, workload: Any, time_round: Callable[[], float]) -> Any:
-        """``workload`` (a :class:`benchmarks.workloads.Workload`) with its rounds slowed: on the CPU each round
-        timed and the next one's extra work sized from it; on CUDA the kernel sized once from rounds of the
-        workload timed by ``time_round()`` (the harness's clock: device time)."""
-        if isinstance(self.work, CudaWork):
-            round_seconds = statistics.median([time_round() for _ in range(12)][2:])  # the first two: warm-up
-            self.work.cycles = round(self.fraction * round_seconds * self.work.cycles_per_second())
-            return workload
+    def slow(self, workload: Any) -> Any:
+        """``workload`` (a :class:`benchmarks.workloads.Workload`) with its rounds slowed: unprobed, each
+        round timed and the next one's extra work sized from it; probed, each round preceded by its probe, the
+        side chosen if it was not named, and the dose calibrated."""
+        if not self.probed:
+            return self._sized_by_previous(workload)
+        if self.side is None:
+            self._choose_side(workload)
+        slowed = self._probed(workload)
 
+        def one_round() -> None:
+            args, kwargs = slowed.setup()
+            slowed.run(*args, **kwargs)
+            self._record_pending()
+
+        self.dose.calibrate(one_round)
+        return slowed
+
+    def _sized_by_previous(self, workload: Any) -> Any:
         def run(*args: Any, **kwargs: Any) -> object:
-            start, spent = time.perf_counter(), self.work.spent
+            sized, start, spent = self._sized, time.perf_counter(), self.work.spent
             result = workload.run(*args, **kwargs)
-            plain = time.perf_counter() - start - (self.work.spent - spent)
-            self._plain_seconds += plain
+            extra = self.work.spent - spent
+            plain = time.perf_counter() - start - extra
+            if sized:
+                self.dose.record(plain, plain + extra)
             self.work.size_to(self.fraction * plain)
+            self._sized = True
             return result
 
         return dataclasses.replace(workload, run=run)
 
+    def _probed(self, workload: Any) -> Any:
+        probe, slowed = Lap(self._device, self.host_clock), Lap(self._device, self.host_clock)
+
+        def setup() -> tuple[tuple, dict[str, Any]]:
+            self._record_pending()
+            self.work.size_to(0)
+            args, kwargs = arguments(workload)
+            probe.start()
+            workload.run(*args, **kwargs)
+            probe.stop()
+            self._probe_seconds = probe.seconds()
+            self.work.size_to(self.dose.amount(self._probe_seconds))
+            return arguments(workload)
+
+        def run(*args: Any, **kwargs: Any) -> object:
+            slowed.start()
+            result = workload.run(*args, **kwargs)
+            slowed.stop()
+            self._pending = slowed
+            return result
+
+        return dataclasses.replace(workload, setup=setup, run=run)
+
+    def _record_pending(self) -> None:
+        if self._pending is not None:
+            self.dose.record(self._probe_seconds, self._pending.seconds())
+            self._pending = None
+
+    def _choose_side(self, workload: Any) -> None:
+        """Host if plain rounds are host-bound (their launch takes :data:`HOST_BOUND` of their device time or
+        more), device otherwise."""
+        lap, shares = Lap(self._device, self.host_clock), []
+        for _ in range(2 + SIDE_ROUNDS):
+            args, kwargs = arguments(workload)
+            lap.start()
+            start = self.host_clock()
+            workload.run(*args, **kwargs)
+            host = self.host_clock() - start
+            lap.stop()
+            shares.append(host / lap.seconds())
+        self.side = "host" if statistics.median(shares[2:]) >= HOST_BOUND else "device"
+        if self.side == "device":
+            self.work = DeviceWork(self._device)
+
     def describe(self) -> dict[str, Any]:
         info = super().describe()
-        info.update(slowed_phase=self.phase, slowed_fraction=self.fraction, injected_fraction=self.injected_fraction)
+        info.update(
+            slowed_phase=self.phase,
+            slowed_fraction=self.fraction,
+            slowed_side=self.side,
+            injected_fraction=self.injected_fraction,
+            injection_measured_by="probe rounds" if self.probed else "the work's own time",
+        )
         return info
 
     def tensor(self, data: Any, *, requires_grad: bool = False) -> torch.Tensor:
@@ -168,18 +219,35 @@ class SlowedBackend(TorchBackend):
         return optimizer
 
 
+def arguments(workload: Any) -> tuple[tuple, dict[str, Any]]:
+    """A round's arguments, made by the workload's untimed setup."""
+    return workload.setup() if workload.setup else ((), {})
+
+
 def parse(spelling: str) -> SlowedBackend:
-    """``slowed:<phase>:<percent>[:<device>]`` -> its backend; :class:`UnknownBackend` explains a bad spelling."""
+    """``slowed:<phase>:<percent>[:<side>][:<device>]`` -> its backend; :class:`UnknownBackend` explains a bad
+    spelling."""
+    phase, fraction, side, device = parts(spelling)
+    try:
+        return SlowedBackend(phase, fraction, device, side)
+    except ValueError as error:
+        raise UnknownBackend(f"backend {spelling!r}: {error}; {USAGE}") from None
+
+
+def parts(spelling: str) -> tuple[str, float, str | None, str]:
+    """The phase, fraction, side (None: the default) and device a slowed backend's spelling names."""
     _, _, rest = spelling.partition(":")
     phase, _, rest = rest.partition(":")
-    percent, _, device = rest.partition(":")
-    usage = f"slowed backends are spelled slowed:<phase>:<percent>[:<device>], phase one of {', '.join(PHASES)}"
+    percent, _, rest = rest.partition(":")
+    side, _, device = rest.partition(":")
+    if side not in SIDES:
+        side, device = None, rest
     if phase not in PHASES:
-        raise UnknownBackend(f"backend {spelling!r}: unknown phase {phase!r}; {usage}")
+        raise UnknownBackend(f"backend {spelling!r}: unknown phase {phase!r}; {USAGE}")
     try:
         fraction = float(percent.removesuffix("%")) / 100
     except ValueError:
-        raise UnknownBackend(f"backend {spelling!r}: {percent!r} is not a percentage; {usage}") from None
+        raise UnknownBackend(f"backend {spelling!r}: {percent!r} is not a percentage; {USAGE}") from None
     if not 0 < fraction <= 10:
-        raise UnknownBackend(f"backend {spelling!r}: the slowdown must be above 0% and at most 1000%; {usage}")
-    return SlowedBackend(phase, fraction, device or "cpu")
+        raise UnknownBackend(f"backend {spelling!r}: the slowdown must be above 0% and at most 1000%; {USAGE}")
+    return phase, fraction, side, device or "cpu"

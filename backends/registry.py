@@ -6,7 +6,7 @@ Spellings, tried in this order:
 - ``torch.func`` or ``torch.func:<device>``: torch differentiated by its functional transforms, not its tape;
 - ``mutant:<name>``: a deliberately broken torch backend (see :mod:`backends.mutants`);
 - ``benign:<name>[:<device>]``: a correct torch backend that rounds differently (see :mod:`backends.benign`);
-- ``slowed:<phase>:<percent>[:<device>]``: torch made slower by a known fraction, to measure the regression
+- ``slowed:<phase>:<percent>[:<side>][:<device>]``: torch made slower by a known fraction, to measure the regression
   tracker (see :mod:`backends.perf_mutants`);
 - a built-in adapter for a third-party engine (:data:`BUILTIN_ADAPTERS`);
 - a name registered by an installed package in the :data:`ENTRY_POINT_GROUP` entry-point group;
@@ -61,7 +61,7 @@ def known_backends() -> list[str]:
         *sorted(entry_points()),
         *(f"mutant:{name}" for name in sorted(MUTANTS)),
         *(f"benign:{name}[:<device>]" for name in sorted(VARIANTS)),
-        "slowed:<phase>:<percent>[:<device>]",
+        "slowed:<phase>:<percent>[:<side>][:<device>]",
         "package.module:attribute",
     ]
 

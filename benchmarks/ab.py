@@ -4,6 +4,8 @@ same machine, and the answer is a ratio with its confidence interval and a verdi
     python -m benchmarks.ab --a cpu --b slowed:backward:10                  # two backends, one process
     python -m benchmarks.ab --a cpu --python-a envA/bin/python --python-b envB/bin/python   # two environments
     python -m benchmarks.ab --workload step --a cpu --b mypkg.engine:backend --json ab.json
+    python -m benchmarks.ab --workload step:base --a cuda --b slowed:forward:5:host:cuda     # the base variant
+    python -m benchmarks.ab --workload step:b32-224px-bf16-channels_last --a cuda ...        # any variant by id
 
 Two backends of one process alternate round by round. With ``--python-a``/``--python-b`` each side is its own
 interpreter (an environment with another torch, another build of an engine), started once as a worker
@@ -32,10 +34,10 @@ from backends.contract import BackendError, Unsupported
 from backends.perf_mutants import SlowedBackend
 from conformance.seeding import seed_everything
 
+from . import workloads
 from .clocks import clock_for
 from .measure import clock_device, prepare, time_round
 from .verdict import DEFAULT_EFFECT, INCONCLUSIVE, REGRESSION, Comparison, compare
-from .workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_STATUS = {REGRESSION: 1, INCONCLUSIVE: 3}
@@ -59,7 +61,7 @@ class LocalSide:
         self.engine = registry.resolve(backend)
         self.clock = clock_for(clock_device(self.engine))
         self.engine.seed(seed_everything(f"benchmarks.ab:{workload}"))
-        self.workload = prepare(self.engine, WORKLOADS[workload](self.engine), self.clock)
+        self.workload = prepare(self.engine, workloads.build(workload, self.engine), self.clock)
         self.measure(warmup)
 
     @property
@@ -158,7 +160,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--b", help="side B's --backend (default: side A's)")
     parser.add_argument("--python-a", help="side A's interpreter (default: this one, in this process)")
     parser.add_argument("--python-b", help="side B's interpreter (default: this one, in this process)")
-    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="overhead", help="what a round runs")
+    parser.add_argument(
+        "--workload",
+        type=workloads.workload_name,
+        default="overhead",
+        help=f"what a round runs, one of {', '.join(workloads.NAMES)} (default overhead)",
+    )
     parser.add_argument("--rounds", type=int, default=50, help="measured rounds per side (default 50)")
     parser.add_argument("--batch", type=int, default=1, help="rounds per turn of a side (default 1: alternate)")
     parser.add_argument("--warmup", type=int, default=5, help="discarded rounds per side first (default 5)")

@@ -12,7 +12,7 @@ import json
 import sys
 
 from .ab import LocalSide
-from .workloads import WORKLOADS
+from .workloads import workload_name
 
 
 def answer(message: dict) -> None:
@@ -22,7 +22,7 @@ def answer(message: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ab_worker", description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", required=True)
-    parser.add_argument("--workload", choices=sorted(WORKLOADS), required=True)
+    parser.add_argument("--workload", type=workload_name, required=True)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
     try:

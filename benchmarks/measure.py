@@ -89,8 +89,7 @@ def prepare(engine: Backend, workload: Workload, clock: Callable[[], float]) -> 
     """The workload as it is timed: slowed by a slowed engine (:mod:`backends.perf_mutants`), and refused by
     :func:`check_synchronize` if the engine's ``synchronize()`` does not wait for it."""
     if isinstance(engine, SlowedBackend):
-        plain = workload
-        workload = engine.slow(plain, lambda: time_round(plain, clock))
+        workload = engine.slow(workload)
     check_synchronize(engine, workload, clock)
     return workload
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,6 +47,15 @@ EXECUTIONS = ("eager", "compile", "cudagraph")
 SCOPES = ("full", "finetune")
 LOSSES = ("sum", "xent")
 MODES = ("train", "infer-nograd", "infer-grad")
+#: The axes after batch and image, in the order of a variant's id, with their values.
+AXIS_VALUES = {
+    "precision": PRECISIONS,
+    "memory_format": MEMORY_FORMATS,
+    "execution": EXECUTIONS,
+    "scope": SCOPES,
+    "loss": LOSSES,
+    "mode": MODES,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,14 +75,7 @@ class StepConfig:
     mode: str = "train"
 
     def __post_init__(self) -> None:
-        for field, allowed in (
-            ("precision", PRECISIONS),
-            ("memory_format", MEMORY_FORMATS),
-            ("execution", EXECUTIONS),
-            ("scope", SCOPES),
-            ("loss", LOSSES),
-            ("mode", MODES),
-        ):
+        for field, allowed in AXIS_VALUES.items():
             if getattr(self, field) not in allowed:
                 raise ValueError(f"{field} must be one of {allowed}, not {getattr(self, field)!r}")
 
@@ -83,6 +86,25 @@ class StepConfig:
             f"b{self.batch}-{self.image}px-{self.precision}-{self.memory_format}-{self.execution}-"
             f"{self.scope}-{self.loss}-{self.mode}"
         )
+
+    @classmethod
+    def from_id(cls, spelled: str) -> StepConfig:
+        """The variant an id names: ``b<batch>-<image>px`` then any of the other axes' values in the order of
+        :attr:`id`, the ones left out as in the base (``b32-224px`` is the base, ``b1-64px`` the seeds' size,
+        ``b32-224px-bf16-channels_last`` one more variant). Raises ValueError naming what it cannot read."""
+        head = re.fullmatch(r"b(\d+)-(\d+)px(-.+)?", spelled)
+        if not head:
+            raise ValueError(f"{spelled!r} is not a step variant id: b<batch>-<image>px[-<axis value>...]")
+        values: dict[str, Any] = {"batch": int(head[1]), "image": int(head[2])}
+        rest = head[3] or ""
+        for field, allowed in AXIS_VALUES.items():
+            for value in sorted(allowed, key=len, reverse=True):  # infer-nograd before a shorter prefix
+                if rest == f"-{value}" or rest.startswith(f"-{value}-"):
+                    values[field], rest = value, rest[len(value) + 1 :]
+                    break
+        if rest:
+            raise ValueError(f"{spelled!r}: cannot read {rest[1:]!r}; axis values, in order: {AXIS_VALUES}")
+        return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -8,6 +8,7 @@ a read of the last round's result to the host, which the harness uses to check t
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +18,8 @@ from backends.contract import Unsupported
 from conformance.plugin import UNSUPPORTED
 
 from .measure import clock_device
-from .sweep import SEED
-from .training_step import build_step, math_mode
+from .sweep import BASE, SEED
+from .training_step import StepConfig, build_step, device_reason, math_mode
 
 
 @dataclasses.dataclass
@@ -60,23 +61,53 @@ def autograd_chain(engine: Any, nodes: int) -> Workload:
     return Workload(run=backward, setup=chain, readback=readback)
 
 
-def smallest_step(engine: Any) -> Workload:
-    """The seeds' training step at their own size (one 64 px image: :data:`benchmarks.sweep.SEED`)."""
+def training_step(engine: Any, config: StepConfig) -> Workload:
+    """One variant's training step (:mod:`benchmarks.sweep`), in its math mode. Raises
+    :class:`~backends.Unsupported` for a variant the engine's device cannot run."""
     device = clock_device(engine)
-    with math_mode(SEED, device):
-        step = build_step(engine, SEED)
+    if reason := device_reason(config, device):
+        raise Unsupported(f"step {config.id}: {reason}")
+    with math_mode(config, device):
+        step = build_step(engine, config)
 
     def run() -> None:
-        with math_mode(SEED, device):
+        with math_mode(config, device):
             step.run()
 
     return Workload(run=run, readback=step.readback)
 
 
-#: The workloads the A/B command and the tracker's measurement know, by name. The overhead one is the
-#: benchmark's 1000-node chain: on 100 nodes a Python hook (how a slowed backend slows backward) alone costs
-#: more than 2% of the round.
-WORKLOADS: dict[str, Callable[[Any], Workload]] = {
-    "overhead": lambda engine: autograd_chain(engine, 1000),
-    "step": smallest_step,
-}
+#: The workloads by name: ``overhead`` is the benchmark's 1000-node chain (on 100 nodes a Python hook, how a
+#: slowed backend slows backward, alone costs more than 2% of the round); ``step`` the seeds' training step
+#: at their own size (one 64 px image: :data:`benchmarks.sweep.SEED`); ``step:base`` the sweep's base variant
+#: (batch 32 at 224 px, the step users run); ``step:<id>`` any variant by its id (:meth:`StepConfig.from_id`).
+NAMED_STEPS = {"step": SEED, "step:base": BASE}
+NAMES = ("overhead", *NAMED_STEPS, "step:<variant id>")
+
+
+def step_config(name: str) -> StepConfig | None:
+    """The step variant a workload name runs; None for the overhead workload. Raises ValueError for a name
+    that is neither."""
+    if name == "overhead":
+        return None
+    if name in NAMED_STEPS:
+        return NAMED_STEPS[name]
+    kind, _, variant = name.partition(":")
+    if kind != "step" or not variant:
+        raise ValueError(f"unknown workload {name!r}; workloads: {', '.join(NAMES)}")
+    return StepConfig.from_id(variant)
+
+
+def workload_name(name: str) -> str:
+    """``name`` if it names a workload (an argparse type: a bad one is a usage error naming the workloads)."""
+    try:
+        step_config(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name
+
+
+def build(name: str, engine: Any) -> Workload:
+    """The workload ``name`` built for ``engine``."""
+    config = step_config(name)
+    return autograd_chain(engine, 1000) if config is None else training_step(engine, config)
