@@ -59,6 +59,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run each mutant:<name> backend only on the spec meant to catch it (the other backends on every spec)",
     )
     group.addoption(
+        "--draws",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="run each spec on N seeded draws of its inputs (test ids gain draw<k>): does its verdict hold on other "
+        "inputs, or only on the one its node id seeds (default 1)",
+    )
+    group.addoption(
         "--world-size",
         type=positive_int,
         default=2,
@@ -122,6 +130,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             spec_id = marker.args[0].id if marker else None
             names = [name for name in names if getattr(backends[name], "breaks", spec_id) == spec_id]
         metafunc.parametrize("engine", names, ids=names, indirect=True, scope="session")
+        if (draws := metafunc.config.getoption("draws")) > 1:
+            metafunc.fixturenames.append("input_draw")
+            metafunc.parametrize("input_draw", range(draws), ids=[f"draw{k}" for k in range(draws)], indirect=True)
+
+
+@pytest.fixture
+def input_draw(request: pytest.FixtureRequest) -> int:
+    """Which of ``--draws`` seeded draws of its inputs a spec runs on; the seed follows from the test id
+    (:func:`conformance.seeding.seed_key`), so the fixture only has to exist."""
+    return request.param
 
 
 @pytest.fixture(scope="session")

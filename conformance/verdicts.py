@@ -30,6 +30,7 @@ over the specs selected that apply to the backend.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pytest
@@ -135,6 +136,26 @@ def raised(error: BaseException) -> str:
 def is_strict_xpass(report: pytest.TestReport) -> bool:
     """Whether ``report`` is pytest's failure of a strict xfail that passed (not a failure of the spec)."""
     return isinstance(report.longrepr, str) and report.longrepr.startswith(XPASS_STRICT)
+
+
+#: verdict statuses from the worst to the best: one spec's verdict over several runs of it (``--draws``) is the worst
+SEVERITY = (
+    CRASHED,
+    TIMED_OUT,
+    ERROR,
+    FAIL,
+    KNOWN_FAILURE_PASSES,
+    KNOWN_FAILURE,
+    UNSUPPORTED_VERDICT,
+    NOT_APPLICABLE_VERDICT,
+    PASS,
+    NOT_RUN,
+)
+
+
+def worst(results: Iterable[Verdict]) -> Verdict:
+    """The worst of several verdicts of one spec on one backend (the first of equals)."""
+    return min(results, key=lambda result: SEVERITY.index(result.verdict))
 
 
 def fold(previous: Verdict | None, report: pytest.TestReport, known: Entry | None) -> Verdict | None:
