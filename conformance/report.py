@@ -34,15 +34,17 @@ from typing import Any
 import pytest
 import torch
 
-from . import known_failures, render, verdicts
+from . import known_failures, render, untrusted, verdicts
 from .catalogue import KINDS, VALUE, spec_of
-from .plugin import BACKENDS, engine_of, missing_capabilities
+from .plugin import BACKENDS, DESCRIPTIONS, engine_of, missing_capabilities
 
 SCHEMA_VERSION = 4
 USAGE_ERROR = "conformance_usage_error"
 #: workeroutput key: [node id, spec ID, backend] of every spec an xdist worker selected
 SELECTED = "conformance_selected"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
+#: the entries of ``Backend.describe()`` that the schema requires to be strings
+DESCRIBED_TEXT = ("backend", "engine", "engine_version", "device")
 #: why the placeholder written at startup is incomplete
 IN_PROGRESS = "the run has not finished: it is in progress, or it died before writing the report"
 
@@ -103,7 +105,10 @@ def write_placeholders(config: pytest.Config) -> None:
 def write(option: str, path: Path, document: dict[str, Any]) -> None:
     """Write ``document`` as the option asks: JSON or Markdown."""
     path.write_text(
-        json.dumps(document, indent=2) + "\n" if option == "--conformance-json" else render.markdown(document)
+        json.dumps(document, indent=2, allow_nan=False) + "\n"
+        if option == "--conformance-json"
+        else render.markdown(document),
+        encoding="utf-8",
     )
 
 
@@ -140,6 +145,15 @@ def failure_kind(kind: str, result: verdicts.Verdict) -> str:
     exception is a loud failure, not a silent wrong result (it said so, in its own words). A refusal or
     surface spec keeps its kind: its exception is the refusal or the wording under test."""
     return verdicts.LOUD if kind == VALUE and result.raised else kind
+
+
+def visible(report: pytest.TestReport) -> None:
+    """Replace a failure's text and captured output, when an engine put control characters in them (ANSI
+    escapes that would repaint the terminal, NUL), by the same text with those characters visible."""
+    text = str(report.longrepr)
+    if (shown := untrusted.lines(text)) != text:
+        report.longrepr = shown
+    report.sections = [(title, untrusted.lines(content)) for title, content in report.sections]
 
 
 class ConformanceReport:
@@ -218,13 +232,19 @@ class ConformanceReport:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
-        """Mark the report of a spec that pytest-timeout stopped, or that an exception other than a failed
-        assertion escaped (a new list: the item's is shared)."""
+        """Mark the report of a spec that pytest-timeout stopped, that an exception other than a failed
+        assertion escaped, or in which the engine called ``pytest.skip`` or ``pytest.xfail`` (a new list: the
+        item's is shared); and make the control characters of a failure's text visible."""
         report = yield
-        if call.excinfo is not None and verdicts.is_timeout(call.excinfo.value):
-            report.user_properties = [*report.user_properties, (verdicts.TIMED_OUT_PROPERTY, str(call.excinfo.value))]
-        elif call.when == "call" and call.excinfo is not None and (error := verdicts.raised(call.excinfo.value)):
+        excinfo, backend = call.excinfo, engine_of(item)
+        if excinfo is not None and verdicts.is_timeout(excinfo.value):
+            report.user_properties = [*report.user_properties, (verdicts.TIMED_OUT_PROPERTY, str(excinfo.value))]
+        elif call.when == "call" and excinfo is not None and (error := verdicts.raised(excinfo.value)):
             report.user_properties = [*report.user_properties, (verdicts.RAISED_PROPERTY, error)]
+        elif excinfo is not None and backend and (error := verdicts.engine_outcome(item, excinfo, backend.name)):
+            report.user_properties = [*report.user_properties, (verdicts.ENGINE_OUTCOME_PROPERTY, error)]
+        if report.failed:
+            visible(report)
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -262,10 +282,22 @@ class ConformanceReport:
             reasons.append(f"a worker crashed in tests not named as specs: {', '.join(unnamed)}")
         return reasons
 
+    def description(self, name: str) -> dict[str, Any]:
+        """The backend's ``describe()`` as JSON data (see :func:`conformance.untrusted.data`); the one checked
+        at startup, with the error, if it raises now."""
+        backend = self.config.stash[BACKENDS][name]
+        try:
+            described = dict(backend.describe())
+        except Exception as error:  # an engine's failure at the end must not cost the report
+            described = {**self.config.stash[DESCRIPTIONS][name], "describe_error": untrusted.exception(error)}
+        described = {untrusted.text(key): untrusted.data(value) for key, value in described.items()}
+        return described | {key: untrusted.text(described.get(key)) for key in DESCRIBED_TEXT}
+
     def document(self, session: pytest.Session) -> dict[str, Any]:
-        """The report as plain data: the JSON output, and what the terminal and Markdown renderings show."""
+        """The report as plain data: the JSON output, and what the terminal and Markdown renderings show. Every
+        string an engine or a file supplied is :func:`conformance.untrusted.text`: valid, capped."""
         results = self.settle()
-        reasons = self.incomplete_because(session, results)
+        reasons = [untrusted.text(reason) for reason in self.incomplete_because(session, results)]
         run = run_status(not reasons, reasons, int(session.exitstatus))
         names = [name for name in self.config.stash[BACKENDS] if any(b == name for _, b in results)]
         spec_ids = sorted({spec_id for spec_id, _ in results})
@@ -280,8 +312,8 @@ class ConformanceReport:
                     counts[result.verdict] += 1
                     if result.verdict in verdicts.FAILED:
                         failures_by_kind[failure_kind(self.kinds[spec_id], result)] += 1
-            backends[name] = {
-                **self.config.stash[BACKENDS][name].describe(),
+            backends[untrusted.text(name)] = {
+                **self.description(name),
                 **shared,
                 "known_failures_file": str(known.path) if known else None,
                 "summary": {
@@ -298,11 +330,11 @@ class ConformanceReport:
                 "area": spec_id.split(".", 1)[0],
                 "kind": self.kinds[spec_id],
                 "verdicts": {
-                    name: {
+                    untrusted.text(name): {
                         "verdict": result.verdict,
-                        "reason": result.reason,
-                        "missing": list(result.missing),
-                        "raised": result.raised,
+                        "reason": untrusted.text(result.reason),
+                        "missing": [untrusted.text(missing) for missing in result.missing],
+                        "raised": untrusted.text(result.raised),
                     }
                     for name in names
                     if (result := results.get((spec_id, name))) is not None

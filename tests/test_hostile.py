@@ -1,0 +1,169 @@
+"""The hostile-engine kit: each backend of tests/hostile_backends.py breaks one thing, and gets the verdict or
+the message it must get. Lied (a verdict the engine gave itself, a leak blamed on the next backend), lost (a
+report gone with an exception), corrupt (markup, escapes or a broken table in a report) and traceback (a
+declaration of the wrong type) are the classes of issue 31."""
+
+import json
+import re
+
+import jsonschema
+import pytest
+import torch
+
+from tests.conftest import ROOT
+from tests.hostile_backends import HOSTILE_TEXT
+from tests.test_report import verdict_table
+
+SPECS = """
+from backends import capabilities as cap
+from conformance.catalogue import spec
+
+@spec("alpha.leaf", sources=["000"], needs=[cap.AUTOGRAD], kind="value")
+def test_leaf(engine):
+    '''A leaf requires grad.'''
+    assert engine.tensor([1.0], requires_grad=True).requires_grad
+
+@spec("alpha.plain", sources=["000"], kind="value")
+def test_plain(engine):
+    '''A tensor reads back.'''
+    assert engine.to_numpy(engine.tensor([1.0])).tolist() == [1.0]
+"""
+
+SCHEMA = json.loads((ROOT / "docs" / "report-schema.json").read_text(encoding="utf-8"))
+#: what no report may hold raw: markup, images, control characters, a lone surrogate
+FORBIDDEN_IN_MARKDOWN = ("<script", "<img", "<b>", "<i>", "![", "\x1b", "\x00", "\u202e", "\n new line")
+
+
+def run(harness, *args):
+    """Run the two specs with ``args``; return the result, the JSON report (checked against the schema), the
+    Markdown report and the terminal output."""
+    harness.makepyfile(test_specs=SPECS)
+    result = harness.runpytest(*args, "--conformance-json=report.json", "--conformance-md=report.md")
+    report = json.loads((harness.path / "report.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, SCHEMA)
+    markdown = (harness.path / "report.md").read_text(encoding="utf-8")
+    return result, report, markdown, result.stdout.str()
+
+
+def backend(name):
+    return f"--backend=tests.hostile_backends:{name}"
+
+
+def unescaped_pipes(line):
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def test_hostile_names_messages_and_reasons_stay_inert_in_every_report(harness):
+    known = harness.path / "known.json"
+    known.write_text(json.dumps({"alpha.plain": HOSTILE_TEXT}), encoding="utf-8")
+    name = "tests.hostile_backends:Hostile"
+    result, report, markdown, terminal = run(harness, backend("Hostile"), f"--known-failures={name}={known}")
+    assert result.ret == 1
+    assert verdict_table(report) == {("alpha.leaf", name): "fail", ("alpha.plain", name): "known-failure-passes"}
+    leaf = report["specs"][0]["verdicts"][name]
+    assert leaf["raised"].startswith("Hostile<b>|\x1b[31mError: <script>alert(1)</script>")
+    assert "\ud800" not in json.dumps(report, ensure_ascii=False)
+    for text in (markdown, terminal):
+        assert "\x1b" not in text
+        assert "\x00" not in text
+    for forbidden in FORBIDDEN_IN_MARKDOWN:
+        assert forbidden not in markdown
+    assert "&lt;script&gt;" in markdown
+    assert "\\x1b\\[32mcomplete run" in markdown.replace("\\\\", "\\")
+    for table in ("| spec |", "| backend |"):
+        lines = markdown[markdown.index(table) :].split("\n\n")[0].splitlines()
+        assert {unescaped_pipes(line) for line in lines} == {unescaped_pipes(lines[0])}
+    assert "\\x1b[32mcomplete run (exit status 0)\\x1b[0m" in terminal
+
+
+def test_an_exception_that_cannot_be_printed_costs_its_spec_only(harness):
+    result, report, markdown, _ = run(harness, backend("RaisesUnprintable"))
+    assert result.ret == 1
+    assert "INTERNALERROR" not in result.stdout.str()
+    name = "tests.hostile_backends:RaisesUnprintable"
+    assert verdict_table(report) == {("alpha.leaf", name): "fail", ("alpha.plain", name): "pass"}
+    assert report["specs"][0]["verdicts"][name]["raised"] == (
+        "Unprintable: <unprintable Unprintable: str() raised ValueError>"
+    )
+    assert "complete run (exit status 1)" in markdown
+
+
+def test_describe_raising_at_the_end_keeps_the_report_with_the_startup_description(harness):
+    result, report, _, _ = run(harness, backend("DescribeFailsLate"))
+    assert result.ret == 0
+    described = report["backends"]["tests.hostile_backends:DescribeFailsLate"]
+    assert described["engine"] == "torch"
+    assert described["describe_error"] == "RuntimeError: gone"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("VersionNotAString", "engine_version gave a tuple; expected a string"),
+        ("DescribesAnObject", "describe() gave 'device_handle' of type object; expected a JSON scalar or a list"),
+        ("GlobalStateNotADict", "global_state() gave a list; expected a dict"),
+        ("CapabilitiesAList", "declares capabilities as list ['autograd']; expected a frozenset of capability"),
+        ("LacksAList", "declares lacks as {'tensor.unary': ['erfinv']}; expected a dict of capability name to a"),
+        ("DeviceRaises", "cannot run here: describe() raised RuntimeError: no device here"),
+    ],
+)
+def test_a_declaration_of_the_wrong_type_is_a_usage_error_naming_the_backend(harness, name, message):
+    harness.makepyfile(test_specs=SPECS)
+    result = harness.runpytest(backend(name))
+    assert result.ret == 4
+    error = result.stderr.str()
+    assert "INTERNALERROR" not in error + result.stdout.str()
+    assert f"backend 'tests.hostile_backends:{name}'" in error
+    assert message in error
+
+
+@pytest.mark.parametrize(
+    ("name", "called", "verdicts"),
+    [
+        ("SkipsAsNotApplicable", "pytest.skip('not applicable: this engine decides for itself')", {"alpha.leaf"}),
+        ("SkipsAsUnsupported", "pytest.skip('unsupported: nothing, really')", {"alpha.leaf", "alpha.plain"}),
+        ("Xfails", "pytest.xfail('known failure, says the engine')", {"alpha.leaf"}),
+    ],
+)
+def test_a_skip_or_xfail_raised_by_the_engine_is_an_error_naming_it(harness, name, called, verdicts):
+    result, report, _, _ = run(harness, backend(name))
+    assert result.ret == 1
+    full = f"tests.hostile_backends:{name}"
+    errors = {spec for (spec, _), verdict in verdict_table(report).items() if verdict == "error"}
+    assert errors == verdicts
+    reason = report["specs"][0]["verdicts"][full]["reason"]
+    assert reason.startswith(f"backend {full} called {called} at {ROOT / 'tests' / 'hostile_backends.py'}:")
+    assert reason.endswith("a skip or xfail of the engine's is no verdict")
+
+
+@pytest.mark.parametrize(
+    ("name", "leak"),
+    [
+        ("LeavesInferenceMode", "torch inference mode: False -> True"),
+        ("LeavesSavedTensorHooks", "torch saved-tensor hooks: None -> (<function"),
+        ("LeavesDualLevel", "torch forward-AD dual level: -1 -> 0"),
+        ("LeavesFunctionMode", "torch function modes: () -> (<tests.hostile_backends.PassThroughFunctions"),
+        ("LeavesDispatchMode", "torch dispatch modes: () -> (<tests.hostile_backends.PassThroughDispatch"),
+    ],
+)
+def test_a_leaked_torch_mode_fails_the_backend_that_leaked_it_not_the_next(harness, name, leak):
+    result, report, _, terminal = run(harness, backend(name), "--backend=cpu")
+    table = verdict_table(report)
+    leaker = f"tests.hostile_backends:{name}"
+    assert table == {
+        ("alpha.leaf", leaker): "fail",
+        ("alpha.plain", leaker): "pass",
+        ("alpha.leaf", "cpu"): "pass",
+        ("alpha.plain", "cpu"): "pass",
+    }
+    line = next(line for line in terminal.splitlines() if line.startswith("spec leaked global state (now restored): "))
+    assert leak in line
+    assert result.ret == 1
+    assert not torch.is_inference_mode_enabled()
+    assert torch.autograd.forward_ad._current_level == -1
+
+
+def test_a_dispatch_mode_held_from_spec_to_spec_is_no_leak(harness):
+    result, report, _, _ = run(harness, backend("DispatchModePerSpec"))
+    assert result.ret == 0
+    assert set(verdict_table(report).values()) == {"pass"}
