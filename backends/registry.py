@@ -204,7 +204,9 @@ def _load(spelling: str, target: str) -> Backend:
         obj: Any = importlib.import_module(module_name)
         for part in attribute.split(".") if attribute else ():
             obj = getattr(obj, part)
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit and the like from a plug-in's import too, but not Ctrl-C
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         raise BackendLoadError(
             f"backend plug-in {spelling!r} ({target}) failed to load: {type(exc).__name__}: {exc}"
         ) from exc
@@ -215,7 +217,9 @@ def _load(spelling: str, target: str) -> Backend:
             made = obj()
         except BackendError:
             raise
-        except Exception as exc:
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             raise BackendLoadError(
                 f"backend plug-in {spelling!r} ({target}) failed to build: {type(exc).__name__}: {exc}"
             ) from exc

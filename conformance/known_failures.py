@@ -10,7 +10,6 @@ gives (or replaces) the file for one backend of the run.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from backends import Backend
 
+from . import user_files
 from .catalogue import collect
 
 
@@ -33,7 +33,7 @@ class KnownFailures:
 def load(path: Path) -> KnownFailures:
     """Read and check one file; any problem is a usage error naming the file."""
     try:
-        data = json.loads(Path(path).read_text())
+        data = user_files.read_json(Path(path))
     except (OSError, ValueError) as error:
         raise pytest.UsageError(f"known-failures file {path}: {error}") from error
     if not isinstance(data, dict) or not all(

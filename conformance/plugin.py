@@ -16,20 +16,22 @@ import pytest
 from backends import Backend, BackendError, resolve
 from backends.registry import described
 
-from . import seeding, state_guard, untrusted
+from . import exits, seeding, state_guard, untrusted
 from .catalogue import check_unique_ids, spec_of
 
 BACKENDS = pytest.StashKey[dict[str, Backend]]()
-#: each backend's ``describe()`` at startup (checked by :func:`backends.registry.check_usable`)
+#: each backend's ``describe()`` at startup (checked by :func:`backends.registry.described`)
 DESCRIPTIONS = pytest.StashKey[dict[str, dict[str, Any]]]()
 DEFAULT_BACKEND = "cpu"
 UNSUPPORTED = "unsupported"
 #: skip-reason prefix of a spec that cannot apply to the backend (GPU-to-NumPy on a CPU backend)
 NOT_APPLICABLE = "not applicable"
 
-#: refuse downloads for the whole run (weights come from the local hub cache only); time limits and --isolate;
+#: a run ends through pytest (SIGTERM, os._exit); refuse downloads for the whole run (weights come from the local
+#: hub cache only); time limits and --isolate;
 #: the report (so that ``pytest -p conformance.plugin`` loads the whole harness); xdist workers' share of the cores
 pytest_plugins = [
+    "conformance.exits",
     "conformance.no_download",
     "conformance.isolation",
     "conformance.report",
@@ -86,7 +88,8 @@ def selected_backend_names(config: pytest.Config) -> list[str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "spec(entry): the catalogue entry of a spec (set by @spec)")
-    resolved = {name: resolve_leaving_torch_alone(name) for name in selected_backend_names(config)}
+    with exits.refused("while the backends load"):
+        resolved = {name: resolve_leaving_torch_alone(name) for name in selected_backend_names(config)}
     config.stash[BACKENDS] = {name: backend for name, (backend, _) in resolved.items()}
     config.stash[DESCRIPTIONS] = {name: description for name, (_, description) in resolved.items()}
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -94,7 +95,12 @@ def write_placeholders(config: pytest.Config) -> None:
         "backends": {},
         "specs": [],
     }
-    for option, path in output_paths(config).items():
+    paths = output_paths(config)
+    if len({os.path.realpath(path) for path in paths.values()}) < len(paths):
+        raise pytest.UsageError(f"--conformance-json and --conformance-md name one file: {paths['--conformance-md']}")
+    for option, path in paths.items():
+        if path.exists() and not path.is_file():
+            raise pytest.UsageError(f"{option}={path}: not a regular file (a directory, FIFO or device)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write(option, path, placeholder)
@@ -103,13 +109,21 @@ def write_placeholders(config: pytest.Config) -> None:
 
 
 def write(option: str, path: Path, document: dict[str, Any]) -> None:
-    """Write ``document`` as the option asks: JSON or Markdown."""
-    path.write_text(
+    """Write ``document`` as the option asks, JSON or Markdown, in UTF-8: into a new file beside ``path``, then
+    renamed over it, so that ``path`` holds a whole report or the one before, never a truncated one (a full disk,
+    a kill while writing)."""
+    text = (
         json.dumps(document, indent=2, allow_nan=False) + "\n"
         if option == "--conformance-json"
-        else render.markdown(document),
-        encoding="utf-8",
+        else render.markdown(document)
     )
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("x", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def run_status(complete: bool, incomplete_because: list[str], exit_status: int | None = None) -> dict[str, Any]:
@@ -173,6 +187,8 @@ class ConformanceReport:
         self.crashed: dict[str, str] = {}
         self.report: dict[str, Any] | None = None
         self.usage_error: str | None = None
+        #: the message of the KeyboardInterrupt that stopped the run (``terminated by SIGTERM``; Ctrl-C has none)
+        self.interruption = ""
 
     def reason_of(self, spec_id: str, backend: str) -> str | None:
         entry = self.known.get(backend)
@@ -247,6 +263,9 @@ class ConformanceReport:
             visible(report)
         return report
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.interruption = untrusted.text(excinfo.value)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         tags = dict(report.user_properties)
         if "spec" not in tags or "backend" not in tags or report.nodeid in self.crashed:
@@ -275,7 +294,8 @@ class ConformanceReport:
         if session.shouldfail:
             reasons.append(f"stopped early (-x/--maxfail): {session.shouldfail}")
         if session.exitstatus == pytest.ExitCode.INTERRUPTED:
-            reasons.append(f"interrupted{f': {session.shouldstop}' if isinstance(session.shouldstop, str) else ''}")
+            why = self.interruption or (session.shouldstop if isinstance(session.shouldstop, str) else "")
+            reasons.append(f"interrupted{f': {why}' if why else ''}")
         if unrun := sum(result.verdict == verdicts.NOT_RUN for result in results.values()):
             reasons.append(f"{unrun} selected specs never reported")
         if unnamed := sorted(set(self.crashed) - set(self.keys)):

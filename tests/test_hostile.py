@@ -4,6 +4,7 @@ report gone with an exception), corrupt (markup, escapes or a broken table in a 
 declaration of the wrong type) are the classes of issue 31."""
 
 import json
+import os
 import re
 
 import jsonschema
@@ -12,6 +13,8 @@ import torch
 
 from tests.conftest import ROOT
 from tests.hostile_backends import HOSTILE_TEXT
+from tests.test_reliability import INTERRUPTED_SPECS
+from tests.test_reliability import run as run_subprocess
 from tests.test_report import verdict_table
 
 SPECS = """
@@ -167,3 +170,115 @@ def test_a_dispatch_mode_held_from_spec_to_spec_is_no_leak(harness):
     result, report, _, _ = run(harness, backend("DispatchModePerSpec"))
     assert result.ret == 0
     assert set(verdict_table(report).values()) == {"pass"}
+
+
+TERMINATED_SPECS = INTERRUPTED_SPECS.replace("signal.SIGINT", "signal.SIGTERM")
+
+EXITS = """
+import os
+
+from conformance.catalogue import spec
+
+@spec("alpha.exits", sources=["000"], kind="value")
+def test_exits(engine):
+    '''Holds, unless the engine ends the process with status 0.'''
+    os._exit(0)
+"""
+
+
+def test_sigterm_keeps_every_verdict_so_far_and_marks_the_run_terminated(harness, monkeypatch):
+    harness.makepyfile(TERMINATED_SPECS)
+    result, report = run_subprocess(harness, monkeypatch, "--backend=cpu,torch:cpu")
+    assert result.ret == 2
+    table = verdict_table(report)
+    assert table[("alpha.first", "cpu")] == "pass"
+    assert set(table.values()) == {"pass", "not-run"}
+    assert report["run"]["incomplete_because"][0] == "interrupted: terminated by SIGTERM"
+
+
+def test_os_exit_inside_a_spec_fails_it_and_never_ends_the_run_green(harness, monkeypatch):
+    harness.makepyfile(EXITS)
+    result, report = run_subprocess(harness, monkeypatch)
+    assert result.ret == 1
+    assert verdict_table(report) == {("alpha.exits", "cpu"): "fail"}
+    raised = report["specs"][0]["verdicts"]["cpu"]["raised"]
+    assert raised == "EngineExit: os._exit(0) called inside the spec: the harness goes on and reports"
+    assert report["run"]["complete"] is True
+
+
+@pytest.mark.parametrize(
+    ("plugin", "message"),
+    [
+        ("import os\nos._exit(0)\n", "failed to load: EngineExit: os._exit(0) called while the backends load"),
+        ("raise SystemExit(0)\n", "failed to load: SystemExit: 0"),
+        ("class Escape(BaseException):\n    pass\n\nraise Escape('out')\n", "failed to load: Escape: out"),
+    ],
+)
+def test_a_plugin_that_exits_while_loading_is_a_usage_error(harness, monkeypatch, plugin, message):
+    harness.makepyfile(test_specs=SPECS, leaving=plugin)
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT}:{harness.path}")
+    result = harness.runpytest_subprocess("--backend=leaving:Backend", timeout=120)
+    assert result.ret == 4
+    assert message in result.stderr.str()
+
+
+def test_one_path_for_both_reports_is_a_usage_error(harness):
+    harness.makepyfile(test_specs=SPECS)
+    result = harness.runpytest("--conformance-json=report", "--conformance-md=./report")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--conformance-json and --conformance-md name one file: report*"])
+
+
+def test_a_report_path_that_is_a_fifo_is_refused_before_anything_runs(harness, monkeypatch):
+    harness.makepyfile(test_specs=SPECS)
+    os.mkfifo(harness.path / "fifo")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    result = harness.runpytest_subprocess("--conformance-json=fifo", timeout=120)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--conformance-json=fifo: not a regular file (a directory, FIFO or device)*"])
+
+
+def test_a_report_write_that_fails_leaves_the_previous_file_whole(tmp_path, monkeypatch):
+    from conformance import report as report_module
+
+    path = tmp_path / "report.md"
+    path.write_text("the previous report\n", encoding="utf-8")
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    placeholder = {"schema_version": 4, "run": report_module.run_status(False, ["x"]), "backends": {}, "specs": []}
+    with pytest.raises(OSError, match="No space left"):
+        report_module.write("--conformance-md", path, placeholder)
+    assert path.read_text(encoding="utf-8") == "the previous report\n"
+    assert [entry.name for entry in tmp_path.iterdir()] == ["report.md"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 100_000, "nested too deeply"),
+        (" " * (2 << 20), "larger than 1048576 bytes"),
+        (b'{"alpha.plain": "caf\xe9"}', "'utf-8' codec can't decode byte 0xe9"),
+    ],
+)
+def test_a_known_failures_file_out_of_bounds_is_a_usage_error(harness, content, message):
+    harness.makepyfile(test_specs=SPECS)
+    path = harness.path / "known.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = harness.runpytest(f"--known-failures=cpu={path}")
+    assert result.ret == 4
+    assert "INTERNALERROR" not in result.stderr.str() + result.stdout.str()
+    result.stderr.fnmatch_lines([f"*known-failures file {path}: {message}*"])
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_known_failures_path_that_is_no_regular_file_is_refused_at_once(harness, monkeypatch, special):
+    harness.makepyfile(test_specs=SPECS)
+    if special == "fifo":
+        os.mkfifo(harness.path / special)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    result = harness.runpytest_subprocess(f"--known-failures=cpu={special}", timeout=120)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"*known-failures file {special}: not a regular file (a directory, FIFO or device)*"])
