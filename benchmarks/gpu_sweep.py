@@ -95,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     if status != 0 or not report_path.exists():
         return status or 1
 
-    check = overhead(harness_median_ms(json.loads(report_path.read_text()), args.backend), bare_median_ms(engine))
-    (args.results / f"{name}-overhead.json").write_text(json.dumps(check, indent=2) + "\n")
+    check = overhead(
+        harness_median_ms(json.loads(report_path.read_text(encoding="utf-8")), args.backend), bare_median_ms(engine)
+    )
+    (args.results / f"{name}-overhead.json").write_text(json.dumps(check, indent=2) + "\n", encoding="utf-8")
     print(
         f"harness overhead on {BASE.id}: {check['harness_median_ms']:.3f} ms vs bare loop "
         f"{check['bare_loop_median_ms']:.3f} ms, ratio {check['ratio']:.3f} (expected <= {EXPECTED_MAX_RATIO})"

@@ -181,9 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = markdown(records, info)
     print(table, end="")
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "conditions": records}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"machine": info, "conditions": records}, indent=2) + "\n", encoding="utf-8")
     if args.md:
-        args.md.write_text(table)
+        args.md.write_text(table, encoding="utf-8")
     return 0
 
 
