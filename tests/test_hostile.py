@@ -282,3 +282,17 @@ def test_a_known_failures_path_that_is_no_regular_file_is_refused_at_once(harnes
     result = harness.runpytest_subprocess(f"--known-failures=cpu={special}", timeout=120)
     assert result.ret == 4
     result.stderr.fnmatch_lines([f"*known-failures file {special}: not a regular file (a directory, FIFO or device)*"])
+
+
+def test_reports_are_utf8_whatever_the_locale(harness, monkeypatch):
+    harness.makepyfile(test_specs=SPECS)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("LC_ALL", "C")
+    monkeypatch.setenv("PYTHONUTF8", "0")  # the ASCII locale's encoding, not Python's UTF-8 mode
+    result = harness.runpytest_subprocess(
+        backend("Hostile"), "--conformance-md=report.md", "--conformance-json=report.json", timeout=120
+    )
+    assert result.ret == 1
+    assert "\\u202eevil" in (harness.path / "report.md").read_text(encoding="utf-8")
+    report = json.loads((harness.path / "report.json").read_text(encoding="utf-8"))
+    assert report["backends"]["tests.hostile_backends:Hostile"]["engine"] == HOSTILE_TEXT.replace("\ud800", "\ufffd")
