@@ -12,7 +12,8 @@ The verdicts:
 - ``not-applicable``: not run, the spec cannot apply to the backend (it skipped with a reason starting
   "not applicable", such as a GPU-only behaviour on a CPU backend).
 - ``error``: did not give a verdict for another reason: a setup or teardown error (fixture, state guard
-  after a pass), or any other skip. It fails the run: a spec that did not run is no pass.
+  after a pass), any other skip, or a skip or xfail raised by the engine's code (whatever its message says: only
+  the spec and the harness give verdicts). It fails the run: a spec that did not run is no pass.
 - ``crashed``: the process running the spec died (a segfault or abort in the engine); only a run under
   ``pytest -n`` or ``--isolate`` survives it, as pytest-xdist reports the spec a worker died in and replaces
   the worker. Fails the run.
