@@ -19,6 +19,7 @@ returns a Backend; the last two are called with no arguments.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -75,30 +76,94 @@ def resolve(spelling: str) -> Backend:
     if not spelling.strip():
         raise UnknownBackend(f"empty backend name (an unset variable?); known backends: {', '.join(known_backends())}")
     backend = _construct(spelling)
-    backend.name = spelling
+    try:
+        backend.name = spelling
+        named = backend.name == spelling
+    except Exception:
+        named = False
+    if not named:
+        raise BackendLoadError(f"backend {spelling!r} does not take its --backend spelling as its name")
     check_usable(backend)
     return backend
 
 
 def check_usable(backend: Backend) -> None:
-    """Refuse, once at startup, a backend that declares capabilities that do not exist (a typo would make
-    specs silently unsupported) or that cannot describe itself or, declaring ``autograd`` or ``vjp``, make one tensor
-    here (an engine that cannot run on this machine would otherwise fail every spec)."""
-    if unknown := sorted(backend.capabilities - capabilities.ALL):
+    """Refuse, once at startup, a backend that declares what it cannot mean (capabilities that do not exist: a
+    typo would make specs silently unsupported; declarations of the wrong type) or that cannot describe itself
+    or, declaring ``autograd`` or ``vjp``, make one tensor here (an engine that cannot run on this machine would
+    otherwise fail every spec). :func:`described` checks ``describe()``."""
+    check_declarations(backend)
+    step(backend, "engine_version", lambda: backend.engine_version, type_problem(str, "a string"))
+    step(backend, "global_state()", backend.global_state, type_problem(dict, "a dict"))
+    if backend.capabilities & {capabilities.AUTOGRAD, capabilities.VJP}:
+        step(backend, "to_numpy(tensor([1.0]))", lambda: backend.to_numpy(backend.tensor([1.0])), lambda _: None)
+
+
+def described(backend: Backend) -> dict[str, Any]:
+    """``backend.describe()``, refused unless it is a dict with string keys; ``backend``, ``engine``,
+    ``engine_version`` and ``device`` strings; the rest JSON scalars or lists of strings."""
+    return step(backend, "describe()", backend.describe, description_problem)
+
+
+def step(backend: Backend, name: str, call: Callable[[], Any], problem: Callable[[Any], str | None]) -> Any:
+    """What ``call`` gives: :class:`BackendUnavailable` if it raises, :class:`BackendLoadError` if ``problem``
+    finds something wrong with it."""
+    try:
+        given = call()
+    except Exception as exc:
+        raise BackendUnavailable(
+            f"backend {backend.name!r} cannot run here: {name} raised {type(exc).__name__}: {exc}"
+        ) from exc
+    if wrong := problem(given):
+        raise BackendLoadError(f"backend {backend.name!r}: {name} gave {wrong}")
+    return given
+
+
+def type_problem(expected: type, words: str) -> Callable[[Any], str | None]:
+    """A check that a value is an ``expected`` (``words`` in the message)."""
+    return lambda value: None if isinstance(value, expected) else f"a {type(value).__name__}; expected {words}"
+
+
+def is_names(value: object) -> bool:
+    """A set (or frozenset) of strings."""
+    return isinstance(value, set | frozenset) and all(isinstance(name, str) for name in value)
+
+
+def description_problem(value: object) -> str | None:
+    """What is wrong with a ``describe()`` result (see :func:`described`), or None."""
+    if not isinstance(value, dict):
+        return f"a {type(value).__name__}; expected a dict"
+    for key, item in value.items():
+        if not isinstance(key, str):
+            return f"a key of type {type(key).__name__}; expected strings"
+        text = key in ("backend", "engine", "engine_version", "device")
+        scalar = isinstance(item, str) if text else isinstance(item, str | int | float | bool | type(None))
+        if not (scalar or (not text and isinstance(item, list) and all(isinstance(x, str) for x in item))):
+            expected = "a string" if text else "a JSON scalar or a list of strings"
+            return f"{key!r} of type {type(item).__name__}; expected {expected}"
+    return None
+
+
+def check_declarations(backend: Backend) -> None:
+    """``capabilities`` a set of known capability names, ``lacks`` a dict of capability name to a set of member
+    names, and :attr:`~Backend.name` the ``--backend`` spelling: what the harness reads before any spec runs."""
+    declared = backend.capabilities
+    if not is_names(declared):
+        raise BackendLoadError(
+            f"backend {backend.name!r} declares capabilities as {type(declared).__name__} {declared!r}; expected a "
+            "frozenset of capability names (frozenset({capabilities.AUTOGRAD, ...}))"
+        )
+    if unknown := sorted(declared - capabilities.ALL):
         raise BackendLoadError(
             f"backend {backend.name!r} declares unknown capabilities {', '.join(unknown)}; "
             f"known: {', '.join(sorted(capabilities.ALL))}"
         )
-    steps = {"engine_version": lambda: backend.engine_version, "global_state()": backend.global_state}
-    if backend.capabilities & {capabilities.AUTOGRAD, capabilities.VJP}:
-        steps["to_numpy(tensor([1.0]))"] = lambda: backend.to_numpy(backend.tensor([1.0]))
-    for step, call in steps.items():
-        try:
-            call()
-        except Exception as exc:
-            raise BackendUnavailable(
-                f"backend {backend.name!r} cannot run here: {step} raised {type(exc).__name__}: {exc}"
-            ) from exc
+    lacks = backend.lacks
+    if not (isinstance(lacks, dict) and all(isinstance(key, str) and is_names(value) for key, value in lacks.items())):
+        raise BackendLoadError(
+            f"backend {backend.name!r} declares lacks as {lacks!r}; expected a dict of capability name to a "
+            "frozenset of member names ({'tensor.unary': frozenset({'erfinv'})})"
+        )
 
 
 def _construct(spelling: str) -> Backend:
@@ -146,7 +211,9 @@ def _load(spelling: str, target: str) -> Backend:
         obj: Any = importlib.import_module(module_name)
         for part in attribute.split(".") if attribute else ():
             obj = getattr(obj, part)
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit and the like from a plug-in's import too, but not Ctrl-C
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         raise BackendLoadError(
             f"backend plug-in {spelling!r} ({target}) failed to load: {type(exc).__name__}: {exc}"
         ) from exc
@@ -157,7 +224,9 @@ def _load(spelling: str, target: str) -> Backend:
             made = obj()
         except BackendError:
             raise
-        except Exception as exc:
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             raise BackendLoadError(
                 f"backend plug-in {spelling!r} ({target}) failed to build: {type(exc).__name__}: {exc}"
             ) from exc

@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{args.workload}, {args.rounds} rounds each, alternating in batches of {args.batch}")
     print(comparison.describe())
     if args.json:
-        args.json.write_text(json.dumps(record, indent=2) + "\n")
+        args.json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return EXIT_STATUS.get(comparison.verdict, 0)
 
 

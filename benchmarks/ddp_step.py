@@ -155,7 +155,7 @@ def run(engine: Any, rank: int, world_size: int, args: argparse.Namespace) -> in
         "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "version": pytest_benchmark.__version__,
     }
-    args.json.write_text(json.dumps(report, indent=2))
+    args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(
         f"benchmarks.ddp_step: {world_size} processes, {per_process * world_size:.1f} img/s in total, "
         f"scaling efficiency {per_process / one_process:.2f}; wrote {args.json}"

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         **overhead_check(engine, args.variant, rounds=args.rounds, batch=args.batch, warmup=args.warmup),
     }
     overhead_path = args.results / f"{name}-overhead.json"
-    overhead_path.write_text(json.dumps(check, indent=2) + "\n")
+    overhead_path.write_text(json.dumps(check, indent=2) + "\n", encoding="utf-8")
     low, high = check["ratio_ci95"]
     print(
         f"harness overhead on {check['variant']}, interleaved: harness/bare {check['ratio']:.3f} "

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no saved runs under {args.storage} (save some with --benchmark-autosave)")
     steps_of = steps_by_run(runs, args.effect / 100)
     plot(runs, args.png, steps_of)
-    args.md.write_text(markdown(runs, steps_of))
+    args.md.write_text(markdown(runs, steps_of), encoding="utf-8")
     print(f"{len(runs)} runs, {len(steps_of)} benchmarks: wrote {args.png} and {args.md}")
     return 0
 

@@ -31,7 +31,7 @@ class SavedRun:
 def load_run(path: Path) -> SavedRun:
     """One saved run; :class:`ValueError` naming the file when it is not one."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
         commit = (data.get("commit_info") or {}).get("id") or "no-commit"
         benchmarks = {
             bench["fullname"]: SavedBenchmark(

@@ -285,9 +285,9 @@ def write(
     records = [cell.record() for cell in cells]
     table = markdown(records, info)
     if json_path:
-        json_path.write_text(json.dumps({"machine": info, "conditions": records}, indent=2) + "\n")
+        json_path.write_text(json.dumps({"machine": info, "conditions": records}, indent=2) + "\n", encoding="utf-8")
     if md_path:
-        md_path.write_text(table)
+        md_path.write_text(table, encoding="utf-8")
     return table
 
 

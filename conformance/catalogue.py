@@ -42,6 +42,8 @@ SPEC_DIR = ROOT / "spec_tests"
 SPECS_MD = ROOT / "SPECS.md"
 SPEC_ID = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")
 DOCS_SOURCE = re.compile(r"^docs:\S+$")
+#: the class of ``pytest.param(...)`` (public as ``pytest.ParameterSet`` only from pytest 9.2)
+ParameterSet = type(pytest.param())
 
 VALUE, REFUSAL, SURFACE = "value", "refusal", "surface"
 #: kind -> what a failure of a spec of that kind means
@@ -221,7 +223,7 @@ def spec_param(
     kind: str,
     needs: Iterable[str] = (),
     uses: Iterable[str] = (),
-) -> pytest.ParameterSet:
+) -> ParameterSet:
     """One parameter of a parametrized test that is a spec of its own, for catalogues of similar specs::
 
         @pytest.mark.parametrize("op", [spec_param("opgrad.relu", RELU, says="...", sources=[...], test=...)])
@@ -295,7 +297,7 @@ def specs_in(path: Path) -> list[Spec]:
         for mark in marks
         if mark.name == "parametrize"
         for param in mark.args[1]
-        if isinstance(param, pytest.ParameterSet)
+        if isinstance(param, ParameterSet)
         for param_mark in param.marks
     ]
     return [

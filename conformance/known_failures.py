@@ -23,7 +23,6 @@ gives (or replaces) the file for one backend of the run.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from packaging.version import InvalidVersion, Version
 
 from backends import Backend
 
-from . import checks
+from . import checks, user_files
 from .catalogue import collect
 
 #: the keys an entry's object may have
@@ -127,7 +126,7 @@ def unmet(path: Path, spec_id: str, entry: Entry) -> str | None:
 def load(path: Path) -> KnownFailures:
     """Read and check one file; any problem is a usage error naming the file."""
     try:
-        data = json.loads(Path(path).read_text())
+        data = user_files.read_json(Path(path))
     except (OSError, ValueError) as error:
         raise pytest.UsageError(f"known-failures file {path}: {error}") from error
     if not isinstance(data, dict):

@@ -9,23 +9,29 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import pytest
 
 from backends import Backend, BackendError, resolve
+from backends.registry import described
 
-from . import seeding, state_guard
+from . import exits, seeding, state_guard, untrusted
 from .catalogue import check_unique_ids, spec_of
 
 BACKENDS = pytest.StashKey[dict[str, Backend]]()
+#: each backend's ``describe()`` at startup (checked by :func:`backends.registry.described`)
+DESCRIPTIONS = pytest.StashKey[dict[str, dict[str, Any]]]()
 DEFAULT_BACKEND = "cpu"
 UNSUPPORTED = "unsupported"
 #: skip-reason prefix of a spec that cannot apply to the backend (GPU-to-NumPy on a CPU backend)
 NOT_APPLICABLE = "not applicable"
 
-#: refuse downloads for the whole run (weights come from the local hub cache only); time limits and --isolate;
+#: a run ends through pytest (SIGTERM, os._exit); refuse downloads for the whole run (weights come from the local
+#: hub cache only); time limits and --isolate;
 #: the report (so that ``pytest -p conformance.plugin`` loads the whole harness); xdist workers' share of the cores
 pytest_plugins = [
+    "conformance.exits",
     "conformance.no_download",
     "conformance.isolation",
     "conformance.report",
@@ -95,29 +101,35 @@ def selected_backend_names(config: pytest.Config) -> list[str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "spec(entry): the catalogue entry of a spec (set by @spec)")
-    config.stash[BACKENDS] = {name: resolve_leaving_torch_alone(name) for name in selected_backend_names(config)}
+    with exits.refused("while the backends load"):
+        resolved = {name: resolve_leaving_torch_alone(name) for name in selected_backend_names(config)}
+    config.stash[BACKENDS] = {name: backend for name, (backend, _) in resolved.items()}
+    config.stash[DESCRIPTIONS] = {name: description for name, (_, description) in resolved.items()}
 
 
-def resolve_leaving_torch_alone(name: str) -> Backend:
-    """The backend; a usage error if it cannot be had, or if building it changed torch's global state (which
-    would fail torch's specs, blamed on torch)."""
+def resolve_leaving_torch_alone(name: str) -> tuple[Backend, dict[str, Any]]:
+    """The backend and its description; a usage error if it cannot be had, or if building it changed torch's
+    global state (which would fail torch's specs, blamed on torch)."""
     before = state_guard.torch_state()
     try:
         backend = resolve(name)
-    except BackendError as error:
-        raise pytest.UsageError(str(error)) from error
+        description = described(backend)
+    except BackendError as error:  # its message may quote the engine's: made readable, never run on the terminal
+        raise pytest.UsageError(untrusted.terminal(untrusted.text(error, None))) from error
     finally:
         after = state_guard.torch_state()
         state_guard.restore_torch_state(before)
     if changed := [f"{key}: {before[key]!r} -> {after[key]!r}" for key in before if after[key] != before[key]]:
         raise pytest.UsageError(f"building backend {name!r} changed torch's global state: {'; '.join(changed)}")
-    return backend
+    return backend, description
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
-        f"backend {name}: {backend.engine} {backend.engine_version} on {backend.device}"
-        for name, backend in config.stash[BACKENDS].items()
+        untrusted.terminal(
+            untrusted.text(f"backend {name}: {about['engine']} {about['engine_version']} on {about['device']}")
+        )
+        for name, about in config.stash[DESCRIPTIONS].items()
     ]
 
 

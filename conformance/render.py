@@ -4,10 +4,10 @@ as Markdown: the matrix of verdicts by area, the reasons, and one summary line p
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import verdicts
+from . import untrusted, verdicts
 from .catalogue import REFUSAL, SURFACE, VALUE
 
 LABELS = {
@@ -31,6 +31,10 @@ RARE = (
     (verdicts.NOT_APPLICABLE_VERDICT, "not applicable"),
 )
 NOT_SELECTED = "-"
+#: the Markdown's table of each backend's environment, after its name
+ENVIRONMENT_COLUMNS = ("engine", "engine_version", "device", "torch_version", "platform", "date", "suite_commit")
+#: how a rendering writes a string an engine or a file supplied (:func:`conformance.untrusted.terminal`, ...)
+Escape = Callable[[str], str]
 #: kind -> (one failure, several) in the summary line
 KIND_WORDS = {
     VALUE: ("silent wrong result", "silent wrong results"),
@@ -52,19 +56,20 @@ def by_area(report: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]
     yield from sorted(areas.items())
 
 
-def reasons(report: dict[str, Any]) -> Iterator[str]:
+def reasons(report: dict[str, Any], escape: Escape) -> Iterator[str]:
     """ "spec.id [backend] label: reason" for every verdict that has a reason, or a failure the exception that
     stopped it ("raised TypeError: ..."), but unsupported ones (those are summed up per backend by
-    :func:`lacking`); a failure in a named check of the spec says so ("FAIL in the second-order check")."""
+    :func:`lacking`); a failure in a named check of the spec says so ("FAIL in the second-order check"); each
+    supplied string escaped by ``escape``."""
     for spec in report["specs"]:
         for backend, result in spec["verdicts"].items():
             reason = result["reason"] or (f"raised {result['raised']}" if result["raised"] else "")
             if reason and result["verdict"] != verdicts.UNSUPPORTED_VERDICT:
                 where = f" in the {check} check" if (check := result.get("failed_in")) else ""
-                yield f"{spec['id']} [{backend}] {LABELS[result['verdict']]}{where}: {reason}"
+                yield f"{spec['id']} [{escape(backend)}] {LABELS[result['verdict']]}{where}: {escape(reason)}"
 
 
-def lacking(report: dict[str, Any], backend: str) -> str:
+def lacking(report: dict[str, Any], backend: str, escape: Escape) -> str:
     """The capabilities ``backend`` lacks, each with the number of specs it left unsupported, most first:
     what an engine author would implement next to raise coverage."""
     counts = Counter(
@@ -73,7 +78,7 @@ def lacking(report: dict[str, Any], backend: str) -> str:
         if (result := spec["verdicts"].get(backend)) and result["verdict"] == verdicts.UNSUPPORTED_VERDICT
         for capability in result["missing"]
     )
-    return ", ".join(f"{capability} ({count})" for capability, count in counts.most_common())
+    return ", ".join(f"{escape(capability)} ({count})" for capability, count in counts.most_common())
 
 
 def by_kind(failures: dict[str, int]) -> str:
@@ -82,10 +87,11 @@ def by_kind(failures: dict[str, int]) -> str:
     return ", ".join(f"{failures[kind]} {words[failures[kind] != 1]}" for kind, words in KIND_WORDS.items())
 
 
-def summary(name: str, backend: dict[str, Any]) -> str:
+def summary(name: str, backend: dict[str, Any], escape: Escape) -> str:
     counts = backend["summary"]
+    about = " ".join(escape(backend[key]) for key in ("engine", "engine_version"))
     line = (
-        f"{name} ({backend['engine']} {backend['engine_version']} on {backend['device']}): "
+        f"{escape(name)} ({about} on {escape(backend['device'])}): "
         f"{counts[verdicts.PASS]} conforming, {counts[verdicts.FAIL]} failing, "
         f"{counts[verdicts.KNOWN_FAILURE]} known failures, {counts[verdicts.UNSUPPORTED_VERDICT]} unsupported, "
         f"{counts[verdicts.ERROR]} errors"
@@ -97,56 +103,60 @@ def summary(name: str, backend: dict[str, Any]) -> str:
     )
 
 
-def summaries(report: dict[str, Any]) -> Iterator[str]:
+def summaries(report: dict[str, Any], escape: Escape) -> Iterator[str]:
     """One line per backend: its summary and, if specs were unsupported, the capabilities it lacks."""
     for name, backend in report["backends"].items():
-        line = summary(name, backend)
-        yield f"{line}; lacks {missing}" if (missing := lacking(report, name)) else line
+        line = summary(name, backend, escape)
+        yield f"{line}; lacks {missing}" if (missing := lacking(report, name, escape)) else line
 
 
-def completeness(report: dict[str, Any]) -> str:
+def completeness(report: dict[str, Any], escape: Escape) -> str:
     """One line: whether every selected spec got a verdict, and if not, why."""
     run = report["run"]
     if run["complete"]:
         return f"complete run (exit status {run['exit_status']})"
     status = "" if run["exit_status"] is None else f", exit status {run['exit_status']}"
-    return f"INCOMPLETE run{status}: {'; '.join(run['incomplete_because'])}"
+    return f"INCOMPLETE run{status}: {'; '.join(map(escape, run['incomplete_because']))}"
 
 
 def text(report: dict[str, Any]) -> list[str]:
+    """The terminal's lines: every string an engine or a file supplied with its control characters visible."""
     names = list(report["backends"])
-    rows = [["spec", *names]]
+    rows = [["spec", *map(untrusted.terminal, names)]]
     for area, specs in by_area(report):
         rows.append([area, *[""] * len(names)])
         rows += [[f"  {spec['id']}", *(cell(spec, name) for name in names)] for spec in specs]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    if notes := list(reasons(report)):
+    if notes := list(reasons(report, untrusted.terminal)):
         lines += ["", "reasons:", *(f"  {note}" for note in notes)]
-    return [*lines, "", *summaries(report), completeness(report)]
+    return [*lines, "", *summaries(report, untrusted.terminal), completeness(report, untrusted.terminal)]
 
 
 def markdown(report: dict[str, Any]) -> str:
+    """The Markdown document: every string an engine or a file supplied kept in its table cell or list item,
+    and inert (no HTML, image or link)."""
     names = list(report["backends"])
     lines = [
         "# Conformance report",
         "",
-        f"**{completeness(report)}**",
+        f"**{completeness(report, untrusted.markdown)}**",
         "",
-        "| spec | " + " | ".join(f"`{name}`" for name in names) + " |",
+        "| spec | " + " | ".join(map(untrusted.code, names)) + " |",
     ]
     lines.append("| --- |" + " --- |" * len(names))
     for area, specs in by_area(report):
         lines.append(f"| **{area}** |" + " |" * len(names))
         lines += [f"| `{spec['id']}` | " + " | ".join(cell(spec, name) for name in names) + " |" for spec in specs]
-    if notes := list(reasons(report)):
+    if notes := list(reasons(report, untrusted.markdown)):
         lines += ["", "## Reasons", "", *(f"- {note}" for note in notes)]
-    lines += ["", "## Backends", "", *(f"- {line}" for line in summaries(report))]
+    lines += ["", "## Backends", "", *(f"- {line}" for line in summaries(report, untrusted.markdown))]
     lines += ["", "| backend | engine | version | device | torch | platform | date | suite commit |"]
     lines.append("| --- |" + " --- |" * 7)
     lines += [
-        f"| `{name}` | {b['engine']} | {b['engine_version']} | {b['device']} | {b['torch_version']} | "
-        f"{b['platform']} | {b['date']} | {b['suite_commit']} |"
-        for name, b in report["backends"].items()
+        f"| {untrusted.code(name)} | "
+        + " | ".join(untrusted.markdown(backend[key]) for key in ENVIRONMENT_COLUMNS)
+        + " |"
+        for name, backend in report["backends"].items()
     ]
     return "\n".join(lines) + "\n"

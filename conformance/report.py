@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime
 import importlib.metadata
 import json
+import os
 import platform
 import re
 import subprocess
@@ -36,9 +37,9 @@ from typing import Any
 import pytest
 import torch
 
-from . import checks, known_failures, render, verdicts
+from . import checks, known_failures, render, untrusted, verdicts
 from .catalogue import KINDS, VALUE, spec_of
-from .plugin import BACKENDS, engine_of, missing_capabilities
+from .plugin import BACKENDS, DESCRIPTIONS, engine_of, missing_capabilities
 
 SCHEMA_VERSION = 4
 USAGE_ERROR = "conformance_usage_error"
@@ -47,6 +48,8 @@ SELECTED = "conformance_selected"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
 #: the suite's distribution name (pyproject.toml)
 DISTRIBUTION = "autograd-conformance"
+#: the entries of ``Backend.describe()`` that the schema requires to be strings
+DESCRIBED_TEXT = ("backend", "engine", "engine_version", "device")
 #: why the placeholder written at startup is incomplete
 IN_PROGRESS = "the run has not finished: it is in progress, or it died before writing the report"
 
@@ -96,7 +99,12 @@ def write_placeholders(config: pytest.Config) -> None:
         "backends": {},
         "specs": [],
     }
-    for option, path in output_paths(config).items():
+    paths = output_paths(config)
+    if len({os.path.realpath(path) for path in paths.values()}) < len(paths):
+        raise pytest.UsageError(f"--conformance-json and --conformance-md name one file: {paths['--conformance-md']}")
+    for option, path in paths.items():
+        if path.exists() and not path.is_file():
+            raise pytest.UsageError(f"{option}={path}: not a regular file (a directory, FIFO or device)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write(option, path, placeholder)
@@ -105,10 +113,21 @@ def write_placeholders(config: pytest.Config) -> None:
 
 
 def write(option: str, path: Path, document: dict[str, Any]) -> None:
-    """Write ``document`` as the option asks: JSON or Markdown."""
-    path.write_text(
-        json.dumps(document, indent=2) + "\n" if option == "--conformance-json" else render.markdown(document)
+    """Write ``document`` as the option asks, JSON or Markdown, in UTF-8: into a new file beside ``path``, then
+    renamed over it, so that ``path`` holds a whole report or the one before, never a truncated one (a full disk,
+    a kill while writing)."""
+    text = (
+        json.dumps(document, indent=2, allow_nan=False) + "\n"
+        if option == "--conformance-json"
+        else render.markdown(document)
     )
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("x", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def run_status(complete: bool, incomplete_because: list[str], exit_status: int | None = None) -> dict[str, Any]:
@@ -184,6 +203,22 @@ def failure_kind(kind: str, result: verdicts.Verdict) -> str:
     return verdicts.LOUD if kind == VALUE and result.raised else kind
 
 
+def exception_tags(error: BaseException) -> list[tuple[str, str]]:
+    """The report properties of what escaped a spec's call: the exception, when it was no failed assertion, and
+    the named check it failed in (:mod:`conformance.checks`); those that apply."""
+    tags = [(verdicts.RAISED_PROPERTY, verdicts.raised(error)), (verdicts.FAILED_IN_PROPERTY, checks.failed_in(error))]
+    return [(key, value) for key, value in tags if value]
+
+
+def visible(report: pytest.TestReport) -> None:
+    """Replace a failure's text and captured output, when an engine put control characters in them (ANSI
+    escapes that would repaint the terminal, NUL), by the same text with those characters visible."""
+    text = str(report.longrepr)
+    if (shown := untrusted.lines(text)) != text:
+        report.longrepr = shown
+    report.sections = [(title, untrusted.lines(content)) for title, content in report.sections]
+
+
 class ConformanceReport:
     """Collects one verdict per (spec ID, backend) from the run's reports and renders them at the end."""
 
@@ -203,6 +238,8 @@ class ConformanceReport:
         self.crashed: dict[str, str] = {}
         self.report: dict[str, Any] | None = None
         self.usage_error: str | None = None
+        #: the message of the KeyboardInterrupt that stopped the run (``terminated by SIGTERM``; Ctrl-C has none)
+        self.interruption = ""
 
     def entry_of(self, spec_id: str, backend: str) -> known_failures.Entry | None:
         """The known-failures entry of the spec on the backend that applies to this run, if any."""
@@ -265,16 +302,23 @@ class ConformanceReport:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
-        """Mark the report of a spec that pytest-timeout stopped, or that an exception other than a failed
-        assertion escaped (a new list: the item's is shared)."""
+        """Mark the report of a spec that pytest-timeout stopped, that an exception other than a failed
+        assertion escaped, or in which the engine called ``pytest.skip`` or ``pytest.xfail`` (a new list: the
+        item's is shared); and make the control characters of a failure's text visible."""
         report = yield
-        if call.excinfo is not None and verdicts.is_timeout(call.excinfo.value):
-            report.user_properties = [*report.user_properties, (verdicts.TIMED_OUT_PROPERTY, str(call.excinfo.value))]
-        elif call.when == "call" and call.excinfo is not None:
-            tags = [(verdicts.RAISED_PROPERTY, verdicts.raised(call.excinfo.value))]
-            tags.append((verdicts.FAILED_IN_PROPERTY, checks.failed_in(call.excinfo.value)))
-            report.user_properties = [*report.user_properties, *((key, value) for key, value in tags if value)]
+        excinfo, backend = call.excinfo, engine_of(item)
+        if excinfo is not None and verdicts.is_timeout(excinfo.value):
+            report.user_properties = [*report.user_properties, (verdicts.TIMED_OUT_PROPERTY, str(excinfo.value))]
+        elif call.when == "call" and excinfo is not None and (tags := exception_tags(excinfo.value)):
+            report.user_properties = [*report.user_properties, *tags]
+        elif excinfo is not None and backend and (error := verdicts.engine_outcome(item, excinfo, backend.name)):
+            report.user_properties = [*report.user_properties, (verdicts.ENGINE_OUTCOME_PROPERTY, error)]
+        if report.failed:
+            visible(report)
         return report
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.interruption = untrusted.text(excinfo.value)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         tags = dict(report.user_properties)
@@ -306,17 +350,30 @@ class ConformanceReport:
         if session.shouldfail:
             reasons.append(f"stopped early (-x/--maxfail): {session.shouldfail}")
         if session.exitstatus == pytest.ExitCode.INTERRUPTED:
-            reasons.append(f"interrupted{f': {session.shouldstop}' if isinstance(session.shouldstop, str) else ''}")
+            why = self.interruption or (session.shouldstop if isinstance(session.shouldstop, str) else "")
+            reasons.append(f"interrupted{f': {why}' if why else ''}")
         if unrun := sum(result.verdict == verdicts.NOT_RUN for result in results.values()):
             reasons.append(f"{unrun} selected specs never reported")
         if unnamed := sorted(set(self.crashed) - set(self.keys)):
             reasons.append(f"a worker crashed in tests not named as specs: {', '.join(unnamed)}")
         return reasons
 
+    def description(self, name: str) -> dict[str, Any]:
+        """The backend's ``describe()`` as JSON data (see :func:`conformance.untrusted.data`); the one checked
+        at startup, with the error, if it raises now."""
+        backend = self.config.stash[BACKENDS][name]
+        try:
+            described = dict(backend.describe())
+        except Exception as error:  # an engine's failure at the end must not cost the report
+            described = {**self.config.stash[DESCRIPTIONS][name], "describe_error": untrusted.exception(error)}
+        described = {untrusted.text(key): untrusted.data(value) for key, value in described.items()}
+        return described | {key: untrusted.text(described.get(key)) for key in DESCRIBED_TEXT}
+
     def document(self, session: pytest.Session) -> dict[str, Any]:
-        """The report as plain data: the JSON output, and what the terminal and Markdown renderings show."""
+        """The report as plain data: the JSON output, and what the terminal and Markdown renderings show. Every
+        string an engine or a file supplied is :func:`conformance.untrusted.text`: valid, capped."""
         results = self.settle()
-        reasons = self.incomplete_because(session, results)
+        reasons = [untrusted.text(reason) for reason in self.incomplete_because(session, results)]
         run = run_status(not reasons, reasons, int(session.exitstatus))
         names = [name for name in self.config.stash[BACKENDS] if any(b == name for _, b in results)]
         spec_ids = sorted({spec_id for spec_id, _ in results})
@@ -331,8 +388,8 @@ class ConformanceReport:
                     counts[result.verdict] += 1
                     if result.verdict in verdicts.FAILED:
                         failures_by_kind[failure_kind(self.kinds[spec_id], result)] += 1
-            backends[name] = {
-                **self.config.stash[BACKENDS][name].describe(),
+            backends[untrusted.text(name)] = {
+                **self.description(name),
                 **shared,
                 "known_failures_file": known_failures.shown_path(known.path) if known else None,
                 "summary": {
@@ -349,11 +406,11 @@ class ConformanceReport:
                 "area": spec_id.split(".", 1)[0],
                 "kind": self.kinds[spec_id],
                 "verdicts": {
-                    name: {
+                    untrusted.text(name): {
                         "verdict": result.verdict,
-                        "reason": result.reason,
-                        "missing": list(result.missing),
-                        "raised": result.raised,
+                        "reason": untrusted.text(result.reason),
+                        "missing": [untrusted.text(missing) for missing in result.missing],
+                        "raised": untrusted.text(result.raised),
                         "failed_in": result.failed_in,
                     }
                     for name in names

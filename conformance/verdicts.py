@@ -15,7 +15,8 @@ The verdicts:
 - ``not-applicable``: not run, the spec cannot apply to the backend (it skipped with a reason starting
   "not applicable", such as a GPU-only behaviour on a CPU backend).
 - ``error``: did not give a verdict for another reason: a setup or teardown error (fixture, state guard
-  after a pass), or any other skip. It fails the run: a spec that did not run is no pass.
+  after a pass), any other skip, or a skip or xfail raised by the engine's code (whatever its message says: only
+  the spec and the harness give verdicts). It fails the run: a spec that did not run is no pass.
 - ``crashed``: the process running the spec died (a segfault or abort in the engine); only a run under
   ``pytest -n`` or ``--isolate`` survives it, as pytest-xdist reports the spec a worker died in and replaces
   the worker. Fails the run.
@@ -32,10 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
+import _pytest
+import pluggy
 import pytest
 import pytest_timeout
 
+from . import untrusted
 from .known_failures import Entry
 from .plugin import NOT_APPLICABLE, UNSUPPORTED
 
@@ -79,6 +84,13 @@ FAILED_IN_PROPERTY = "failed_in"
 XPASS_STRICT = "[XPASS(strict)]"
 #: how the report counts a value spec's failure where the engine raised instead of giving a value
 LOUD = "loud"
+#: the user property of a spec in which code other than the spec's and the harness's (an engine's, an adapter's)
+#: called ``pytest.skip`` or ``pytest.xfail``: no verdict (see :func:`engine_outcome`)
+ENGINE_OUTCOME_PROPERTY = "engine_outcome"
+#: where the skips and xfails that are verdicts come from, besides the spec's own module: the harness and the specs
+HARNESS = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "spec_tests")
+#: pytest's own frames (``pytest.skip`` raising), passed over to find who called it
+PYTEST = tuple(Path(module.__file__).resolve().parent for module in (_pytest, pluggy, pytest))
 #: how pytest-timeout's failure message starts ("Timeout (>120.0s) from pytest-timeout.")
 TIMEOUT_MESSAGE_START = pytest_timeout.PYTEST_FAILURE_MESSAGE.partition("%")[0]
 
@@ -123,14 +135,35 @@ def is_timeout(error: BaseException) -> bool:
     return isinstance(error, pytest.fail.Exception) and str(error).startswith(TIMEOUT_MESSAGE_START)
 
 
+def engine_outcome(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException], backend: str) -> str:
+    """For a ``pytest.skip`` or ``pytest.xfail`` called by code outside the spec's module, the harness and pytest
+    (the engine's, or its adapter's: an "unsupported:" or "not applicable:" skip, or an xfail, with no
+    capability or known-failures file behind it), the error that replaces its verdict; else empty."""
+    error = excinfo.value
+    if not isinstance(error, pytest.skip.Exception | pytest.xfail.Exception):
+        return ""
+    spec_module = Path(item.path).resolve()
+    for entry in reversed(excinfo.traceback):
+        path = Path(entry.path).resolve()
+        if any(path.is_relative_to(directory) for directory in PYTEST):
+            continue
+        if path == spec_module or any(path.is_relative_to(directory) for directory in HARNESS):
+            return ""
+        called = "pytest.xfail" if isinstance(error, pytest.xfail.Exception) else "pytest.skip"
+        return (
+            f"backend {backend} called {called}({untrusted.text(error.msg, 200)!r}) at {path}:{entry.lineno + 1}: "
+            "a skip or xfail of the engine's is no verdict"
+        )
+    return ""
+
+
 def raised(error: BaseException) -> str:
     """``"TypeError: the message's first line"`` for an exception that escaped a spec, or empty for a failed
     assertion and for pytest's own outcomes (a ``pytest.fail``, skip or timeout): a spec's assertion failing
     means the engine went on and got it wrong; anything else means the engine (or the adapter) stopped it."""
     if isinstance(error, AssertionError | pytest.fail.Exception | pytest.skip.Exception):
         return ""
-    first_line = next(iter(str(error).strip().splitlines()), "")
-    return f"{type(error).__name__}: {first_line}"[:200]
+    return untrusted.exception(error)
 
 
 def is_strict_xpass(report: pytest.TestReport) -> bool:
@@ -164,6 +197,8 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known: Entry | Non
     properties = dict(report.user_properties)
     if timeout := properties.get(TIMED_OUT_PROPERTY):
         return Verdict(TIMED_OUT, f"{timeout} (--timeout=SECONDS changes the limit)")
+    if engine_error := properties.get(ENGINE_OUTCOME_PROPERTY):
+        return Verdict(ERROR, engine_error)
     error, failed_in = properties.get(RAISED_PROPERTY, ""), properties.get(FAILED_IN_PROPERTY, "")
     if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file
         return Verdict(KNOWN_FAILURE, known.reason if known else report.wasxfail, raised=error, failed_in=failed_in)
