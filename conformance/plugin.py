@@ -17,7 +17,7 @@ from backends import Backend, BackendError, resolve
 from backends.registry import described
 
 from . import exits, seeding, state_guard, untrusted
-from .catalogue import check_unique_ids, spec_of
+from .catalogue import ParameterSet, check_unique_ids, spec_of
 
 BACKENDS = pytest.StashKey[dict[str, Backend]]()
 #: each backend's ``describe()`` at startup (checked by :func:`backends.registry.described`)
@@ -133,18 +133,49 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine" in metafunc.fixturenames:
         backends = metafunc.config.stash[BACKENDS]
         names = list(backends)
-        if metafunc.config.getoption("pair_mutants"):
-            marker = metafunc.definition.get_closest_marker("spec")
-            spec_id = marker.args[0].id if marker else None
-            names = [name for name in names if getattr(backends[name], "breaks", spec_id) == spec_id]
-        metafunc.parametrize("engine", names, ids=names, indirect=True, scope="session")
+        catalogue = spec_parametrization(metafunc)
+        if metafunc.config.getoption("pair_mutants") and catalogue is not None:
+            pair_with_spec_parameters(metafunc, backends, catalogue)
+        else:
+            if metafunc.config.getoption("pair_mutants"):
+                marker = metafunc.definition.get_closest_marker("spec")
+                spec_id = marker.args[0].id if marker else None
+                names = [name for name in names if getattr(backends[name], "breaks", spec_id) == spec_id]
+            metafunc.parametrize("engine", names, ids=names, indirect=True, scope="session")
         if (draws := metafunc.config.getoption("draws")) > 1:
             metafunc.fixturenames.append("input_draw")
             metafunc.parametrize("input_draw", range(draws), ids=[f"draw{k}" for k in range(draws)], indirect=True)
+
+
+def spec_parametrization(metafunc: pytest.Metafunc) -> pytest.Mark | None:
+    """The test's own parametrize mark whose parameters are specs (``spec_param``: the operator catalogue), if any."""
+    for mark in metafunc.definition.own_markers:
+        if mark.name == "parametrize" and any(
+            isinstance(param, ParameterSet) and any(m.name == "spec" for m in param.marks) for param in mark.args[1]
+        ):
+            return mark
+    return None
+
+
+def pair_with_spec_parameters(metafunc: pytest.Metafunc, backends: dict[str, Backend], mark: pytest.Mark) -> None:
+    """``--pair-mutants`` for a test parametrized by specs: the engine and the spec parameter are parametrized
+    together (in place of the test's own mark), so that a mutant meets only the parameter of its spec, without
+    collecting every mutant with every other spec first. Test ids are those of the two parametrizations."""
+    metafunc.definition.own_markers.remove(mark)
+    argname, pairs = mark.args[0], []
+    for param in mark.args[1]:
+        spec_id = next(m.args[0].id for m in param.marks if m.name == "spec")
+        pairs += [
+            pytest.param(name, *param.values, marks=param.marks, id=f"{name}-{param.id}")
+            for name, backend in backends.items()
+            if getattr(backend, "breaks", spec_id) == spec_id
+        ]
+    metafunc.parametrize(["engine", argname], pairs, indirect=["engine"])
 
 
 @pytest.fixture
