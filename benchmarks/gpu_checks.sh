@@ -12,14 +12,18 @@
 #   tracker  the regression tracker's power and the interleaved overhead check (benchmarks/gpu_tracker_checks.sh)
 #   benign   the suite on the benign variants on cuda (specs-benign-cuda.json)
 # --dry-run: the same phases on the CPU with tiny settings (cuda becomes cpu), to test the plumbing.
+# PHASES (default "specs resnet tracker benign") runs some of them; DRAWS (default 8) and RESNET_LIMIT (default 30 s
+# per CUDA math setting) size the resnet phase.
 set -u
 OUT=${1:-${OUT:-gpu-out}}
 DRY=0; [ "${2:-}" = --dry-run ] && DRY=1
 PYTHON=${PYTHON:-python3}
 mkdir -p "$OUT"; W=$(mktemp -d); mkdir -p "$W/plugins"
 export PYTHONUNBUFFERED=1 PYTHONPATH="$W/plugins${PYTHONPATH:+:$PYTHONPATH}"
-DEVICE=cuda WORKERS=8 DRAWS=8 LIMITS=(120 30 300 45)
+DEVICE=cuda WORKERS=8 DRAWS=${DRAWS:-8} LIMITS=(120 "${RESNET_LIMIT:-30}" 300 45)
+PHASES=${PHASES:-specs resnet tracker benign}
 if [ $DRY = 1 ]; then DEVICE=cpu WORKERS=2 DRAWS=2 LIMITS=(300 300 300 300); fi
+wanted() { [[ " $PHASES " == *" $1 "* ]]; }
 
 pack() { cp "$W/log.txt" "$OUT/log.txt"; tar czf "$OUT/gpu.tgz" -C "$W" --exclude=plugins . ; }
 phase() {  # phase NAME LIMIT COMMAND...
@@ -41,7 +45,7 @@ torch.cuda.get_device_name() if torch.cuda.is_available() else None)"
   git log -1 --format='suite commit %H %cd' 2>/dev/null; date -u; nproc; } > "$W/env.txt" 2>&1
 cat "$W/env.txt" >> "$W/log.txt"; pack
 
-phase specs "${LIMITS[0]}" "${PYTEST[@]}" --backend="cpu,$DEVICE,torch.func:$DEVICE" \
+wanted specs && phase specs "${LIMITS[0]}" "${PYTEST[@]}" --backend="cpu,$DEVICE,torch.func:$DEVICE" \
   --conformance-json="$W/specs-cuda.json" --conformance-md="$W/specs-cuda.md"
 
 # each setting is a plugin module, imported in every xdist worker before the specs run
@@ -61,18 +65,19 @@ import torch
 torch.backends.cuda.matmul.allow_tf32 = True
 PY
 for setting in default tf32_off no_cudnn matmul_tf32; do
-  phase "resnet-$setting" "${LIMITS[1]}" "${PYTEST[@]}" --backend="$DEVICE" -p "math_$setting" --draws="$DRAWS" \
+  wanted resnet && phase "resnet-$setting" "${LIMITS[1]}" "${PYTEST[@]}" --backend="$DEVICE" -p "math_$setting" --draws="$DRAWS" \
     --spec=train.backward-fills-every-grad,train.eval-mode-fills-every-grad,finetune.only-fc-gets-grad \
     --conformance-json="$W/resnet-$setting.json"
 done
 
-if [ $DRY = 1 ]; then
+if ! wanted tracker; then :
+elif [ $DRY = 1 ]; then
   phase tracker "${LIMITS[2]}" bash benchmarks/gpu_tracker_checks.sh "$W/tracker" --backend cpu --dry-run
 else
   phase tracker "${LIMITS[2]}" bash benchmarks/gpu_tracker_checks.sh "$W/tracker"
 fi
 
-phase benign "${LIMITS[3]}" "${PYTEST[@]}" \
+wanted benign && phase benign "${LIMITS[3]}" "${PYTEST[@]}" \
   --backend="benign:tf32:$DEVICE,benign:split-k:$DEVICE,benign:float64-accumulation:$DEVICE" \
   --conformance-json="$W/specs-benign-cuda.json"
 echo "=== done $(date +%T)" >> "$W/log.txt"; pack
