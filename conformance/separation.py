@@ -118,7 +118,7 @@ def markdown(table: list[dict]) -> str:
     lines += ["", "## Every value spec", "", "| spec | torch | benign (variant) | mutant (name) |"]
     lines.append("| --- | ---: | ---: | ---: |")
     for row in table:
-        variant = f" ({row['benign_variant'].split(':', 1)[1]})" if row["benign_variant"] else ""
+        variant = f" ({row['benign_variant'].split(':', 1)[1]})" if row["benign"] is not None else ""
         mutant = f" ({row['mutant_name'].split(':', 1)[1]})" if row["mutant_name"] else ""
         lines.append(
             f"| `{row['spec']}` | {figure(row['torch'])} | {figure(row['benign'])}{variant} | "

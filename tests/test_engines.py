@@ -1379,7 +1379,13 @@ def running_statistics(names) -> list[str]:
     return [name for name in names if name.endswith(("._mean", "._variance"))]
 
 
-@pytest.mark.reproduces("paddle", "train.backward-fills-every-grad", "train.sgd-param-group", "train.sgd-momentum-step")
+@pytest.mark.reproduces(
+    "paddle",
+    "train.backward-fills-every-grad",
+    "train.eval-mode-fills-every-grad",
+    "train.sgd-param-group",
+    "train.sgd-momentum-step",
+)
 def test_known_failure_paddle_resnet18_lists_running_statistics_as_parameters_without_gradients():
     """40 of resnet18's 102 parameters are BatchNorm2D running statistics, which get no gradient (so reading
     every .grad fails); fc.weight is (512, 1000); Momentum has no param_groups; fc.bias, whose gradient is 1,

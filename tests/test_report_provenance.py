@@ -32,6 +32,14 @@ def git(cwd, *args):
     )
 
 
+def repository(root, *paths):
+    """``root`` made a git repository with one commit of ``paths`` (every file when none is named)."""
+    git(root, "init", "-q")
+    git(root, "add", *(paths or (".",)))
+    git(root, "commit", "-q", "-m", "the commit")
+    return root
+
+
 def head(cwd):
     return subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=cwd, check=True, capture_output=True, text=True
@@ -50,11 +58,8 @@ def suite_copy(root):
 def test_a_suite_inside_another_repository_names_its_version_not_that_repositorys_commit(tmp_path, monkeypatch):
     """As on the H200: the suite unpacked from ``git archive`` into a directory of another checkout."""
     outer = tmp_path / "outer"
-    outer.mkdir()
-    git(outer, "init", "-q")
     suite = suite_copy(outer / "vendor" / "suite")
-    git(outer, "add", ".")
-    git(outer, "commit", "-q", "-m", "holds a copy of the suite")
+    repository(outer)
     monkeypatch.setattr(report, "SUITE_ROOT", suite.resolve())
     assert report.own_commit() is None
     assert report.suite_commit() == "0.1.0" != head(outer)
@@ -62,10 +67,7 @@ def test_a_suite_inside_another_repository_names_its_version_not_that_repository
 
 @needs_git
 def test_a_suite_at_the_top_of_its_own_work_tree_names_its_commit_and_whether_it_is_dirty(tmp_path, monkeypatch):
-    suite = suite_copy(tmp_path / "suite")
-    git(suite, "init", "-q")
-    git(suite, "add", ".")
-    git(suite, "commit", "-q", "-m", "the suite")
+    suite = repository(suite_copy(tmp_path / "suite"))
     monkeypatch.setattr(report, "SUITE_ROOT", suite.resolve())
     assert report.suite_commit() == head(suite)
     (suite / "conformance" / "report.py").write_text("# changed\n")
@@ -74,10 +76,7 @@ def test_a_suite_at_the_top_of_its_own_work_tree_names_its_commit_and_whether_it
 
 @needs_git
 def test_a_work_tree_whose_commit_does_not_hold_the_suite_is_not_the_suites(tmp_path, monkeypatch):
-    suite = suite_copy(tmp_path / "suite")
-    git(suite, "init", "-q")
-    git(suite, "add", "pyproject.toml")
-    git(suite, "commit", "-q", "-m", "something else")
+    suite = repository(suite_copy(tmp_path / "suite"), "pyproject.toml")
     monkeypatch.setattr(report, "SUITE_ROOT", suite.resolve())
     assert report.suite_commit() == "0.1.0"
 
