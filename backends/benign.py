@@ -117,13 +117,17 @@ def split_k(func: Callable, *args: Any, **kwargs: Any) -> Any:
 
 
 def float64_accumulation(func: Callable, *args: Any, **kwargs: Any) -> Any:
-    """``func`` on float32 arguments computed in float64, its results rounded once to float32."""
+    """``func`` on float32 arguments computed in float64, its results rounded once to float32 (or to the dtype the
+    call asks for)."""
     if not any(isinstance(arg, torch.Tensor) and arg.dtype == torch.float32 for arg in args):
         return func(*args, **kwargs)
-    wide = func(*(arg.double() if isinstance(arg, torch.Tensor) and arg.is_floating_point() else arg for arg in args))
+    wide_args = (arg.double() if isinstance(arg, torch.Tensor) and arg.is_floating_point() else arg for arg in args)
+    wide_kwargs = {key: torch.float64 if value == torch.float32 else value for key, value in kwargs.items()}
+    wide = func(*wide_args, **wide_kwargs)
+    dtype = kwargs.get("dtype") or torch.float32  # what the operator gives: float32, or the dtype asked for
     if isinstance(wide, tuple):
-        return tuple(None if out is None else out.float() for out in wide)
-    return wide.float()
+        return tuple(None if out is None else out.to(dtype) for out in wide)
+    return wide.to(dtype)
 
 
 class Rounding(TorchDispatchMode):

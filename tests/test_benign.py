@@ -64,6 +64,19 @@ def test_variant_changes_rounding_not_values(variant, operation):
             assert any(not torch.equal(got, want) for got, want in zip(changed_grads, plain_grads, strict=True))
 
 
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_variants_keep_the_scalars_and_dtype_of_addmm_and_sum(variant):
+    generator = torch.Generator().manual_seed(1)
+    bias, a, b = (torch.randn(*shape, generator=generator) for shape in ((3, 4), (3, 6), (6, 4)))
+    x = torch.randn(5, 6, generator=generator)
+    with resolve(f"benign:{variant}").spec_scope():
+        product = torch.addmm(bias, a, b, beta=0.5, alpha=-2.0)
+        total = x.sum(dim=1, dtype=torch.float64)
+    torch.testing.assert_close(product, torch.addmm(bias, a, b, beta=0.5, alpha=-2.0), rtol=2e-3, atol=2e-3)
+    assert total.dtype == torch.float64
+    torch.testing.assert_close(total, x.sum(dim=1, dtype=torch.float64))
+
+
 def test_oracle_computes_outside_the_engines_scope():
     a, b = operands()["mm"][1]
     with resolve("benign:tf32").spec_scope():
