@@ -469,6 +469,7 @@ ALWAYS = Capability(
         "reset",
         "global_state",
         "restore_global_state",
+        "spec_scope",
     ),
     tensor=(
         "shape",
