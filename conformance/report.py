@@ -226,8 +226,9 @@ class ConformanceReport:
         self.config = config
         self.known = known
         self.results: dict[tuple[str, str], verdicts.Verdict] = {}
-        #: node id -> its verdict; a spec run on several draws (``--draws``) has several nodes, the worst its verdict
-        self.by_node: dict[str, verdicts.Verdict] = {}
+        #: (spec ID, backend) -> node id -> its verdict: a spec run on several draws (``--draws``) has several nodes,
+        #: the worst its verdict
+        self.by_node: dict[tuple[str, str], dict[str, verdicts.Verdict]] = {}
         #: spec ID -> its kind (value, refusal, surface)
         self.kinds: dict[str, str] = {}
         #: node id -> (spec ID, backend), of every spec selected or reported: to name crashed and unrun specs
@@ -326,11 +327,11 @@ class ConformanceReport:
             return
         key = self.keys[report.nodeid] = (tags["spec"], tags["backend"])
         self.kinds[tags["spec"]] = tags["kind"]
-        folded = verdicts.fold(self.by_node.get(report.nodeid), report, self.entry_of(*key))
+        nodes = self.by_node.setdefault(key, {})
+        folded = verdicts.fold(nodes.get(report.nodeid), report, self.entry_of(*key))
         if folded is not None:
-            self.by_node[report.nodeid] = folded
-            draws = [verdict for nodeid, verdict in self.by_node.items() if self.keys[nodeid] == key]
-            self.results[key] = verdicts.worst(draws)
+            nodes[report.nodeid] = folded
+            self.results[key] = verdicts.worst(nodes.values())
 
     def settle(self) -> dict[tuple[str, str], verdicts.Verdict]:
         """The verdicts with crashed specs and those selected but never reported."""
