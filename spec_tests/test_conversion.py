@@ -8,14 +8,36 @@ from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
 from conformance.refusals import refuses
 
 
-@spec("conversion.item", sources=["002"], needs=[cap.AUTOGRAD, cap.NUMPY], kind=VALUE)
-def test_item_gives_a_python_number(engine):
+def widest_float(engine):
+    """The engine's float64 tensor maker where it declares float64, its float32 one otherwise."""
+    return engine.tensor64 if cap.FLOAT64 in engine.capabilities else engine.tensor
+
+
+#: one-element tensors that item() must read, by how they hold their element
+ONE_ELEMENT = {
+    "shape-1": lambda engine: engine.randn(1, requires_grad=True),
+    "0-d": lambda engine: engine.randn(1, requires_grad=True).sum(),
+    "float64-1x1": lambda engine: widest_float(engine)(np.random.standard_normal((1, 1)), requires_grad=True),
+    "slice-of-4": lambda engine: engine.randn(4, requires_grad=True)[2:3],
+}
+
+
+@spec(
+    "conversion.item", sources=["002", "docs:generated/torch.Tensor.item"], needs=[cap.AUTOGRAD, cap.NUMPY], kind=VALUE
+)
+@pytest.mark.parametrize("made", ONE_ELEMENT)
+def test_item_gives_a_python_number(engine, made):
     """tensor.item() turns a one-element tensor, such as a loss, into a Python float, even when it requires
-    grad."""
-    x = engine.randn(1, requires_grad=True)
+    grad: "Returns the value of this tensor as a standard Python number. This only works for tensors with one
+    element."
+
+    Whatever holds the one element: shape (1,), a 0-d sum, float64 (whose value a Python float holds exactly;
+    float32 on an engine without float64), a slice of a larger tensor (a view whose element sits at an offset of
+    its storage)."""
+    x = ONE_ELEMENT[made](engine)
     y = x.item()
     assert type(y) is float
-    assert y == engine.to_numpy(x)[0]
+    assert y == engine.to_numpy(x).reshape(()).item()
 
 
 @spec("conversion.item-one-element", sources=["002"], needs=[cap.NUMPY], kind=REFUSAL)
@@ -38,14 +60,24 @@ def test_item_of_several_elements_is_torchs_runtime_error(engine):
     refusal.with_torch_error(RuntimeError, "element")
 
 
-@spec("conversion.tolist", sources=["002"], needs=[cap.NUMPY], kind=VALUE)
+@spec("conversion.tolist", sources=["002", "docs:generated/torch.Tensor.tolist"], needs=[cap.NUMPY], kind=VALUE)
 def test_tolist_gives_nested_python_lists(engine):
-    """To turn a tensor with several elements into a Python list, use tensor.tolist()."""
+    """To turn a tensor with several elements into a Python list, use tensor.tolist(): "Returns the tensor as a
+    (nested) list. For scalars, a standard Python number is returned, just like with item()."
+
+    A list per dimension (a 2x2, a 2x3x2, a strided view of a 2x4 whose rows skip every other element), and a
+    0-d tensor's number."""
     x = engine.randn(2, 2)
     y = x.tolist()
     assert type(y) is list
     assert all(type(row) is list and all(type(value) is float for value in row) for row in y)
     assert y == engine.to_numpy(x).tolist()
+    cube, rectangle = engine.randn(2, 3, 2), engine.randn(2, 4)
+    assert cube.tolist() == engine.to_numpy(cube).tolist()
+    assert rectangle[:, ::2].tolist() == engine.to_numpy(rectangle)[:, ::2].tolist()
+    scalar = rectangle.sum()
+    assert type(scalar.tolist()) is float
+    assert scalar.tolist() == engine.to_numpy(scalar).item()
 
 
 @spec("conversion.numpy-needs-detach", sources=["002"], needs=[cap.AUTOGRAD, cap.DETACH, cap.NUMPY], kind=REFUSAL)

@@ -43,6 +43,52 @@ def test_custom_function_backward_computes_the_gradient(engine):
     np.testing.assert_allclose(engine.to_numpy(x.grad), [1.0, 2 * np.e], rtol=1e-6)
 
 
+def linear_function(engine):
+    """The documentation's LinearFunction, for an input that does not require grad: saves the input, and passes
+    None as the input's gradient."""
+
+    class LinearFunction(engine.autograd.Function):
+        @staticmethod
+        def forward(ctx, input, weight, bias):
+            ctx.save_for_backward(input)
+            return input @ weight.t() + bias
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (input,) = ctx.saved_tensors
+            return None, grad_output.t() @ input, grad_output.sum(0)
+
+    return LinearFunction
+
+
+@spec(
+    "mechanics.custom-function-several-inputs",
+    sources=[EXTENDING],
+    needs=[cap.AUTOGRAD, cap.CUSTOM_FUNCTION, cap.SHAPES, cap.TENSOR_MATH],
+    kind=VALUE,
+)
+def test_custom_function_returns_a_gradient_per_input(engine):
+    """backward "should return as many tensors, as there were inputs to forward(). Each argument is the gradient
+    w.r.t the given output, and each returned value should be the gradient w.r.t. the corresponding input. If an
+    input is not a Tensor or is a Tensor not requiring grads, you can just pass None as a gradient for that
+    input".
+
+    The documentation's LinearFunction on an input that does not require grad, a 2x3 weight and a bias
+    (non-square, so a transposed gradient cannot pass): weight.grad = gᵀ·input and bias.grad = Σ g, computed in
+    NumPy, and input.grad stays None."""
+    input_ = np.random.standard_normal((4, 3)).astype(np.float32)
+    weight_ = np.random.standard_normal((2, 3)).astype(np.float32)
+    g = np.random.standard_normal((4, 2)).astype(np.float32)
+    input, weight = engine.tensor(input_), engine.tensor(weight_, requires_grad=True)
+    bias = engine.tensor([0.5, -1.0], requires_grad=True)
+    output = linear_function(engine).apply(input, weight, bias)
+    np.testing.assert_allclose(engine.to_numpy(output), input_ @ weight_.T + [0.5, -1.0], rtol=1e-5, atol=1e-6)
+    output.backward(engine.tensor(g))
+    assert input.grad is None
+    np.testing.assert_allclose(engine.to_numpy(weight.grad), g.T @ input_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(engine.to_numpy(bias.grad), g.sum(0), rtol=1e-5, atol=1e-6)
+
+
 @spec(
     "mechanics.custom-function-saved-version-check",
     sources=[EXTENDING, "docs:autograd#torch.autograd.function.FunctionCtx.save_for_backward"],
