@@ -9,12 +9,15 @@ LOCALLY_DISABLING = "docs:autograd-mechanics#locally-disabling-gradient-computat
 @spec(
     "mechanics.set-grad-enabled",
     sources=[LOCALLY_DISABLING, "docs:torch#torch.set_grad_enabled"],
-    needs=[cap.AUTOGRAD, cap.GRAD_MODE_SWITCHES],
+    needs=[cap.AUTOGRAD, cap.GRAD_MODE_SWITCHES, cap.GRAD_MODE],
     kind=VALUE,
 )
 def test_set_grad_enabled_switches_grad_mode_in_its_block(engine):
     """set_grad_enabled(mode) is a context manager that sets gradient calculation on or off; results
-    computed with it off do not require grad, and the previous mode returns when the block ends."""
+    computed with it off do not require grad, and the previous mode returns when the block ends.
+
+    Wherever the block is: at the top, inside enable_grad (off wins inside it), inside no_grad (on wins); and
+    whichever operand requires grad (x * 2 and 2 * x)."""
     x = engine.tensor([1.0, 2.0], requires_grad=True)
     with engine.set_grad_enabled(False):
         assert engine.is_grad_enabled() is False
@@ -24,6 +27,16 @@ def test_set_grad_enabled_switches_grad_mode_in_its_block(engine):
     assert engine.is_grad_enabled() is True
     assert y.requires_grad is False
     assert z.requires_grad is True
+    with engine.enable_grad():
+        with engine.set_grad_enabled(False):
+            off_inside_enable_grad = (x * 2, 2 * x)
+        assert engine.is_grad_enabled() is True
+    with engine.no_grad():
+        with engine.set_grad_enabled(True):
+            on_inside_no_grad = (x * 2, 2 * x)
+        assert engine.is_grad_enabled() is False
+    assert [result.requires_grad for result in off_inside_enable_grad] == [False, False]
+    assert [result.requires_grad for result in on_inside_no_grad] == [True, True]
 
 
 @spec(
