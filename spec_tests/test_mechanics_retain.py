@@ -72,3 +72,24 @@ def test_retain_graph_allows_a_second_backward(engine):
     y.backward(retain_graph=True)
     y.backward()
     np.testing.assert_array_equal(engine.to_numpy(a.grad), [8.0, 12.0])
+
+
+@spec(
+    "mechanics.retain-grad-accumulates",
+    sources=["docs:tensors#torch.Tensor.retain_grad", "docs:autograd-mechanics"],
+    needs=[cap.AUTOGRAD, cap.GRAPH, cap.RETAIN_GRAD, cap.RETAIN_GRAPH],
+    kind=VALUE,
+)
+def test_retained_non_leaf_grad_accumulates(engine):
+    """The .grad that retain_grad() populates on a non-leaf is the gradient with respect to that intermediate,
+    and like a leaf's it accumulates: a second backward adds to it."""
+    values, weights = np.array([2.0, 3.0]), np.random.uniform(-2.0, 2.0, 2)
+    a = engine.tensor(values.tolist(), requires_grad=True)
+    b = a * a
+    b.retain_grad()
+    y = (b * engine.tensor(weights.tolist())).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_allclose(engine.to_numpy(b.grad), weights, rtol=1e-6)
+    y.backward()
+    np.testing.assert_allclose(engine.to_numpy(b.grad), 2 * weights, rtol=1e-6)
+    np.testing.assert_allclose(engine.to_numpy(a.grad), 2 * weights * 2 * values, rtol=1e-6)
