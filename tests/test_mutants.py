@@ -95,7 +95,9 @@ def test_mutant_fails_the_spec_meant_to_catch_it(pytester, name):
         pytester, spec_modules()[breaks], f"--backend=mutant:{name}", f"--spec={breaks}", plugins=[crashes]
     )
     reports = recorder.getreports("pytest_runtest_logreport")
-    assert [report.when for report in reports if report.failed] == ["call"], f"mutant:{name} is not failed by {breaks}"
+    # a parametrized spec (one behaviour in several statement forms) may fail in more than one of its forms
+    failed = [report.when for report in reports if report.failed]
+    assert failed and set(failed) == {"call"}, f"mutant:{name} is not failed by {breaks}"
     assert crashes.crashes == {}, f"mutant:{name} crashed instead of failing {breaks}"
 
 
