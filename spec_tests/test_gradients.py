@@ -112,7 +112,6 @@ def test_gradients_accumulate_in_grad(engine):
         pytest.param((3, 1), id="(3,1)"),
         pytest.param((1, 4), id="(1,4)"),
         pytest.param((4,), id="(4,)"),
-        pytest.param((), id="0-d"),
     ],
 )
 @spec(
@@ -124,7 +123,7 @@ def test_gradients_accumulate_in_grad(engine):
 def test_gradient_of_a_broadcast_leaf_has_the_leaf_shape(engine, leaf_shape):
     """A leaf broadcast against a larger tensor gets a gradient of its own shape, the sum of the output
     gradient over the dimensions it was broadcast along: a (3, 1) leaf times a (3, 4) tensor has a (3, 1)
-    .grad (and a 0-d leaf a 0-d one)."""
+    .grad."""
     leaf_values = np.random.uniform(-1.0, 1.0, leaf_shape)
     other = np.random.uniform(-1.0, 1.0, (3, 4))
     upstream = np.random.uniform(-1.0, 1.0, (3, 4))
@@ -134,6 +133,21 @@ def test_gradient_of_a_broadcast_leaf_has_the_leaf_shape(engine, leaf_shape):
     expected = expected.sum(axis=tuple(d for d, n in enumerate(leaf_shape) if n == 1), keepdims=True)
     assert tuple(leaf.grad.shape) == leaf_shape
     np.testing.assert_allclose(engine.to_numpy(leaf.grad), expected, rtol=1e-5, atol=1e-6)
+
+
+@spec("grad.zero-dim-leaf", sources=["000", "001"], needs=[cap.AUTOGRAD], kind=VALUE)
+def test_zero_dim_leaf_gets_a_zero_dim_gradient(engine):
+    """A 0-d leaf (a scalar tensor) gets a 0-d gradient: (a * a).backward() on the scalar loss gives a.grad = 2a,
+    and a used against a (3, 4) tensor gets the sum of the output gradient times that tensor."""
+    value, other, upstream = np.random.uniform(0.5, 2.0), *np.random.uniform(-1.0, 1.0, (2, 3, 4))
+    a = engine.tensor(value, requires_grad=True)
+    (a * a).backward()
+    assert tuple(a.grad.shape) == ()
+    np.testing.assert_allclose(engine.to_numpy(a.grad), 2 * value, rtol=1e-6)
+    b = engine.tensor(value, requires_grad=True)
+    (b * engine.tensor(other.tolist())).backward(engine.tensor(upstream.tolist()))
+    assert tuple(b.grad.shape) == ()
+    np.testing.assert_allclose(engine.to_numpy(b.grad), (other * upstream).sum(), rtol=1e-5, atol=1e-6)
 
 
 @spec("grad.external-gradient-float64", sources=["000", "001", "004"], needs=[cap.VJP, cap.FLOAT64], kind=VALUE)

@@ -51,8 +51,8 @@ def test_output_requires_grad_if_any_input_does(engine):
     assert (z + a).requires_grad is True
 
 
-def in_place_mul(x, w):
-    x.mul_(w)
+def augmented_multiply(x, w):
+    x *= w
     return x
 
 
@@ -74,7 +74,7 @@ def item_assignment(x, w):
 @pytest.mark.parametrize(
     "form, gradient_of_w",
     [
-        pytest.param(in_place_mul, lambda x: x, id="x.mul_(w)"),
+        pytest.param(augmented_multiply, lambda x: x, id="x *= w"),
         pytest.param(in_place_add, np.ones_like, id="x.add_(w)"),
         pytest.param(augmented_add, np.ones_like, id="x += w"),
         pytest.param(item_assignment, lambda x: np.array([0.0, 1.0, 1.0]), id="x[1:] = w[1:]"),
@@ -88,7 +88,8 @@ def item_assignment(x, w):
 )
 def test_in_place_operation_with_an_operand_that_requires_grad(engine, form, gradient_of_w):
     """The output of an operation requires gradients if a single input does, in-place operations included: after
-    x.mul_(w), x += w or x[1:] = w[1:] where only w requires grad, x requires grad and the gradient reaches w."""
+    x *= w (x.mul_(w)), x.add_(w), x += w or x[1:] = w[1:] where only w requires grad, x requires grad and the
+    gradient reaches w."""
     values = np.random.uniform(0.5, 2.0, 3)
     x = engine.tensor(values.tolist())
     w = engine.tensor([2.0, -1.0, 0.5], requires_grad=True)

@@ -166,7 +166,7 @@ class ViewInPlaceUnversioned(UnversionedInPlace):
 
 @mutant("view-in-place-unversioned", breaks="inplace.saved-tensor-modified")
 class ViewInPlaceUnversionedBackend(CorruptedTensorBackend):
-    """An in-place operation on a view (b[1:].mul_(2.)) does not bump the version counter it shares with its
+    """An in-place operation on a view (b[1:].add_(1.)) does not bump the version counter it shares with its
     base, so a backward that saved the base silently uses the modified values (b[0] = 1000. and b.add_() on the
     base itself are still caught)."""
 
@@ -243,6 +243,6 @@ class InPlaceOperandUntracked(CorruptedTensor):
 @mutant("in-place-operand-untracked", breaks="requires_grad.propagation-in-place")
 class InPlaceOperandUntrackedBackend(CorruptedTensorBackend):
     """An in-place operation whose tensor does not require grad is not recorded when only its other operand
-    does: after x.mul_(w), x += w or x[1:] = w[1:] with w requiring grad, x does not require grad."""
+    does: after x *= w, x += w or x[1:] = w[1:] with w requiring grad, x does not require grad."""
 
     tensor_type = InPlaceOperandUntracked

@@ -521,3 +521,19 @@ class BroadcastGradientFromOneSliceBackend(CorruptedTensorBackend):
     gradient is constant along the dimension (a sum's), wrong otherwise."""
 
     tensor_type = BroadcastGradientFromOneSlice
+
+
+class ZeroDimGradientAsVector(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if reads(func, "grad") and result is not None and cls.call(torch.Tensor.dim, result) == 0:
+            return cls.call(torch.reshape, result, (1,))
+        return result
+
+
+@mutant("zero-dim-gradient-as-vector", breaks="grad.zero-dim-leaf")
+class ZeroDimGradientAsVectorBackend(CorruptedTensorBackend):
+    """The gradient of a 0-d leaf reads as a vector of one element, shape (1,), instead of a 0-d tensor."""
+
+    tensor_type = ZeroDimGradientAsVector
