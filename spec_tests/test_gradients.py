@@ -135,7 +135,7 @@ def test_gradient_of_a_broadcast_leaf_has_the_leaf_shape(engine, leaf_shape):
     np.testing.assert_allclose(engine.to_numpy(leaf.grad), expected, rtol=1e-5, atol=1e-6)
 
 
-@spec("grad.zero-dim-leaf", sources=["000", "001"], needs=[cap.AUTOGRAD], kind=VALUE)
+@spec("grad.zero-dim-leaf", sources=["000", "001"], needs=[cap.AUTOGRAD, cap.TENSOR_MATH], kind=VALUE)
 def test_zero_dim_leaf_gets_a_zero_dim_gradient(engine):
     """A 0-d leaf (a scalar tensor) gets a 0-d gradient: (a * a).backward() on the scalar loss gives a.grad = 2a,
     and a used against a (3, 4) tensor gets the sum of the output gradient times that tensor."""

@@ -77,7 +77,7 @@ def test_retain_graph_allows_a_second_backward(engine):
 @spec(
     "mechanics.retain-grad-accumulates",
     sources=["docs:tensors#torch.Tensor.retain_grad", "docs:autograd-mechanics"],
-    needs=[cap.AUTOGRAD, cap.GRAPH, cap.RETAIN_GRAD, cap.RETAIN_GRAPH],
+    needs=[cap.AUTOGRAD, cap.RETAIN_GRAD, cap.RETAIN_GRAPH],
     kind=VALUE,
 )
 def test_retained_non_leaf_grad_accumulates(engine):
