@@ -116,7 +116,7 @@ def test_gradients_accumulate_in_grad(engine):
 )
 @spec(
     "grad.broadcast-reduced",
-    sources=["docs:notes/broadcasting#backwards-compatibility", "000"],
+    sources=["docs:notes/broadcasting", "000"],
     needs=[cap.AUTOGRAD, cap.TENSOR_MATH],
     kind=VALUE,
 )
