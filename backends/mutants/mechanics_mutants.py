@@ -308,3 +308,21 @@ class RetainGradLastBackwardOnly(CorruptedTensorBackend):
     instead of adding to it."""
 
     tensor_type = RetainGradLastBackwardTensor
+
+
+class RetainGradInRegistrationOrderTensor(CorruptedTensor):
+    def retain_grad(self):
+        def keep(grad):
+            kept = self.__dict__.get("_kept_grad")
+            self._kept_grad = grad if kept is None else kept + grad
+            self.grad = self._kept_grad
+
+        self.register_hook(keep)
+
+
+@mutant("retain-grad-in-registration-order", breaks="mechanics.retain-grad-after-tensor-hooks")
+class RetainGradInRegistrationOrder(CorruptedTensorBackend):
+    """retain_grad() is an ordinary hook run in registration order: a hook registered after it changes the
+    gradient that flows on but not the retained .grad."""
+
+    tensor_type = RetainGradInRegistrationOrderTensor
