@@ -246,3 +246,20 @@ class InPlaceOperandUntrackedBackend(CorruptedTensorBackend):
     does: after x *= w, x += w or x[1:] = w[1:] with w requiring grad, x does not require grad."""
 
     tensor_type = InPlaceOperandUntracked
+
+
+class InPlaceRecordedUnderNoGrad(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if is_in_place(func) and not torch.is_grad_enabled() and not cls.is_leaf_requiring_grad(args[0]):
+            with torch.enable_grad():
+                return cls.call(func, *args, **kwargs)
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("in-place-recorded-under-no-grad", breaks="no_grad.in-place-not-recorded")
+class InPlaceRecordedUnderNoGradBackend(CorruptedTensorBackend):
+    """Inside no_grad, an in-place operation on a tensor other than a leaf that requires grad is recorded as if
+    gradients were on: b.add_(w) makes w's gradient flow through b."""
+
+    tensor_type = InPlaceRecordedUnderNoGrad
