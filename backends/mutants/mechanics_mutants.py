@@ -326,3 +326,17 @@ class RetainGradInRegistrationOrder(CorruptedTensorBackend):
     gradient that flows on but not the retained .grad."""
 
     tensor_type = RetainGradInRegistrationOrderTensor
+
+
+@mutant("grad-outputs-ignored", breaks="mechanics.autograd-grad-non-leaf-inputs")
+class GradOutputsIgnored(TorchBackend):
+    """autograd.grad drops grad_outputs and differentiates the sum of the outputs (a vector of ones), which is
+    right for a scalar output only."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.grad = self._grad_of_the_sum
+
+    @staticmethod
+    def _grad_of_the_sum(outputs, inputs, grad_outputs=None, **kwargs):
+        return torch.autograd.grad(outputs.sum(), inputs, **kwargs)
