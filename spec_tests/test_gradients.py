@@ -1,6 +1,7 @@
 """Gradient values: "Differentiation in Autograd" of the gentle introduction (seeds 000, 001, 004)."""
 
 import numpy as np
+import pytest
 
 from backends import capabilities as cap
 from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
@@ -103,3 +104,64 @@ def test_gradients_accumulate_in_grad(engine):
     np.testing.assert_array_equal(engine.to_numpy(a.grad), [36.0, 81.0])
     (3 * a**3).sum().backward()
     np.testing.assert_array_equal(engine.to_numpy(a.grad), [72.0, 162.0])
+
+
+@pytest.mark.parametrize(
+    "leaf_shape",
+    [
+        pytest.param((3, 1), id="(3,1)"),
+        pytest.param((1, 4), id="(1,4)"),
+        pytest.param((4,), id="(4,)"),
+    ],
+)
+@spec(
+    "grad.broadcast-reduced",
+    sources=["docs:notes/broadcasting", "000"],
+    needs=[cap.AUTOGRAD, cap.TENSOR_MATH],
+    kind=VALUE,
+)
+def test_gradient_of_a_broadcast_leaf_has_the_leaf_shape(engine, leaf_shape):
+    """A leaf broadcast against a larger tensor gets a gradient of its own shape, the sum of the output
+    gradient over the dimensions it was broadcast along: a (3, 1) leaf times a (3, 4) tensor has a (3, 1)
+    .grad."""
+    leaf_values = np.random.uniform(-1.0, 1.0, leaf_shape)
+    other = np.random.uniform(-1.0, 1.0, (3, 4))
+    upstream = np.random.uniform(-1.0, 1.0, (3, 4))
+    leaf = engine.tensor(leaf_values.tolist(), requires_grad=True)
+    (leaf * engine.tensor(other.tolist())).backward(engine.tensor(upstream.tolist()))
+    expected = (other * upstream).sum(axis=tuple(range(2 - len(leaf_shape))), keepdims=False)
+    expected = expected.sum(axis=tuple(d for d, n in enumerate(leaf_shape) if n == 1), keepdims=True)
+    assert tuple(leaf.grad.shape) == leaf_shape
+    np.testing.assert_allclose(engine.to_numpy(leaf.grad), expected, rtol=1e-5, atol=1e-6)
+
+
+@spec("grad.zero-dim-leaf", sources=["000", "001"], needs=[cap.AUTOGRAD, cap.TENSOR_MATH], kind=VALUE)
+def test_zero_dim_leaf_gets_a_zero_dim_gradient(engine):
+    """A 0-d leaf (a scalar tensor) gets a 0-d gradient: (a * a).backward() on the scalar loss gives a.grad = 2a,
+    and a used against a (3, 4) tensor gets the sum of the output gradient times that tensor."""
+    value, other, upstream = np.random.uniform(0.5, 2.0), *np.random.uniform(-1.0, 1.0, (2, 3, 4))
+    a = engine.tensor(value, requires_grad=True)
+    (a * a).backward()
+    assert tuple(a.grad.shape) == ()
+    np.testing.assert_allclose(engine.to_numpy(a.grad), 2 * value, rtol=1e-6)
+    b = engine.tensor(value, requires_grad=True)
+    (b * engine.tensor(other.tolist())).backward(engine.tensor(upstream.tolist()))
+    assert tuple(b.grad.shape) == ()
+    np.testing.assert_allclose(engine.to_numpy(b.grad), (other * upstream).sum(), rtol=1e-5, atol=1e-6)
+
+
+@spec("grad.external-gradient-float64", sources=["000", "001", "004"], needs=[cap.VJP, cap.FLOAT64], kind=VALUE)
+def test_external_gradient_in_float64(engine):
+    """Q = 3a³ − b², Q.backward(gradient=external_grad) stores dQ/da = 9a² in a.grad and dQ/db = −2b in
+    b.grad, in float64 as in float32, here on a (2, 3) batch drawn at random.
+
+    Asked as ``vjp(Q, [a, b], external_grad)`` on ``tensor64`` inputs; the expectation is the closed form in
+    NumPy's float64, so the tolerance is float64 rounding of a few operations."""
+    a, b, v = (np.random.uniform(-2.0, 2.0, (2, 3)) for _ in range(3))
+    Q, (a_grad, b_grad) = engine.vjp(
+        lambda a, b: 3 * a**3 - b**2, [engine.tensor64(a), engine.tensor64(b)], engine.tensor64(v)
+    )
+    np.testing.assert_allclose(engine.to_numpy(Q), 3 * a**3 - b**2, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(engine.to_numpy(a_grad), 9 * a**2 * v, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(engine.to_numpy(b_grad), -2 * b * v, rtol=1e-13, atol=1e-13)
+    assert engine.to_numpy(a_grad).dtype == np.float64

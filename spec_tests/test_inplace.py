@@ -2,6 +2,7 @@
 003)."""
 
 import numpy as np
+import pytest
 
 from backends import capabilities as cap
 from conformance.catalogue import REFUSAL, SURFACE, VALUE, spec
@@ -46,15 +47,36 @@ def test_version_counts_in_place_operations(engine):
     assert b._version == 2
 
 
+def assign_item(b):
+    b[0] = 1000.0
+
+
+def add_in_place(b):
+    b.add_(1.0)
+
+
+def add_to_a_slice_in_place(b):
+    b[1:].add_(1.0)
+
+
+@pytest.mark.parametrize(
+    "modify",
+    [
+        pytest.param(assign_item, id="b[0] = 1000."),
+        pytest.param(add_in_place, id="b.add_(1.)"),
+        pytest.param(add_to_a_slice_in_place, id="b[1:].add_(1.)"),
+    ],
+)
 @spec("inplace.saved-tensor-modified", sources=["002", "003"], needs=[cap.AUTOGRAD, cap.INPLACE], kind=REFUSAL)
-def test_modifying_a_tensor_saved_for_backward_fails_at_backward(engine):
+def test_modifying_a_tensor_saved_for_backward_fails_at_backward(engine, modify):
     """A Function saves the version of the tensors it keeps for backward; if b was modified in place after
-    loss = (b * b).mean() saved it, loss.backward() raises an error saying it was modified by an inplace
-    operation, and no gradient computed from the modified value reaches a.grad."""
+    loss = (b * b).mean() saved it, by an item assignment, an in-place method, or an in-place operation on a view
+    of b (a view shares its base's version counter), loss.backward() raises an error saying it was modified by
+    an inplace operation, and no gradient computed from the modified value reaches a.grad."""
     a = engine.tensor([1.0, 3.0], requires_grad=True)
     b = a + 2
     loss = (b * b).mean()
-    b[0] = 1000.0
+    modify(b)
     with refuses("loss.backward() after b, saved for it, was modified in place"):
         loss.backward()
     assert a.grad is None
@@ -219,3 +241,68 @@ def test_set_a_leaf_under_no_grad(engine):
     with engine.no_grad():
         a[:] = 10.0
     assert_set_to_ten_and_still_the_leaf(engine, a, original)
+
+
+@pytest.mark.parametrize(
+    "view_of",
+    [
+        pytest.param(lambda b: b.narrow(1, 1, 2), id="b.narrow(1, 1, 2)"),
+        pytest.param(lambda b: b.view(6), id="b.view(6)"),
+        pytest.param(lambda b: b.t(), id="b.t()"),
+    ],
+)
+@spec(
+    "inplace.view-shares-version-counter",
+    sources=["002", "003", "docs:autograd-mechanics#in-place-operations-with-autograd"],
+    needs=[cap.AUTOGRAD, cap.INPLACE, cap.VERSION_COUNTER, cap.SHAPES],
+    kind=VALUE,
+)
+def test_a_view_shares_its_base_version_counter(engine, view_of):
+    """A view shares its base's data and its version counter: an in-place operation on the view (b.narrow(1, 1, 2),
+    b.view(6), b.t()) adds 1 to the base's _version and is seen in the base's values, and one on the base adds
+    1 to the view's _version."""
+    a = engine.tensor(np.random.uniform(-1.0, 1.0, (2, 3)).tolist(), requires_grad=True)
+    b = a * 1
+    view = view_of(b)
+    before = b._version
+    view.zero_()
+    assert b._version == view._version == before + 1
+    np.testing.assert_array_equal(engine.to_numpy(view), np.zeros(tuple(view.shape)))
+    b.add_(1.0)
+    assert view._version == b._version == before + 2
+
+
+def multiply_a_slice_by_augmented_assignment(b, w):
+    b[1:] *= w
+
+
+def multiply_the_slice_through_its_name(b, w):
+    view = b[1:]
+    view *= w
+
+
+@pytest.mark.parametrize(
+    "multiply_the_view",
+    [
+        pytest.param(multiply_the_slice_through_its_name, id="view = b[1:]; view *= w"),
+        pytest.param(multiply_a_slice_by_augmented_assignment, id="b[1:] *= w"),
+    ],
+)
+@spec(
+    "inplace.view-of-non-leaf-grad",
+    sources=["docs:autograd-mechanics#in-place-operations-with-autograd", "002"],
+    needs=[cap.AUTOGRAD, cap.INPLACE],
+    kind=VALUE,
+)
+def test_in_place_change_of_a_view_updates_the_base_gradient(engine, multiply_the_view):
+    """An in-place operation on a view of a non-leaf b is recorded in b's graph (its grad_fn becomes
+    CopySlices): multiplying b[1:] by w in place makes the gradient of a loss of b flow to w and, through the
+    multiplied part, to b's own inputs."""
+    values, weights = np.random.uniform(0.5, 2.0, 3), np.array([1.0, -2.0, 3.0])
+    a = engine.tensor(values.tolist(), requires_grad=True)
+    w = engine.tensor([1.5], requires_grad=True)
+    b = a * 2
+    multiply_the_view(b, w)
+    (b * engine.tensor(weights.tolist())).sum().backward()
+    np.testing.assert_allclose(engine.to_numpy(a.grad), 2 * weights * [1.0, 1.5, 1.5], rtol=1e-6)
+    np.testing.assert_allclose(engine.to_numpy(w.grad), [2 * (weights[1:] * values[1:]).sum()], rtol=1e-6)

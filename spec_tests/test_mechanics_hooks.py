@@ -1,6 +1,7 @@
 """Hooks: tensor backward hooks and module forward, forward-pre and backward hooks, with removable handles."""
 
 import numpy as np
+import pytest
 
 from backends import capabilities as cap
 from conformance.catalogue import VALUE, spec
@@ -65,3 +66,43 @@ def test_module_hooks_run_around_forward_and_in_backward(engine):
     assert events[:2] == ["pre", ("forward", (4, 2))]
     assert len(events) == 3 and events[2][0] == "backward"
     np.testing.assert_array_equal(events[2][1], np.ones((4, 2)))
+
+
+@spec(
+    "mechanics.tensor-hook-non-leaf",
+    sources=["docs:tensors#torch.Tensor.register_hook", "docs:autograd-mechanics#backward-hooks-execution"],
+    needs=[cap.AUTOGRAD, cap.HOOKS],
+    kind=VALUE,
+)
+def test_non_leaf_hook_replaces_the_gradient_that_flows_upstream(engine):
+    """A hook on a non-leaf tensor is called with the gradient with respect to it; the gradient it returns is
+    used in place of grad, so it is what flows on to the tensors it was computed from and into their .grad."""
+    values, weights = np.random.uniform(0.5, 2.0, 3), np.array([1.0, -2.0, 0.5])
+    seen = []
+    a = engine.tensor(values.tolist(), requires_grad=True)
+    y = a * a
+    y.register_hook(lambda grad: seen.append(engine.to_numpy(grad)) or grad * 10)
+    (y * engine.tensor(weights.tolist())).sum().backward()
+    np.testing.assert_allclose(seen, [weights], rtol=1e-6)
+    np.testing.assert_allclose(engine.to_numpy(a.grad), 10 * weights * 2 * values, rtol=1e-6)
+
+
+@pytest.mark.parametrize("on", ["leaf", "non-leaf"])
+@spec(
+    "mechanics.tensor-hooks-in-order",
+    sources=["docs:autograd-mechanics#backward-hooks-execution", "docs:tensors#torch.Tensor.register_hook"],
+    needs=[cap.AUTOGRAD, cap.HOOKS],
+    kind=VALUE,
+)
+def test_several_hooks_run_in_registration_order(engine, on):
+    """Several hooks on one tensor, leaf or non-leaf, run in the order they were registered, each given the
+    gradient the previous one returned: hooks g + 1 then 3g turn a gradient g into 3(g + 1)."""
+    seen = []
+    v = engine.tensor([1.0, 2.0], requires_grad=True)
+    hooked = v if on == "leaf" else v * 1
+    hooked.register_hook(lambda grad: seen.append(("first", engine.to_numpy(grad))) or grad + 1)
+    hooked.register_hook(lambda grad: seen.append(("second", engine.to_numpy(grad))) or grad * 3)
+    hooked.backward(engine.tensor([1.0, -1.0]))
+    assert [name for name, _ in seen] == ["first", "second"]
+    np.testing.assert_array_equal(seen[1][1], [2.0, 0.0])
+    np.testing.assert_array_equal(engine.to_numpy(v.grad), [6.0, 0.0])

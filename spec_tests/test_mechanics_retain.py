@@ -72,3 +72,46 @@ def test_retain_graph_allows_a_second_backward(engine):
     y.backward(retain_graph=True)
     y.backward()
     np.testing.assert_array_equal(engine.to_numpy(a.grad), [8.0, 12.0])
+
+
+@spec(
+    "mechanics.retain-grad-accumulates",
+    sources=["docs:tensors#torch.Tensor.retain_grad", "docs:autograd-mechanics"],
+    needs=[cap.AUTOGRAD, cap.RETAIN_GRAD, cap.RETAIN_GRAPH],
+    kind=VALUE,
+)
+def test_retained_non_leaf_grad_accumulates(engine):
+    """The .grad that retain_grad() populates on a non-leaf is the gradient with respect to that intermediate,
+    and like a leaf's it accumulates: a second backward adds to it."""
+    values, weights = np.array([2.0, 3.0]), np.random.uniform(-2.0, 2.0, 2)
+    a = engine.tensor(values.tolist(), requires_grad=True)
+    b = a * a
+    b.retain_grad()
+    y = (b * engine.tensor(weights.tolist())).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_allclose(engine.to_numpy(b.grad), weights, rtol=1e-6)
+    y.backward()
+    np.testing.assert_allclose(engine.to_numpy(b.grad), 2 * weights, rtol=1e-6)
+    np.testing.assert_allclose(engine.to_numpy(a.grad), 2 * weights * 2 * values, rtol=1e-6)
+
+
+@spec(
+    "mechanics.retain-grad-after-tensor-hooks",
+    sources=["docs:autograd-mechanics#backward-hooks-execution", "docs:tensors#torch.Tensor.retain_grad"],
+    needs=[cap.AUTOGRAD, cap.RETAIN_GRAD, cap.HOOKS],
+    kind=VALUE,
+)
+def test_retained_grad_holds_the_gradient_the_tensor_hooks_returned(engine):
+    """The hooks registered to a tensor are executed before the .grad field is updated for tensors that
+    retain_grad, whichever was registered first: a non-leaf's retained .grad is the gradient its hooks
+    returned, for a hook registered after retain_grad() as for one registered before it."""
+    weights = np.random.uniform(-2.0, 2.0, 2)
+    a = engine.tensor([2.0, 3.0], requires_grad=True)
+    retained_first, hooked_first = a * a, a * a
+    retained_first.retain_grad()
+    retained_first.register_hook(lambda grad: grad * 3)
+    hooked_first.register_hook(lambda grad: grad * 3)
+    hooked_first.retain_grad()
+    ((retained_first + hooked_first) * engine.tensor(weights.tolist())).sum().backward()
+    np.testing.assert_allclose(engine.to_numpy(hooked_first.grad), 3 * weights, rtol=1e-6)
+    np.testing.assert_allclose(engine.to_numpy(retained_first.grad), 3 * weights, rtol=1e-6)

@@ -1,5 +1,8 @@
 """no_grad(): stop tracking inside the block, and only there (seeds 000, 001, 002)."""
 
+import numpy as np
+import pytest
+
 from backends import capabilities as cap
 from conformance.catalogue import VALUE, spec
 
@@ -49,3 +52,41 @@ def test_no_grad_as_a_decorator(engine):
 
     assert evaluate(x).requires_grad is False
     assert (x**2).requires_grad is True
+
+
+def add_in_place(b, w):
+    b.add_(w)
+
+
+def assign_a_slice(b, w):
+    b[1:] = w[1:]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(add_in_place, id="b.add_(w)"),
+        pytest.param(assign_a_slice, id="b[1:] = w[1:]"),
+    ],
+)
+@spec(
+    "no_grad.in-place-not-recorded",
+    sources=["002", "docs:autograd-mechanics#locally-disabling-gradient-computation"],
+    needs=[cap.AUTOGRAD, cap.GRAD_MODE, cap.INPLACE],
+    kind=VALUE,
+)
+def test_in_place_change_under_no_grad_is_not_recorded(engine, change):
+    """Inside no_grad, operations are not recorded, in-place ones included: changing a non-leaf b = a * 2 in
+    place with a w that requires grad (b.add_(w), b[1:] = w[1:]) changes b's values, b still requires
+    grad, and backward gives a the gradient of a * 2 and w none."""
+    values, others = np.random.uniform(0.5, 2.0, (2, 3))
+    a = engine.tensor(values.tolist(), requires_grad=True)
+    w = engine.tensor(others.tolist(), requires_grad=True)
+    b = a * 2
+    with engine.no_grad():
+        change(b, w)
+    assert b.requires_grad is True
+    assert not np.allclose(engine.to_numpy(b), 2 * values)
+    b.sum().backward()
+    np.testing.assert_array_equal(engine.to_numpy(a.grad), [2.0, 2.0, 2.0])
+    assert w.grad is None

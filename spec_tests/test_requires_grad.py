@@ -3,6 +3,9 @@
 
 import re
 
+import numpy as np
+import pytest
+
 from backends import capabilities as cap
 from conformance.catalogue import VALUE, spec
 
@@ -46,3 +49,51 @@ def test_output_requires_grad_if_any_input_does(engine):
     b = x + z
     assert b.requires_grad is True
     assert (z + a).requires_grad is True
+
+
+def augmented_multiply(x, w):
+    x *= w
+    return x
+
+
+def in_place_add(x, w):
+    x.add_(w)
+    return x
+
+
+def augmented_add(x, w):
+    x += w
+    return x
+
+
+def item_assignment(x, w):
+    x[1:] = w[1:]
+    return x
+
+
+@pytest.mark.parametrize(
+    "form, gradient_of_w",
+    [
+        pytest.param(augmented_multiply, lambda x: x, id="x *= w"),
+        pytest.param(in_place_add, np.ones_like, id="x.add_(w)"),
+        pytest.param(augmented_add, np.ones_like, id="x += w"),
+        pytest.param(item_assignment, lambda x: np.array([0.0, 1.0, 1.0]), id="x[1:] = w[1:]"),
+    ],
+)
+@spec(
+    "requires_grad.propagation-in-place",
+    sources=["000", "003", "docs:autograd-mechanics"],
+    needs=[cap.AUTOGRAD, cap.INPLACE],
+    kind=VALUE,
+)
+def test_in_place_operation_with_an_operand_that_requires_grad(engine, form, gradient_of_w):
+    """The output of an operation requires gradients if a single input does, in-place operations included: after
+    x *= w (x.mul_(w)), x.add_(w), x += w or x[1:] = w[1:] where only w requires grad, x requires grad and the
+    gradient reaches w."""
+    values = np.random.uniform(0.5, 2.0, 3)
+    x = engine.tensor(values.tolist())
+    w = engine.tensor([2.0, -1.0, 0.5], requires_grad=True)
+    x = form(x, w)
+    assert x.requires_grad is True
+    x.sum().backward()
+    np.testing.assert_allclose(engine.to_numpy(w.grad), gradient_of_w(values), rtol=1e-6)

@@ -229,3 +229,114 @@ class GraphAlwaysRetainedBackend(CorruptedTensorBackend):
     silently succeeds."""
 
     tensor_type = GraphAlwaysRetained
+
+
+class NonLeafHookResultIgnoredTensor(CorruptedTensor):
+    def register_hook(self, hook):
+        if self.attribute(self, "is_leaf"):
+            return super().register_hook(hook)
+        return super().register_hook(functools.partial(result_dropped, hook))
+
+
+def result_dropped(hook, grad) -> None:
+    """Call ``hook`` with ``grad`` and drop the gradient it returns."""
+    hook(grad)
+
+
+@mutant("non-leaf-hook-result-ignored", breaks="mechanics.tensor-hook-non-leaf")
+class NonLeafHookResultIgnored(CorruptedTensorBackend):
+    """A hook on a non-leaf tensor is called, but the gradient it returns is dropped: the original gradient flows
+    upstream into the leaves' .grad (hooks on leaves still replace theirs)."""
+
+    tensor_type = NonLeafHookResultIgnoredTensor
+
+
+class HooksSeeOriginalGradientTensor(CorruptedTensor):
+    def register_hook(self, hook):
+        hooks = self.__dict__.setdefault("_hooks_given_the_original", [])
+        if not hooks:
+            super().register_hook(lambda grad: last_result(hooks, grad))
+        hooks.append(hook)
+        return types.SimpleNamespace(remove=lambda: hooks.remove(hook))
+
+
+def last_result(hooks, grad):
+    """What the last of ``hooks`` to return a gradient returned, each called with ``grad`` itself; None if none
+    did."""
+    results = [result for hook in hooks if (result := hook(grad)) is not None]
+    return results[-1] if results else None
+
+
+@mutant("tensor-hooks-given-the-original-gradient", breaks="mechanics.tensor-hooks-in-order")
+class TensorHooksGivenTheOriginalGradient(CorruptedTensorBackend):
+    """Several hooks on one tensor all receive the original gradient, not the previous hook's result; the last
+    gradient returned wins (one hook alone behaves as torch's)."""
+
+    tensor_type = HooksSeeOriginalGradientTensor
+
+
+class HooksReversedTensor(CorruptedTensor):
+    def register_hook(self, hook):
+        hooks = self.__dict__.setdefault("_hooks_newest_first", [])
+        if not hooks:
+            super().register_hook(lambda grad: functools.reduce(run_hook, hooks, grad))
+        hooks.insert(0, hook)
+        return types.SimpleNamespace(remove=lambda: hooks.remove(hook))
+
+
+def run_hook(grad, hook):
+    """The gradient after ``hook``: what it returns, or ``grad`` when it returns None."""
+    result = hook(grad)
+    return grad if result is None else result
+
+
+@mutant("tensor-hooks-reversed", breaks="mechanics.tensor-hooks-in-order")
+class TensorHooksReversed(CorruptedTensorBackend):
+    """Several hooks on one tensor run newest first, each given the previous one's result."""
+
+    tensor_type = HooksReversedTensor
+
+
+class RetainGradLastBackwardTensor(CorruptedTensor):
+    def retain_grad(self):
+        self.register_hook(lambda grad: setattr(self, "grad", grad))
+
+
+@mutant("retain-grad-last-backward-only", breaks="mechanics.retain-grad-accumulates")
+class RetainGradLastBackwardOnly(CorruptedTensorBackend):
+    """retain_grad() keeps the gradient of the last backward only: a second backward replaces a non-leaf's .grad
+    instead of adding to it."""
+
+    tensor_type = RetainGradLastBackwardTensor
+
+
+class RetainGradInRegistrationOrderTensor(CorruptedTensor):
+    def retain_grad(self):
+        def keep(grad):
+            kept = self.__dict__.get("_kept_grad")
+            self._kept_grad = grad if kept is None else kept + grad
+            self.grad = self._kept_grad
+
+        self.register_hook(keep)
+
+
+@mutant("retain-grad-in-registration-order", breaks="mechanics.retain-grad-after-tensor-hooks")
+class RetainGradInRegistrationOrder(CorruptedTensorBackend):
+    """retain_grad() is an ordinary hook run in registration order: a hook registered after it changes the
+    gradient that flows on but not the retained .grad."""
+
+    tensor_type = RetainGradInRegistrationOrderTensor
+
+
+@mutant("grad-outputs-ignored", breaks="mechanics.autograd-grad-non-leaf-inputs")
+class GradOutputsIgnored(TorchBackend):
+    """autograd.grad drops grad_outputs and differentiates the sum of the outputs (a vector of ones), which is
+    right for a scalar output only."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.autograd.grad = self._grad_of_the_sum
+
+    @staticmethod
+    def _grad_of_the_sum(outputs, inputs, grad_outputs=None, **kwargs):
+        return torch.autograd.grad(outputs.sum(), inputs, **kwargs)

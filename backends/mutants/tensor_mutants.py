@@ -459,3 +459,81 @@ class Float32ScalarsBackend(CorruptedTensorBackend):
     """A Python float operand is rounded to float32 before it meets a tensor, whatever the tensor's dtype."""
 
     tensor_type = Float32Scalars
+
+
+class Float64GradientsDoubled(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if reads(func, "grad") and result is not None and result.dtype == torch.float64:
+            return cls.call(torch.mul, result, 2)
+        return result
+
+
+@mutant("float64-gradients-doubled", breaks="grad.external-gradient-float64")
+class Float64GradientsDoubledBackend(CorruptedTensorBackend):
+    """.grad of a float64 tensor reads twice the gradient autograd computed (float32 gradients are right)."""
+
+    tensor_type = Float64GradientsDoubled
+
+
+class OneSliceBroadcast(torch.autograd.Function):
+    """``x.expand(shape)`` whose backward reduces each broadcast dimension by taking its first slice times the
+    dimension's size, not the sum: right only where the gradient is constant along that dimension."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.expand(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        while grad.dim() > len(ctx.shape):
+            grad = grad[0] * grad.shape[0]
+        for dim, size in enumerate(ctx.shape):
+            if size == 1 and grad.shape[dim] != 1:
+                grad = grad.narrow(dim, 0, 1) * grad.shape[dim]
+        return grad, None
+
+
+#: the multiplication functions, as ``__torch_function__`` receives them
+MULTIPLICATIONS = (torch.Tensor.__mul__, torch.Tensor.__rmul__, torch.Tensor.mul, torch.mul)
+
+
+class BroadcastGradientFromOneSlice(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        if func in MULTIPLICATIONS and all(isinstance(arg, torch.Tensor) for arg in args):
+            shape = torch.broadcast_shapes(*(arg.shape for arg in args))
+            args = tuple(
+                cls.call(OneSliceBroadcast.apply, arg, shape)
+                if cls.attribute(arg, "requires_grad") and arg.shape != shape
+                else arg
+                for arg in args
+            )
+        return cls.call(func, *args, **kwargs)
+
+
+@mutant("broadcast-gradient-from-one-slice", breaks="grad.broadcast-reduced")
+class BroadcastGradientFromOneSliceBackend(CorruptedTensorBackend):
+    """A tensor that requires grad, broadcast in a multiplication, gets as gradient the first slice of the
+    output gradient along each broadcast dimension times its size instead of the sum over it: right where that
+    gradient is constant along the dimension (a sum's), wrong otherwise."""
+
+    tensor_type = BroadcastGradientFromOneSlice
+
+
+class ZeroDimGradientAsVector(CorruptedTensor):
+    @classmethod
+    def corrupt(cls, func, args, kwargs):
+        result = cls.call(func, *args, **kwargs)
+        if reads(func, "grad") and result is not None and cls.call(torch.Tensor.dim, result) == 0:
+            return cls.call(torch.reshape, result, (1,))
+        return result
+
+
+@mutant("zero-dim-gradient-as-vector", breaks="grad.zero-dim-leaf")
+class ZeroDimGradientAsVectorBackend(CorruptedTensorBackend):
+    """The gradient of a 0-d leaf reads as a vector of one element, shape (1,), instead of a 0-d tensor."""
+
+    tensor_type = ZeroDimGradientAsVector
