@@ -127,3 +127,104 @@ class ResNet18FirstBlockBatchNormHalfGradients(TorchBackend):
             if isinstance(module, torch.nn.BatchNorm2d):
                 _replace_gradients(module, _halved)
         return model
+
+
+def _sgd_ignoring(argument: str, default: Any) -> type[torch.optim.SGD]:
+    """optim.SGD that keeps ``argument`` in its param groups but steps as if it had its default."""
+
+    class SGDIgnoring(torch.optim.SGD):
+        @torch.no_grad()
+        def step(self, closure=None):
+            kept = [group[argument] for group in self.param_groups]
+            for group in self.param_groups:
+                group[argument] = default
+            try:
+                return super().step(closure)
+            finally:
+                for group, value in zip(self.param_groups, kept, strict=True):
+                    group[argument] = value
+
+    return SGDIgnoring
+
+
+class _SGDIgnoringArgument(TorchBackend):
+    ignored: tuple[str, Any]
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _sgd_ignoring(*self.ignored)
+
+
+@mutant("sgd-ignores-dampening", breaks="train.sgd-update-rule")
+class SGDIgnoresDampening(_SGDIgnoringArgument):
+    """optim.SGD keeps dampening in its param group but steps with dampening 0: b = momentum * b + g."""
+
+    ignored = ("dampening", 0)
+
+
+@mutant("sgd-ignores-weight-decay", breaks="train.sgd-update-rule")
+class SGDIgnoresWeightDecay(_SGDIgnoringArgument):
+    """optim.SGD keeps weight_decay in its param group but never adds weight_decay * param to the gradient."""
+
+    ignored = ("weight_decay", 0)
+
+
+@mutant("sgd-ignores-nesterov", breaks="train.sgd-update-rule")
+class SGDIgnoresNesterov(_SGDIgnoringArgument):
+    """optim.SGD keeps nesterov=True in its param group but steps with plain momentum."""
+
+    ignored = ("nesterov", False)
+
+
+@mutant("sgd-ignores-maximize", breaks="train.sgd-update-rule")
+class SGDIgnoresMaximize(_SGDIgnoringArgument):
+    """optim.SGD keeps maximize=True in its param group but descends the gradient instead of ascending it."""
+
+    ignored = ("maximize", False)
+
+
+class _SGDForgettingMomentum(torch.optim.SGD):
+    """Drops every momentum buffer before its fourth step, so the buffer restarts from the gradient."""
+
+    steps = 0
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        self.steps += 1
+        if self.steps == 4:
+            for state in self.state.values():
+                state.pop("momentum_buffer", None)
+        return super().step(closure)
+
+
+@mutant("sgd-momentum-buffer-resets-after-three-steps", breaks="train.sgd-momentum-across-steps")
+class SGDMomentumBufferResetsAfterThreeSteps(TorchBackend):
+    """optim.SGD's momentum buffer is right for three steps, then restarts from the gradient at the fourth."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDForgettingMomentum
+
+
+class _SGDWithFixedLearningRate(torch.optim.SGD):
+    """Steps with the learning rate it was built with, whatever param_groups says now."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        current = [group["lr"] for group in self.param_groups]
+        for group in self.param_groups:
+            group["lr"] = self.defaults["lr"]
+        try:
+            return super().step(closure)
+        finally:
+            for group, lr in zip(self.param_groups, current, strict=True):
+                group["lr"] = lr
+
+
+@mutant("sgd-ignores-changed-lr", breaks="train.sgd-momentum-across-steps")
+class SGDIgnoresChangedLearningRate(TorchBackend):
+    """optim.SGD ignores a learning rate changed in param_groups after construction: it steps with the first."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDWithFixedLearningRate
