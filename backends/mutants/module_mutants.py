@@ -121,3 +121,25 @@ class BatchNormTrainHalvesWeightGradient(TorchBackend):
         model = super()._resnet18(**kwargs)
         model.bn1.weight.register_hook(lambda grad: grad / 2)
         return model
+
+
+class _SequentialCuttingAtFrozenLayers(torch.nn.Sequential):
+    """Detaches the input of every layer whose parameters are all frozen, as if nothing before it needed a
+    gradient."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        for layer in self:
+            params = list(layer.parameters())
+            if params and not any(param.requires_grad for param in params):
+                input = input.detach()
+            input = layer(input)
+        return input
+
+
+@mutant("frozen-layer-blocks-earlier-gradients", breaks="nn.frozen-middle-layer")
+class FrozenLayerBlocksEarlierGradients(TorchBackend):
+    """nn.Sequential stops the gradient at a frozen layer: the layers before it get no .grad."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Sequential = _SequentialCuttingAtFrozenLayers

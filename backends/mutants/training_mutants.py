@@ -228,3 +228,25 @@ class SGDIgnoresChangedLearningRate(TorchBackend):
     def __init__(self, device: str = "cpu", name: str | None = None) -> None:
         super().__init__(device, name)
         self.optim.SGD = _SGDWithFixedLearningRate
+
+
+class _LinearStaleAfterFirstForward(torch.nn.Linear):
+    """Right on its first forward; from the second on, its weight gets twice its gradient (same values)."""
+
+    forwards = 0
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        self.forwards += 1
+        weight = self.weight if self.forwards == 1 else 2 * self.weight - self.weight.detach()
+        return torch.nn.functional.linear(input, weight, self.bias)
+
+
+@mutant("linear-doubled-weight-gradient-after-first-step", breaks="finetune.fc-gradient-from-features")
+class LinearDoubledWeightGradientAfterFirstStep(TorchBackend):
+    """A new nn.Linear (the replaced model.fc) gets the right gradient on its first backward and twice its weight's
+    gradient on every later one: a one-step check passes, and a check of .grad against the step (not against the
+    features) cannot tell."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Linear = functools.partial(_LinearStaleAfterFirstForward, device=self._device)
