@@ -123,23 +123,32 @@ class BatchNormTrainHalvesWeightGradient(TorchBackend):
         return model
 
 
+class _LinearMarkedFrozen(torch.nn.Linear):
+    """Remembers being frozen by module.requires_grad_(False)."""
+
+    frozen_whole = False
+
+    def requires_grad_(self, requires_grad: bool = True) -> torch.nn.Module:
+        self.frozen_whole = not requires_grad
+        return super().requires_grad_(requires_grad)
+
+
 class _SequentialCuttingAtFrozenLayers(torch.nn.Sequential):
-    """Detaches the input of every layer whose parameters are all frozen, as if nothing before it needed a
-    gradient."""
+    """Detaches the input of every layer frozen whole by module.requires_grad_(False), as if nothing before it
+    needed a gradient."""
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         for layer in self:
-            params = list(layer.parameters())
-            if params and not any(param.requires_grad for param in params):
-                input = input.detach()
-            input = layer(input)
+            input = layer(input.detach() if getattr(layer, "frozen_whole", False) else input)
         return input
 
 
 @mutant("frozen-layer-blocks-earlier-gradients", breaks="nn.frozen-middle-layer")
 class FrozenLayerBlocksEarlierGradients(TorchBackend):
-    """nn.Sequential stops the gradient at a frozen layer: the layers before it get no .grad."""
+    """nn.Sequential stops the gradient at a layer frozen by module.requires_grad_(False): the layers before it
+    get no .grad (freezing parameter by parameter works)."""
 
     def __init__(self, device: str = "cpu", name: str | None = None) -> None:
         super().__init__(device, name)
+        self.nn.Linear = functools.partial(_LinearMarkedFrozen, device=self._device)
         self.nn.Sequential = _SequentialCuttingAtFrozenLayers

@@ -162,11 +162,60 @@ class SGDIgnoresDampening(_SGDIgnoringArgument):
     ignored = ("dampening", 0)
 
 
-@mutant("sgd-ignores-weight-decay", breaks="train.sgd-update-rule")
-class SGDIgnoresWeightDecay(_SGDIgnoringArgument):
-    """optim.SGD keeps weight_decay in its param group but never adds weight_decay * param to the gradient."""
+class _SGDDecayingOnlyWithMomentum(torch.optim.SGD):
+    """Adds weight_decay * param to the gradient only on the momentum path: plain SGD ignores it."""
 
-    ignored = ("weight_decay", 0)
+    @torch.no_grad()
+    def step(self, closure=None):
+        kept = [group["weight_decay"] for group in self.param_groups]
+        for group in self.param_groups:
+            if not group["momentum"]:
+                group["weight_decay"] = 0
+        try:
+            return super().step(closure)
+        finally:
+            for group, value in zip(self.param_groups, kept, strict=True):
+                group["weight_decay"] = value
+
+
+@mutant("sgd-ignores-weight-decay-without-momentum", breaks="train.sgd-update-rule")
+class SGDIgnoresWeightDecayWithoutMomentum(TorchBackend):
+    """optim.SGD without momentum never adds weight_decay * param to the gradient (with momentum it does)."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDDecayingOnlyWithMomentum
+
+
+class _SGDDecayingOutsideMomentum(torch.optim.SGD):
+    """Applies weight decay beside the momentum buffer, param -= lr * (buf + weight_decay * param), instead of
+    adding it to the gradient the buffer accumulates: the same step without momentum."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        decays = [group["weight_decay"] for group in self.param_groups]
+        olds = [[param.clone() for param in group["params"]] for group in self.param_groups]
+        for group in self.param_groups:
+            group["weight_decay"] = 0
+        try:
+            loss = super().step(closure)
+        finally:
+            for group, decay in zip(self.param_groups, decays, strict=True):
+                group["weight_decay"] = decay
+        for group, old in zip(self.param_groups, olds, strict=True):
+            for param, before in zip(group["params"], old, strict=True):
+                if param.grad is not None:
+                    param.sub_(group["lr"] * group["weight_decay"] * before)
+        return loss
+
+
+@mutant("sgd-weight-decay-outside-momentum", breaks="train.sgd-update-rule")
+class SGDWeightDecayOutsideMomentum(TorchBackend):
+    """optim.SGD with momentum applies weight decay beside the buffer instead of accumulating it in the buffer."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDDecayingOutsideMomentum
 
 
 @mutant("sgd-ignores-nesterov", breaks="train.sgd-update-rule")
