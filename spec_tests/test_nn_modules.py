@@ -156,7 +156,7 @@ def test_resnet18_modules_alone(engine, name):
     """resnet18's modules compute what they are: conv1 = Conv2d(3, 64, kernel_size=7, stride=2, padding=3,
     bias=False), relu = ReLU(inplace=True), maxpool = MaxPool2d(kernel_size=3, stride=2, padding=1),
     avgpool = AdaptiveAvgPool2d((1, 1)); called alone on a batch of 2, each gives the documented output and
-    passes back the documented gradient to its input (and conv1 to its weight through train's specs).
+    passes back the documented gradient to its input (conv1's weight gradient is train's specs' business).
 
     relu works in place, so it is given x * 1, not the leaf x (an in-place operation on a leaf that requires grad
     is an error)."""

@@ -285,3 +285,26 @@ def test_sgd_arguments_follow_the_documented_rule(engine, case):
     layer = engine.nn.Linear(3, 2)
     optimizer = engine.optim.SGD(layer.parameters(), lr=0.1, **arguments)
     assert_sgd_steps(engine, layer, optimizer, (0.1, 0.1, 0.1), **arguments)
+
+
+@spec(
+    "train.frozen-middle-block",
+    sources=["001", "002", "docs:notes/autograd#setting-requires-grad"],
+    needs=[cap.RESNET18, cap.AUTOGRAD],
+    kind=VALUE,
+)
+def test_frozen_middle_block_passes_gradient_to_earlier_layers(engine, model):
+    """Freezing a block of the network in the middle (model.layer2.requires_grad_(False)) excludes only its
+    parameters from the gradient computation: their .grad stays None, while conv1, layer1 and every layer
+    after layer2 get their gradients, the earlier ones through the frozen block.
+
+    In evaluation mode, where every gradient of the step is determined (train.eval-mode-fills-every-grad), each
+    trainable parameter's .grad is compared with the float64 oracle of the same partly frozen model."""
+    model.eval()
+    model.layer2.requires_grad_(False)
+    data, labels = backward_pass(engine, model)
+    params = dict(model.named_parameters())
+    assert [name for name, param in params.items() if name.startswith("layer2.") and param.grad is not None] == []
+    trainable = {name: param for name, param in params.items() if not name.startswith("layer2.")}
+    assert [name for name, param in trainable.items() if param.grad is None] == []
+    assert_gradients_match(engine, trainable, resnet18_gradients(engine, model, data, labels, training=False))
