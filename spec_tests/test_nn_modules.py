@@ -6,6 +6,10 @@ docstring gives the error model): a module that passes its arguments wrongly to 
 gradient is wrong only for some shapes, fails here though its functional operator passes the opgrad specs.
 The modules of resnet18 (convolution without bias, batch norm, ReLU, max pooling, adaptive average pooling,
 the classifier) are taken from resnet18 itself and called alone.
+
+The modules run in float32, the dtype the seeds' networks have: the backend contract builds modules and models
+in float32 and has no module.double(), and the float64 behaviour of the operators underneath is the opgrad
+specs' (float64 against finite differences).
 """
 
 import numpy as np
