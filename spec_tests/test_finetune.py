@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from backends import capabilities as cap
+from conformance import nn_oracle
 from conformance.catalogue import VALUE, spec
 from conformance.resnet_oracle import assert_gradients_match, resnet18_gradients
 
@@ -115,3 +116,53 @@ def test_optimizer_over_fc_only(engine, finetuned):
     fc layer's parameters and leaves every frozen layer as it was."""
     optimizer = engine.optim.SGD(finetuned.fc.parameters(), lr=LR, momentum=0.9)
     step_and_compare(engine, finetuned, optimizer)
+
+
+@spec(
+    "finetune.fc-gradient-from-features",
+    sources=["000", "003", "docs:generated/torch.nn.Linear", "docs:generated/torch.optim.SGD"],
+    needs=[cap.RESNET18, cap.NN, cap.AUTOGRAD, cap.SGD, cap.HOOKS],
+    kind=VALUE,
+)
+def test_fc_gradient_is_output_gradient_times_features(engine, finetuned):
+    """The frozen backbone turns each image into features h that model.fc = nn.Linear(512, 10) maps to
+    y = h W^T + b: the gradient of a loss with output gradient g is g^T h for W and the sum of g over the batch
+    for b, and optim.SGD(model.fc.parameters(), lr=1e-2, momentum=0.9) moves fc by -lr * buf with buf carried
+    from step to step.
+
+    Two steps on batches of 2 images of 32×32; h is read with a forward pre-hook on model.fc, the gradients and
+    the parameters after each step are computed in NumPy from h and g (error model of conformance.nn_oracle),
+    independently of the engine's .grad."""
+    features = []
+    finetuned.fc.register_forward_pre_hook(lambda module, args: features.append(engine.to_numpy(args[0])))
+    optimizer = engine.optim.SGD(finetuned.fc.parameters(), lr=LR, momentum=0.9)
+    transposed = tuple(finetuned.fc.weight.shape) != (10, 512)  # an engine keeping Linear's weight as (in, out)
+    expected = {name: engine.to_numpy(param).astype(np.float64) for name, param in fc_parameters(finetuned).items()}
+    buffers, buffer_bounds = {}, {}
+    for _ in range(2):
+        optimizer.zero_grad()
+        images = np.random.random_sample((2, 3, 32, 32)).astype(np.float32)
+        g = np.random.standard_normal((2, 10)).astype(np.float32)
+        (finetuned(engine.tensor(images)) * engine.tensor(g)).sum().backward()
+        h, g = features[-1].astype(np.float64), g.astype(np.float64)
+        exact = {"fc.weight": g.T @ h, "fc.bias": g.sum(0)}
+        bounds = {"fc.weight": np.abs(g).T @ np.abs(h), "fc.bias": np.abs(g).sum(0)}
+        for name, param in fc_parameters(finetuned).items():
+            assert param.grad is not None, name
+            grad = engine.to_numpy(param.grad)
+            nn_oracle.assert_within(
+                grad.T if transposed and name == "fc.weight" else grad, exact[name], bounds[name], 2, name
+            )
+            step, bound = (
+                (exact[name], bounds[name]) if not transposed or name == "fc.bias" else (exact[name].T, bounds[name].T)
+            )
+            buffers[name] = step if name not in buffers else 0.9 * buffers[name] + step
+            buffer_bounds[name] = bound if name not in buffer_bounds else 0.9 * buffer_bounds[name] + bound
+            expected[name] = expected[name] - LR * buffers[name]
+        optimizer.step()
+        for name, param in fc_parameters(finetuned).items():
+            # the buffer carries the gradients' error bound; the update itself rounds a few times in float32
+            moved = LR * buffer_bounds[name]
+            nn_oracle.assert_within(
+                engine.to_numpy(param), expected[name], moved + np.abs(expected[name]) * 2**-13, 4, name
+            )

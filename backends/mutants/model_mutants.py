@@ -244,3 +244,21 @@ class PretrainedWarnsInOwnWords(TorchBackend):
             model = super()._resnet18(**kwargs)
         warnings.warn("pretrained=True will go away: pass weights= instead", FutureWarning, stacklevel=2)
         return model
+
+
+def _detach_if_frozen(module: torch.nn.Module, args: tuple) -> tuple:
+    """Forward pre-hook: a module whose parameters are all frozen gets its input detached."""
+    if not any(param.requires_grad for param in module.parameters()):
+        return tuple(arg.detach() for arg in args)
+    return args
+
+
+@mutant("resnet18-frozen-block-blocks-earlier-gradients", breaks="train.frozen-middle-block")
+class ResNet18FrozenBlockBlocksEarlierGradients(TorchBackend):
+    """resnet18's layer2, once frozen, detaches its input: conv1, bn1 and layer1 get no gradient (the layers
+    after it, model.fc among them, are right)."""
+
+    def _resnet18(self, **kwargs: Any) -> torch.nn.Module:
+        model = super()._resnet18(**kwargs)
+        model.layer2.register_forward_pre_hook(_detach_if_frozen)
+        return model

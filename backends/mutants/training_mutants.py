@@ -127,3 +127,175 @@ class ResNet18FirstBlockBatchNormHalfGradients(TorchBackend):
             if isinstance(module, torch.nn.BatchNorm2d):
                 _replace_gradients(module, _halved)
         return model
+
+
+def _sgd_ignoring(argument: str, default: Any) -> type[torch.optim.SGD]:
+    """optim.SGD that keeps ``argument`` in its param groups but steps as if it had its default."""
+
+    class SGDIgnoring(torch.optim.SGD):
+        @torch.no_grad()
+        def step(self, closure=None):
+            kept = [group[argument] for group in self.param_groups]
+            for group in self.param_groups:
+                group[argument] = default
+            try:
+                return super().step(closure)
+            finally:
+                for group, value in zip(self.param_groups, kept, strict=True):
+                    group[argument] = value
+
+    return SGDIgnoring
+
+
+class _SGDIgnoringArgument(TorchBackend):
+    ignored: tuple[str, Any]
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _sgd_ignoring(*self.ignored)
+
+
+@mutant("sgd-ignores-dampening", breaks="train.sgd-update-rule")
+class SGDIgnoresDampening(_SGDIgnoringArgument):
+    """optim.SGD keeps dampening in its param group but steps with dampening 0: b = momentum * b + g."""
+
+    ignored = ("dampening", 0)
+
+
+class _SGDDecayingOnlyWithMomentum(torch.optim.SGD):
+    """Adds weight_decay * param to the gradient only on the momentum path: plain SGD ignores it."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        kept = [group["weight_decay"] for group in self.param_groups]
+        for group in self.param_groups:
+            if not group["momentum"]:
+                group["weight_decay"] = 0
+        try:
+            return super().step(closure)
+        finally:
+            for group, value in zip(self.param_groups, kept, strict=True):
+                group["weight_decay"] = value
+
+
+@mutant("sgd-ignores-weight-decay-without-momentum", breaks="train.sgd-update-rule")
+class SGDIgnoresWeightDecayWithoutMomentum(TorchBackend):
+    """optim.SGD without momentum never adds weight_decay * param to the gradient (with momentum it does)."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDDecayingOnlyWithMomentum
+
+
+class _SGDDecayingOutsideMomentum(torch.optim.SGD):
+    """Applies weight decay beside the momentum buffer, param -= lr * (buf + weight_decay * param), instead of
+    adding it to the gradient the buffer accumulates: the same step without momentum."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        decays = [group["weight_decay"] for group in self.param_groups]
+        olds = [[param.clone() for param in group["params"]] for group in self.param_groups]
+        for group in self.param_groups:
+            group["weight_decay"] = 0
+        try:
+            loss = super().step(closure)
+        finally:
+            for group, decay in zip(self.param_groups, decays, strict=True):
+                group["weight_decay"] = decay
+        for group, old in zip(self.param_groups, olds, strict=True):
+            for param, before in zip(group["params"], old, strict=True):
+                if param.grad is not None:
+                    param.sub_(group["lr"] * group["weight_decay"] * before)
+        return loss
+
+
+@mutant("sgd-weight-decay-outside-momentum", breaks="train.sgd-update-rule")
+class SGDWeightDecayOutsideMomentum(TorchBackend):
+    """optim.SGD with momentum applies weight decay beside the buffer instead of accumulating it in the buffer."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDDecayingOutsideMomentum
+
+
+@mutant("sgd-ignores-nesterov", breaks="train.sgd-update-rule")
+class SGDIgnoresNesterov(_SGDIgnoringArgument):
+    """optim.SGD keeps nesterov=True in its param group but steps with plain momentum."""
+
+    ignored = ("nesterov", False)
+
+
+@mutant("sgd-ignores-maximize", breaks="train.sgd-update-rule")
+class SGDIgnoresMaximize(_SGDIgnoringArgument):
+    """optim.SGD keeps maximize=True in its param group but descends the gradient instead of ascending it."""
+
+    ignored = ("maximize", False)
+
+
+class _SGDForgettingMomentum(torch.optim.SGD):
+    """Drops every momentum buffer before its fourth step, so the buffer restarts from the gradient."""
+
+    steps = 0
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        self.steps += 1
+        if self.steps == 4:
+            for state in self.state.values():
+                state.pop("momentum_buffer", None)
+        return super().step(closure)
+
+
+@mutant("sgd-momentum-buffer-resets-after-three-steps", breaks="train.sgd-momentum-across-steps")
+class SGDMomentumBufferResetsAfterThreeSteps(TorchBackend):
+    """optim.SGD's momentum buffer is right for three steps, then restarts from the gradient at the fourth."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDForgettingMomentum
+
+
+class _SGDWithFixedLearningRate(torch.optim.SGD):
+    """Steps with the learning rate it was built with, whatever param_groups says now."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        current = [group["lr"] for group in self.param_groups]
+        for group in self.param_groups:
+            group["lr"] = self.defaults["lr"]
+        try:
+            return super().step(closure)
+        finally:
+            for group, lr in zip(self.param_groups, current, strict=True):
+                group["lr"] = lr
+
+
+@mutant("sgd-ignores-changed-lr", breaks="train.sgd-momentum-across-steps")
+class SGDIgnoresChangedLearningRate(TorchBackend):
+    """optim.SGD ignores a learning rate changed in param_groups after construction: it steps with the first."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.optim.SGD = _SGDWithFixedLearningRate
+
+
+class _LinearStaleAfterFirstForward(torch.nn.Linear):
+    """Right on its first forward; from the second on, its weight gets twice its gradient (same values)."""
+
+    forwards = 0
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        self.forwards += 1
+        weight = self.weight if self.forwards == 1 else 2 * self.weight - self.weight.detach()
+        return torch.nn.functional.linear(input, weight, self.bias)
+
+
+@mutant("linear-doubled-weight-gradient-after-first-step", breaks="finetune.fc-gradient-from-features")
+class LinearDoubledWeightGradientAfterFirstStep(TorchBackend):
+    """A new nn.Linear (the replaced model.fc) gets the right gradient on its first backward and twice its weight's
+    gradient on every later one: a one-step check passes, and a check of .grad against the step (not against the
+    features) cannot tell."""
+
+    def __init__(self, device: str = "cpu", name: str | None = None) -> None:
+        super().__init__(device, name)
+        self.nn.Linear = functools.partial(_LinearStaleAfterFirstForward, device=self._device)
