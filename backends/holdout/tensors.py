@@ -150,8 +150,8 @@ def alias_with_own_counter(tensor: torch.Tensor) -> torch.Tensor:
 class OwnCounterDetachTensor(CorruptedTensor):
     @classmethod
     def corrupt(cls, func, args, kwargs):
-        if func is torch.Tensor.detach:
-            return cls.call(alias_with_own_counter, args[0])
+        if func is torch.Tensor.detach and not cls.call(torch.Tensor._is_zerotensor, args[0]):
+            return cls.call(alias_with_own_counter, args[0])  # a symbolic zero has no storage to alias
         return cls.call(func, *args, **kwargs)
 
 
