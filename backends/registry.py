@@ -5,6 +5,7 @@ Spellings, tried in this order:
 - a torch device: ``cpu``, ``cuda``, ``cuda:N``, ``mps``, ``xpu``, or any device as ``torch:<device>``;
 - ``torch.func`` or ``torch.func:<device>``: torch differentiated by its functional transforms, not its tape;
 - ``mutant:<name>``: a deliberately broken torch backend (see :mod:`backends.mutants`);
+- ``holdout:<name>``: a plausible engine bug that no spec was written against (see :mod:`backends.holdout`);
 - ``benign:<name>[:<device>]``: a correct torch backend that rounds differently (see :mod:`backends.benign`);
 - ``slowed:<phase>:<percent>[:<side>][:<device>]``: torch made slower by a known fraction, to measure the regression
   tracker (see :mod:`backends.perf_mutants`);
@@ -50,6 +51,7 @@ def entry_points() -> dict[str, metadata.EntryPoint]:
 def known_backends() -> list[str]:
     """Every spelling this installation accepts, for error messages and ``--help``."""
     from .benign import VARIANTS
+    from .holdout import HOLDOUTS
     from .mutants import MUTANTS
 
     return [
@@ -61,6 +63,7 @@ def known_backends() -> list[str]:
         *sorted(BUILTIN_ADAPTERS),
         *sorted(entry_points()),
         *(f"mutant:{name}" for name in sorted(MUTANTS)),
+        *(f"holdout:{name}" for name in sorted(HOLDOUTS)),
         *(f"benign:{name}[:<device>]" for name in sorted(VARIANTS)),
         "slowed:<phase>:<percent>[:<side>][:<device>]",
         "package.module:attribute",
@@ -187,6 +190,12 @@ def _construct(spelling: str) -> Backend:
         if rest not in MUTANTS:
             raise UnknownBackend(f"unknown mutant {rest!r}; known mutants: {', '.join(sorted(MUTANTS))}")
         return MUTANTS[rest]("cpu")
+    if head == "holdout":
+        from .holdout import HOLDOUTS
+
+        if rest not in HOLDOUTS:
+            raise UnknownBackend(f"unknown holdout {rest!r}; known holdouts: {', '.join(sorted(HOLDOUTS))}")
+        return HOLDOUTS[rest]("cpu")
     if head == "benign":
         from .benign import parse as parse_benign
 

@@ -48,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help=(
             "engine to run the specs on; repeat or comma-separate for several (default: cpu). "
-            "Built in: cpu, cuda, cuda:N, mps, xpu, torch:<device>, mutant:<name>; also installed "
+            "Built in: cpu, cuda, cuda:N, mps, xpu, torch:<device>, mutant:<name>, holdout:<name>; also installed "
             "plug-ins by name and package.module:attribute."
         ),
     )
