@@ -7,7 +7,8 @@ same operator, the call that is broken (``sum`` with and without ``dim``). The r
 compact :data:`DOUBLED` table: (spec, operator, input), the operator the entry is about as
 ``__torch_function__`` names it and its first input that requires grad (a list, such as ``cat``'s, has its
 first such tensor doubled). :data:`EDGE_CASES` break an operator only on non-contiguous inputs, or only when
-broadcasting, and are caught by the entries written for those edge cases.
+broadcasting, and are caught by the entries written for those edge cases; :data:`FLOAT32_ONLY` break an
+operator in float32 only, and are caught by the entry's ``float32`` check.
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ def non_contiguous(args: tuple, kwargs: dict) -> bool:
 def broadcasting(args: tuple, kwargs: dict) -> bool:
     """The operator's first two inputs are tensors of different shapes."""
     return isinstance(args[1], torch.Tensor) and tuple(args[0].shape) != tuple(args[1].shape)
+
+
+def in_float32(args: tuple, kwargs: dict) -> bool:
+    """The operator's first input is a float32 tensor (a backward wrong in one dtype's kernel only)."""
+    return CorruptedTensor.attribute(args[0], "dtype") == torch.float32
 
 
 def training(args: tuple, kwargs: dict) -> bool:
@@ -293,6 +299,12 @@ EDGE_CASES = [
     edge_case("div-0d", "div", "rdiv", argument=1, on_views=False),
     edge_case("maximum", "maximum", "maximum-transposed", argument=1, on_views=False),
 ]
+#: wrong only in float32, caught by the ``float32`` check of the entry (its float64 checks hold)
+FLOAT32_ONLY = [
+    WrongGradient(spec, operator, f"{operator} in float32 only: the gradient of its input {argument}",
+                  argument=argument, when=in_float32, kind="float32-grad")
+    for spec, operator, argument in (("exp", "exp", 0), ("sigmoid", "sigmoid", 0), ("matmul", "matmul", 1))
+]
 # fmt: on
 
 
@@ -320,5 +332,5 @@ def register(wrong: WrongGradient) -> None:
     mutant(wrong.name, breaks=f"opgrad.{wrong.spec}", keeps=tuple(f"opgrad.{kept}" for kept in wrong.keeps))(backend)
 
 
-for _wrong in WRONG_GRADIENTS + EDGE_CASES:
+for _wrong in WRONG_GRADIENTS + EDGE_CASES + FLOAT32_ONLY:
     register(_wrong)
