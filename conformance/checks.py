@@ -4,8 +4,9 @@ A spec that makes several checks in turn wraps the optional ones in :func:`check
 block is tagged with the check's name, the report gives it as the verdict's ``failed_in``, and a known-failures
 entry can be restricted to it (``"fails_in": "second-order"``), so that a failure anywhere else is still a
 failure. :func:`conformance.gradcheck.check_gradients` makes the first-order checks (output, gradients, finite
-differences) untagged, then ``forward-mode`` and ``second-order``: a missing double backward stops the spec
-only after its first order held.
+differences) untagged, then ``float32`` (the same operator in single precision, for an engine whose first order
+was checked in float64), ``forward-mode`` and ``second-order``: a missing double backward stops the spec only
+after its first order held.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+FLOAT32 = "float32"
 FORWARD_MODE = "forward-mode"
 SECOND_ORDER = "second-order"
 #: every check name a spec tags and a known-failures entry may name
-NAMES = (FORWARD_MODE, SECOND_ORDER)
+NAMES = (FLOAT32, FORWARD_MODE, SECOND_ORDER)
 #: the attribute an escaping exception carries
 ATTRIBUTE = "conformance_check"
 

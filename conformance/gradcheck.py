@@ -9,8 +9,9 @@ engine under test or the oracle (torch on the CPU in float64), so the same line 
 vector-Jacobian product through the functional entry point :meth:`~backends.contract.Backend.vjp` (a tape
 engine answers it with ``backward``), and compares the engine's output and input gradients with the
 oracle's. Where the engine declares float64 it runs in float64 and each gradient is also checked against
-central finite differences of the engine's own forward on every element (the inputs are tiny); otherwise it
-runs in float32 with float32 tolerances. An engine declaring ``jvp`` has its forward mode checked along a
+central finite differences of the engine's own forward on every element (the inputs are tiny); then it runs
+again in float32 (the named check ``float32``), since an engine has a kernel and a backward per dtype. An engine
+without float64 runs in float32 only. An engine declaring ``jvp`` has its forward mode checked along a
 random direction, and one declaring ``vjp.second-order`` its Hessian-vector products (vjp of vjp), each
 against torch and, in float64, against central differences (of the forward, and of the engine's own
 gradients). These two come last, each in a named check (:mod:`conformance.checks`), so that a failure there
@@ -22,6 +23,20 @@ empty shape, a size-1 dimension that broadcasts, and non-contiguous inputs made 
 (``lambda lib, x: x.mT.exp()`` on a leaf of the transposed shape, ``x[:, ::2]``, ``x.expand(...)``). Inputs are
 drawn away from the points where a derivative is undefined (``kinks``: relu at 0, clamp at its bounds), and
 continuous draws have no ties (max, sort) almost surely.
+
+**float32 error model.** A float32 result is held against the float64 oracle run on exactly the engine's inputs
+(the draws and cotangent rounded to float32), with a tolerance measured per entry and per element rather than
+fixed: :data:`REPLICAS` float64 replicas of the oracle simulate float32 rounding, every input and every float64
+result of every operator (forward and backward) times (1 + e), e uniform in [-u, u], u float32's unit roundoff,
+and the factors of matrix products and convolutions at TF32's (the widest float32 path torch documents, which
+``benign:tf32`` takes). The largest deviation of the replicas from the oracle, element by element, is that
+element's spread s: how far rounding at float32 can move it (large for an ill-conditioned solve or a value
+computed by cancellation, zero for a gradient that is exactly 0 or 1). An element passes when
+|engine - oracle| <= :data:`SPREAD_FACTOR` s + :data:`FLOOR_ULPS` u max|oracle|, the second term the rounding
+inside one operator that input perturbations do not reach (a sum's order), at the scale of the array. A wrong
+derivative, off by its own size, is caught wherever the entry determines the value better than its size; every
+entry is checked in float32, kinks included, since inputs are kept :data:`KINK_MARGIN` from them, far beyond
+float32's rounding.
 """
 
 from __future__ import annotations
@@ -33,13 +48,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from torch.utils._python_dispatch import _disable_current_modes
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
+from torch.utils._pytree import tree_leaves, tree_map
 
 from backends import Backend
 from backends import capabilities as cap
+from backends.benign import CONVOLUTIONS, MATMULS, on_factors
 from backends.torch_backend import TorchBackend
 
 from . import checks
+from .margins import observe
 
 ORACLE = TorchBackend("cpu", name="oracle")
 
@@ -61,6 +80,18 @@ FD_STEP, FD_RTOL, FD_ATOL = 1e-6, 1e-5, 1e-6
 KINK_MARGIN = 0.05
 #: what an engine's values are held against: torch's (the oracle's)
 TORCHS = "torch's"
+#: the float32 error model: unit roundoffs of float32 and of TF32 (matrix products' and convolutions' factors)
+FLOAT32_ROUNDOFF, TF32_ROUNDOFF = 2.0**-24, 2.0**-11
+#: float64 replicas of the oracle at simulated float32 rounding: how each element's spread is measured
+REPLICAS = 8
+#: allowed error as a multiple of the spread: the largest deviation of eight replicas can underestimate an
+#: element's rounding (when the draws happen to cancel), and an engine's decomposition of an operator may round
+#: several times where torch's rounds once. torch on the CPU, and the benign variants, came within 0.36 of the
+#: tolerance over ten seeds of every entry (TF32 convolutions the closest)
+SPREAD_FACTOR = 8.0
+#: allowed error in float32 ulps of the array's largest value: rounding inside one operator (a sum of the few
+#: dozen terms these inputs have, in any order) that perturbing its inputs and result does not reach
+FLOOR_ULPS = 32
 
 
 @dataclass(frozen=True)
@@ -83,6 +114,10 @@ class Op:
     kinks: tuple[float, ...] = ()
     forward_mode: bool = True
     second_order: bool = True
+    #: the magnitude of the terms float32 implementations compute the operator from, where it exceeds the values
+    #: (lgamma, from terms near 1 that cancel at its zeros 1 and 2): the float32 error model's floor is at least
+    #: that many ulps of it
+    float32_scale: float = 0.0
 
     def draw(self) -> list[np.ndarray]:
         """Inputs from NumPy's seeded generator, in float64."""
@@ -190,14 +225,18 @@ def check_gradients(engine: Backend, op: Op) -> None:
 
     dtype = np.float64 if cap.FLOAT64 in engine.capabilities else np.float32
     rtol, atol = TOLERANCES[dtype]
-    output, grads = gradients(engine, op, arrays, cotangent, dtype)
-    np.testing.assert_allclose(output, expected_output, rtol=rtol, atol=atol, err_msg="forward differs from torch")
-    for index, grad, expected in zip(op.differentiable(), grads, expected_grads, strict=True):
-        np.testing.assert_allclose(
-            grad, expected, rtol=rtol, atol=atol, err_msg=f"gradient of input {index} differs from torch's"
-        )
     if dtype is np.float64:
+        output, grads = gradients(engine, op, arrays, cotangent, dtype)
+        np.testing.assert_allclose(output, expected_output, rtol=rtol, atol=atol, err_msg="forward differs from torch")
+        for index, grad, expected in zip(op.differentiable(), grads, expected_grads, strict=True):
+            np.testing.assert_allclose(
+                grad, expected, rtol=rtol, atol=atol, err_msg=f"gradient of input {index} differs from torch's"
+            )
         check_finite_differences(engine, op, arrays, cotangent, grads)
+        with checks.check(checks.FLOAT32):
+            check_float32(engine, op, arrays, cotangent)
+    else:
+        check_float32(engine, op, arrays, cotangent)
     if cap.JVP in engine.capabilities and op.forward_mode:
         with checks.check(checks.FORWARD_MODE):
             tangent = tangent_of(engine, op, arrays, directions, dtype)
@@ -293,3 +332,108 @@ def check_finite_differences(engine: Backend, op: Op, arrays, cotangent: np.ndar
             atol=FD_ATOL,
             err_msg=f"gradient of input {index} differs from central finite differences",
         )
+
+
+def check_float32(engine: Backend, op: Op, arrays, cotangent: np.ndarray) -> None:
+    """Assert the engine's float32 output and gradients, on the draws and cotangent rounded to float32, are the
+    float64 oracle's on those values within the float32 error model (module docstring)."""
+    arrays = [array.astype(np.float32).astype(np.float64) for array in arrays]
+    cotangent = cotangent.astype(np.float32).astype(np.float64)
+    with as_shipped():
+        expected = Float32Expectation.of(op, arrays, cotangent)
+    output, grads = gradients(engine, op, arrays, cotangent, np.float32)
+    names = ["float32 forward", *(f"float32 gradient of input {index}" for index in op.differentiable())]
+    for name, actual, value, spread in zip(names, [output, *grads], expected.values, expected.spreads, strict=True):
+        assert_within_error_model(name, actual, value, spread, op.float32_scale)
+
+
+@dataclass(frozen=True)
+class Float32Expectation:
+    """The float64 oracle's output and gradients, and each element's spread at simulated float32 rounding."""
+
+    values: list[np.ndarray]
+    spreads: list[np.ndarray]
+
+    @classmethod
+    def of(cls, op: Op, arrays, cotangent: np.ndarray) -> Float32Expectation:
+        output, grads = gradients(ORACLE, op, arrays, cotangent, np.float64)
+        values = [output, *grads]
+        spreads = [np.zeros_like(value) for value in values]
+        for _ in range(REPLICAS):
+            moved = [array * (1 + FLOAT32_ROUNDOFF * np.random.uniform(-1, 1, array.shape)) for array in arrays]
+            moved_cotangent = cotangent * (1 + FLOAT32_ROUNDOFF * np.random.uniform(-1, 1, cotangent.shape))
+            with SimulatedFloat32(torch.Generator().manual_seed(int(np.random.randint(2**31)))):
+                replica_output, replica_grads = gradients(ORACLE, op, moved, moved_cotangent, np.float64)
+            for spread, value, replica in zip(spreads, values, [replica_output, *replica_grads], strict=True):
+                np.maximum(spread, np.abs(replica - value), out=spread)
+        if not all(
+            np.isfinite(spread[np.isfinite(value)]).all() for spread, value in zip(spreads, values, strict=True)
+        ):
+            raise RuntimeError("a replica at simulated float32 rounding is not finite where the oracle is")
+        return cls(values, spreads)
+
+
+def float32_tolerance(value: np.ndarray, spread: np.ndarray, scale: float = 0.0) -> np.ndarray:
+    """Each element's allowed error: :data:`SPREAD_FACTOR` times its spread and :data:`FLOOR_ULPS` float32 ulps of
+    the array's largest value (or of ``scale``, where larger)."""
+    scale = max(scale, float(np.abs(value).max(initial=0.0)))
+    return SPREAD_FACTOR * spread + FLOOR_ULPS * FLOAT32_ROUNDOFF * scale
+
+
+def assert_within_error_model(name: str, actual, value: np.ndarray, spread: np.ndarray, scale: float = 0.0) -> None:
+    """``actual`` holds ``value`` element by element within :func:`float32_tolerance`; the ratio of error to
+    tolerance is recorded for the separation table (:func:`conformance.margins.observe`)."""
+    actual = np.asarray(actual, dtype=np.float64)
+    assert actual.shape == value.shape, f"{name} has shape {actual.shape}, not {value.shape}"
+    if not value.size:
+        return
+    error, tolerance = np.abs(actual - value), float32_tolerance(value, spread, scale)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(error == 0, 0.0, np.nan_to_num(error / tolerance, nan=np.inf))
+    worst = np.unravel_index(np.argmax(ratios), ratios.shape)
+    observe(ratios[worst])
+    assert ratios[worst] <= 1, (
+        f"{name} differs from the float64 oracle beyond float32's error model: at {worst} it is {actual[worst]!r}, "
+        f"the oracle {value[worst]!r} (error {error[worst]:.3g}; rounding at float32 moves it by {spread[worst]:.3g}, "
+        f"the tolerance is {tolerance[worst]:.3g}); {int((ratios > 1).sum())} of {ratios.size} elements are outside"
+    )
+
+
+class SimulatedFloat32(TorchDispatchMode):
+    """float64 torch rounding as float32 would, at random: each float64 result of an operator times (1 + e), e
+    uniform in [-u, u] (:data:`FLOAT32_ROUNDOFF`), and the factors of matrix products and convolutions at
+    :data:`TF32_ROUNDOFF`. Views and in-place results are left alone, so aliasing holds, and so is a result
+    whose every value is, up to sign, one of its inputs' (max, median, sort, the infinity norm, a copy): float32
+    selects it exactly, and the backward of a selection finds it among its inputs by comparing."""
+
+    def __init__(self, generator: torch.Generator) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def perturbed(self, value, unit: float):
+        if not is_float64(value):
+            return value
+        noise = torch.rand(value.shape, generator=self.generator, dtype=torch.float64, device=value.device)
+        return value * (1 + unit * (2 * noise - 1))
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in MATMULS + CONVOLUTIONS:
+            result = on_factors(lambda value: self.perturbed(value, TF32_ROUNDOFF), func, *args, **kwargs)
+        else:
+            result = func(*args, **kwargs)
+        if any(returned.alias_info is not None for returned in func._schema.returns):
+            return result
+        inputs = [value.abs().flatten() for value in tree_leaves((args, kwargs)) if is_float64(value)]
+        return tree_map(
+            lambda value: value if selected(value, inputs) else self.perturbed(value, FLOAT32_ROUNDOFF), result
+        )
+
+
+def is_float64(value) -> bool:
+    return isinstance(value, torch.Tensor) and value.dtype == torch.float64
+
+
+def selected(result, inputs: list[torch.Tensor]) -> bool:
+    """Whether every value of ``result`` is, up to sign, among ``inputs``' absolute values."""
+    return is_float64(result) and bool(inputs) and bool(torch.isin(result.abs(), torch.cat(inputs)).all())

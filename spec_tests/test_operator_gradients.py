@@ -168,7 +168,8 @@ UNARY = [
        says="exp2(x) has gradient 2^x ln 2."),
     op("sinc", lambda lib, x: x.sinc(), (2, 3), kinks=(0,), needs=UN, source=torch_doc("sinc"),
        says="sinc(x) = sin(πx)/(πx) differentiates away from 0."),
-    op("lgamma", lambda lib, x: x.lgamma(), (2, 3), positive=True, needs=UN, source=torch_doc("lgamma"),
+    op("lgamma", lambda lib, x: x.lgamma(), (2, 3), positive=True, float32_scale=1.0, needs=UN,
+       source=torch_doc("lgamma"),
        says="lgamma(x) has gradient digamma(x)."),
     op("digamma", lambda lib, x: x.digamma(), (2, 3), positive=True, needs=UN, source=torch_doc("digamma"),
        says="digamma(x) has gradient polygamma(1, x)."),
@@ -948,6 +949,45 @@ LOSSES = [
        forward_mode=False, second_order=False,
        says="multi_margin_loss passes the gradient of violated margins."),
 ]
+# The same operations on shapes where a transposed Jacobian or a gradient summed over the wrong dimension would
+# look right on a square or one-sided case: non-square, batched, broadcast in every operand, 0-d and empty.
+SHAPE_CASES = [
+    op("matmul-broadcast-both-batched", lambda lib, x, y: x @ y, (2, 1, 3, 4), (3, 4, 5), needs=MATH,
+       source=torch_doc("matmul"),
+       says="a batched x @ y whose batch dimensions broadcast in both operands sums each gradient over its own."),
+    op("matmul-vector-matrix", lambda lib, x, y: x @ y, (3,), (3, 4), needs=MATH, source=torch_doc("matmul"),
+       says="a vector times a non-square matrix has gradients y g and outer(x, g)."),
+    op("mul-0d-both", lambda lib, x, y: x * y, (), (), source=torch_doc("mul"),
+       says="a product of two 0-d tensors has 0-d gradients g·y and g·x."),
+    op("add-broadcast-every-operand", lambda lib, x, y: x + y * 2, (2, 1, 4), (3, 1), needs=MATH,
+       source=torch_doc("add"), says="a sum broadcasting both operands sums each one's gradient over its size-1 and "
+       "missing dimensions."),
+    op("sum-dim0-non-square", lambda lib, x: x.sum(dim=0) ** 2, (3, 5), needs=RED, source=torch_doc("sum"),
+       says="sum over the first dimension of a non-square matrix broadcasts the gradient back along it."),
+    op("mean-dim-batched-non-square", lambda lib, x: x.mean(dim=-2) ** 2, (2, 3, 5), needs=RED,
+       source=torch_doc("mean"), says="mean over the second-to-last dimension of a batch spreads g/n back along it."),
+    op("linear-broadcast-batched", lambda lib, x, w, b: lib.functional.linear(x, w, b), (2, 3, 4), (5, 4), (5,),
+       needs=F, source=nn_doc("linear"),
+       says="linear on a batch with a non-square weight sums the weight's and bias's gradients over the batch."),
+]
+# In-place and out-of-place forms of the same operation, the operand that requires grad on either side of the
+# in-place call, and through a view of a non-leaf whose base is returned.
+INPLACE = [cap.INPLACE]
+STATEMENT_FORMS = [
+    op("mul-inplace", lambda lib, x, y: x.clone().mul_(y), (2, 3), (3,), needs=INPLACE, source=torch_doc("Tensor.mul_"),
+       says="x.clone().mul_(y) differentiates as x * y w.r.t. both, the broadcast other summed."),
+    op("add-inplace-alpha", lambda lib, x, y: y.clone().add_(x, alpha=2), (2, 3), (2, 3), needs=INPLACE,
+       source=torch_doc("Tensor.add_"), says="y.clone().add_(x, alpha=2) has gradients 2g for x and g for y."),
+    op("div-inplace", lambda lib, a, b: a.clone().div_(b), (2, 3), (2, 3), positive=True, needs=INPLACE,
+       source=torch_doc("Tensor.div_"), says="a.clone().div_(b) differentiates as a / b w.r.t. both."),
+    op("addcmul-inplace", lambda lib, x, a, b: x.clone().addcmul_(a, b, value=0.5), (2, 3), (2, 3), (3,),
+       needs=INPLACE, source=torch_doc("Tensor.addcmul_"),
+       says="addcmul_ in place differentiates as addcmul w.r.t. all three tensors."),
+    op("mul-inplace-through-view", lambda lib, x, y: (base := x.clone(), base[:, 1:].mul_(y), base)[2], (2, 3),
+       (2, 2), needs=INPLACE, source=torch_doc("Tensor.mul_"),
+       says="mul_ on a view of a clone, the base returned, differentiates the viewed part as x * y and passes the "
+       "rest's gradient to x unchanged."),
+]
 # fmt: on
 
 
@@ -967,6 +1007,8 @@ CATALOGUE = [
     *NORMALIZATION,
     *LAYERS,
     *LOSSES,
+    *SHAPE_CASES,
+    *STATEMENT_FORMS,
 ]
 
 

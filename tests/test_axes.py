@@ -24,7 +24,10 @@ def test_every_cited_spec_exists_in_its_area():
         if isinstance(review, axes.Covered)
         for spec_id in review.by
     }
-    assert sorted((area, spec_id) for area, spec_id in cited if spec_id not in ids) == []
+    assert (
+        sorted((area, spec_id) for area, spec_id in cited if spec_id not in ids or not spec_id.startswith(f"{area}."))
+        == []
+    )
 
 
 def test_a_covered_axis_names_its_specs_and_a_missing_one_its_reason():

@@ -7,7 +7,8 @@ same operator, the call that is broken (``sum`` with and without ``dim``). The r
 compact :data:`DOUBLED` table: (spec, operator, input), the operator the entry is about as
 ``__torch_function__`` names it and its first input that requires grad (a list, such as ``cat``'s, has its
 first such tensor doubled). :data:`EDGE_CASES` break an operator only on non-contiguous inputs, or only when
-broadcasting, and are caught by the entries written for those edge cases.
+broadcasting, and are caught by the entries written for those edge cases; :data:`FLOAT32_ONLY` break an
+operator in float32 only, and are caught by the entry's ``float32`` check.
 """
 
 from __future__ import annotations
@@ -69,6 +70,35 @@ def non_contiguous(args: tuple, kwargs: dict) -> bool:
 def broadcasting(args: tuple, kwargs: dict) -> bool:
     """The operator's first two inputs are tensors of different shapes."""
     return isinstance(args[1], torch.Tensor) and tuple(args[0].shape) != tuple(args[1].shape)
+
+
+def in_float32(args: tuple, kwargs: dict) -> bool:
+    """The operator's first input is a float32 tensor (a backward wrong in one dtype's kernel only)."""
+    return CorruptedTensor.attribute(args[0], "dtype") == torch.float32
+
+
+def both_batched(args: tuple, kwargs: dict) -> bool:
+    """Both operands of a product have batch dimensions (and so may both broadcast)."""
+    return args[0].dim() >= 3 and args[1].dim() >= 3
+
+
+def every_operand_broadcast(args: tuple, kwargs: dict) -> bool:
+    """Each of the first two operands is a tensor of another shape than the broadcast result."""
+    if not broadcasting(args, kwargs):
+        return False
+    shape = torch.broadcast_shapes(args[0].shape, args[1].shape)
+    return tuple(args[0].shape) != tuple(shape) and tuple(args[1].shape) != tuple(shape)
+
+
+def non_square_matrix_with_dim(args: tuple, kwargs: dict) -> bool:
+    """A reduction over a dimension of a non-square matrix (where a transposed Jacobian has the wrong shape)."""
+    return with_dim(args, kwargs) and args[0].dim() == 2 and args[0].shape[0] != args[0].shape[1]
+
+
+def not_last_dim(args: tuple, kwargs: dict) -> bool:
+    """A reduction over one dimension that is not the last."""
+    dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+    return isinstance(dim, int) and dim % args[0].dim() != args[0].dim() - 1
 
 
 def training(args: tuple, kwargs: dict) -> bool:
@@ -251,6 +281,9 @@ DOUBLED = [
     ("margin-ranking-loss", "margin_ranking_loss", 0), ("hinge-embedding-loss", "hinge_embedding_loss", 0),
     ("cosine-embedding-loss", "cosine_embedding_loss", 0), ("triplet-margin-loss", "triplet_margin_loss", 0),
     ("multilabel-soft-margin-loss", "multilabel_soft_margin_loss", 0), ("multi-margin-loss", "multi_margin_loss", 0),
+    ("matmul-vector-matrix", "matmul", 1), ("mul-0d-both", "mul", 1), ("linear-broadcast-batched", "linear", 2),
+    ("mul-inplace", "mul_", 1), ("add-inplace-alpha", "add_", 1), ("div-inplace", "div_", 1),
+    ("addcmul-inplace", "addcmul_", 1), ("mul-inplace-through-view", "mul_", 1),
 ]
 # fmt: on
 WRONG_GRADIENTS += [
@@ -292,6 +325,20 @@ EDGE_CASES = [
     edge_case("add-0d-broadcast", "add", "add-residual", argument=1, on_views=False),
     edge_case("div-0d", "div", "rdiv", argument=1, on_views=False),
     edge_case("maximum", "maximum", "maximum-transposed", argument=1, on_views=False),
+    WrongGradient("matmul-broadcast-both-batched", "matmul", "matmul with both operands batched: the first's gradient",
+                  when=both_batched, kind="shape-grad", keeps=("matmul-batched-broadcast",)),
+    WrongGradient("add-broadcast-every-operand", "add", "addition broadcasting both operands: the first's gradient",
+                  when=every_operand_broadcast, kind="shape-grad", keeps=("add-0d-broadcast",)),
+    WrongGradient("sum-dim0-non-square", "sum", "sum over a dimension of a non-square matrix: the input's gradient",
+                  when=non_square_matrix_with_dim, kind="shape-grad", keeps=("sum-dims-negative",)),
+    WrongGradient("mean-dim-batched-non-square", "mean", "mean over a dimension other than the last: the gradient",
+                  when=not_last_dim, kind="shape-grad", keeps=("mean-keepdim",)),
+]
+#: wrong only in float32, caught by the ``float32`` check of the entry (its float64 checks hold)
+FLOAT32_ONLY = [
+    WrongGradient(spec, operator, f"{operator} in float32 only: the gradient of its input {argument}",
+                  argument=argument, when=in_float32, kind="float32-grad")
+    for spec, operator, argument in (("exp", "exp", 0), ("sigmoid", "sigmoid", 0), ("matmul", "matmul", 1))
 ]
 # fmt: on
 
@@ -320,5 +367,5 @@ def register(wrong: WrongGradient) -> None:
     mutant(wrong.name, breaks=f"opgrad.{wrong.spec}", keeps=tuple(f"opgrad.{kept}" for kept in wrong.keeps))(backend)
 
 
-for _wrong in WRONG_GRADIENTS + EDGE_CASES:
+for _wrong in WRONG_GRADIENTS + EDGE_CASES + FLOAT32_ONLY:
     register(_wrong)
