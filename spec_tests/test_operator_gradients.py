@@ -971,21 +971,42 @@ SHAPE_CASES = [
        says="linear on a batch with a non-square weight sums the weight's and bias's gradients over the batch."),
 ]
 # In-place and out-of-place forms of the same operation, the operand that requires grad on either side of the
-# in-place call, and through a view of a non-leaf whose base is returned.
+# in-place call, and through a view of a non-leaf whose base is returned. The in-place target is a non-leaf copy
+# (x * 1); statements need functions of their own.
+# fmt: on
+
+
+def multiplied_in_place(lib, x, y):
+    z = x * 1
+    z *= y
+    return z
+
+
+def divided_in_place(lib, a, b):
+    z = a * 1
+    z /= b
+    return z
+
+
+def view_multiplied_in_place(lib, x, y):
+    base = x * 1
+    view = base[:, 1:]
+    view *= y
+    return base
+
+
 INPLACE = [cap.INPLACE]
+# fmt: off
 STATEMENT_FORMS = [
-    op("mul-inplace", lambda lib, x, y: x.clone().mul_(y), (2, 3), (3,), needs=INPLACE, source=torch_doc("Tensor.mul_"),
-       says="x.clone().mul_(y) differentiates as x * y w.r.t. both, the broadcast other summed."),
-    op("add-inplace-alpha", lambda lib, x, y: y.clone().add_(x, alpha=2), (2, 3), (2, 3), needs=INPLACE,
-       source=torch_doc("Tensor.add_"), says="y.clone().add_(x, alpha=2) has gradients 2g for x and g for y."),
-    op("div-inplace", lambda lib, a, b: a.clone().div_(b), (2, 3), (2, 3), positive=True, needs=INPLACE,
-       source=torch_doc("Tensor.div_"), says="a.clone().div_(b) differentiates as a / b w.r.t. both."),
-    op("addcmul-inplace", lambda lib, x, a, b: x.clone().addcmul_(a, b, value=0.5), (2, 3), (2, 3), (3,),
-       needs=INPLACE, source=torch_doc("Tensor.addcmul_"),
-       says="addcmul_ in place differentiates as addcmul w.r.t. all three tensors."),
-    op("mul-inplace-through-view", lambda lib, x, y: (base := x.clone(), base[:, 1:].mul_(y), base)[2], (2, 3),
-       (2, 2), needs=INPLACE, source=torch_doc("Tensor.mul_"),
-       says="mul_ on a view of a clone, the base returned, differentiates the viewed part as x * y and passes the "
+    op("mul-inplace", multiplied_in_place, (2, 3), (3,), needs=INPLACE, source=torch_doc("Tensor.mul_"),
+       says="z = x * 1; z *= y differentiates as x * y w.r.t. both, the broadcast other summed."),
+    op("add-inplace-alpha", lambda lib, x, y: (y * 1).add_(x, alpha=2), (2, 3), (2, 3), needs=INPLACE,
+       source=torch_doc("Tensor.add_"), says="z = y * 1; z.add_(x, alpha=2) has gradients 2g for x and g for y."),
+    op("div-inplace", divided_in_place, (2, 3), (2, 3), positive=True, needs=INPLACE, source=torch_doc("Tensor.div_"),
+       says="z = a * 1; z /= b differentiates as a / b w.r.t. both."),
+    op("mul-inplace-through-view", view_multiplied_in_place, (2, 3), (2, 2), needs=INPLACE,
+       source=torch_doc("Tensor.mul_"),
+       says="base = x * 1; base[:, 1:] *= y, the base returned, differentiates the viewed part as x * y and passes the "
        "rest's gradient to x unchanged."),
 ]
 # fmt: on

@@ -283,7 +283,7 @@ DOUBLED = [
     ("multilabel-soft-margin-loss", "multilabel_soft_margin_loss", 0), ("multi-margin-loss", "multi_margin_loss", 0),
     ("matmul-vector-matrix", "matmul", 1), ("mul-0d-both", "mul", 1), ("linear-broadcast-batched", "linear", 2),
     ("mul-inplace", "mul_", 1), ("add-inplace-alpha", "add_", 1), ("div-inplace", "div_", 1),
-    ("addcmul-inplace", "addcmul_", 1), ("mul-inplace-through-view", "mul_", 1),
+    ("mul-inplace-through-view", "mul_", 1),
 ]
 # fmt: on
 WRONG_GRADIENTS += [
