@@ -42,3 +42,9 @@ def test_every_recorded_kill_still_happens(document: dict, tmp_path: Path) -> No
     report = run_specs([spelling(name) for name in killers], tmp_path / "kills.json", jobs=1, spec_ids=spec_ids)
     still = {name: sorted(failing(report, spelling(name)) & set(ids)) for name, ids in killers.items()}
     assert still == killers
+
+
+def test_the_readme_shows_the_kill_rate(document: dict) -> None:
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    row = f"| {document['killed']} of {document['total']} | {round(100 * document['kill_rate'])}% |"
+    assert row in readme, f"the README's kill-rate table lacks {row!r}: re-run python -m conformance.kill_rate"
