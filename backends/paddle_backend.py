@@ -137,8 +137,8 @@ class PaddleTensor(TensorProxy):
             return value
         return import_engine("paddle").to_tensor(value, dtype=self.wrapped.dtype)
 
-    def add_(self, other: Any) -> PaddleTensor:
-        self.wrapped.add_(self._operand(other))
+    def add_(self, other: Any, *, alpha: Any = 1) -> PaddleTensor:
+        self.wrapped.add_(self._operand(other), alpha=alpha)
         return self
 
     def fill_(self, value: Any) -> PaddleTensor:

@@ -903,6 +903,7 @@ def test_tinygrad_keeps_non_leaf_grads_reruns_a_used_graph_and_tracks_detached_t
 #: opgrad specs with a 0-d operand -> the tinygrad operator on a (2, 3) tensor x and a 0-d tensor y
 TINYGRAD_0D = {
     "opgrad.exp-0d": lambda x, y: y.exp(),
+    "opgrad.mul-0d-both": lambda x, y: y * y,
     "opgrad.sum-0d": lambda x, y: y.sum(),
     "opgrad.add-0d-broadcast": lambda x, y: x + y,
     "opgrad.div-0d": lambda x, y: x / y,
@@ -1427,6 +1428,243 @@ def test_known_failure_paddle_finetuning_step_changes_running_statistics_and_fc_
     frozen = [name for name in params if not name.startswith("fc.")]
     changed = [name for name in frozen if not np.array_equal(params[name].numpy(), before[name])]
     assert changed == running_statistics(frozen) and len(changed) == 40
+
+
+@pytest.mark.reproduces("jax", "promotion.zero-dim-tensor-does-not-promote")
+def test_jax_float32_array_times_a_0d_float64_array_is_float64(jax_x64):
+    """Only Python scalars are weakly typed in JAX's promotion lattice: a 0-d float64 array is as strong as a
+    dimensioned one, so it raises a float32 array to float64 where torch keeps float32."""
+    jnp = jax_x64.numpy
+    x = jnp.asarray(np.array([1.0, 3.0, -2.5], dtype=np.float32))
+    zero_dim64 = jnp.asarray(np.array(0.75))
+    assert zero_dim64.ndim == 0 and zero_dim64.dtype == np.float64
+    assert (x * zero_dim64).dtype == np.float64  # torch's is float32
+    assert (x * 0.75).dtype == np.float32  # a Python float is weak and keeps float32
+
+
+@pytest.mark.reproduces("mygrad", "promotion.python-scalar-keeps-float32", "promotion.zero-dim-tensor-does-not-promote")
+def test_mygrad_promotes_a_float32_tensor_to_float64_with_a_python_float_or_a_0d_float64_tensor():
+    """mygrad follows NumPy's promotion: a Python float and a 0-d float64 tensor both raise a float32 tensor to
+    float64, where torch keeps float32."""
+    mygrad = pytest.importorskip("mygrad")
+    x = mygrad.tensor(np.array([1.0, 3.0, -2.5], dtype=np.float32))
+    for result in (x * 0.8, 0.3 * x, x + 0.1):  # promotion.python-scalar-keeps-float32
+        assert result.dtype == np.float64
+    np.testing.assert_array_equal((x * 0.8).data, np.array([1.0, 3.0, -2.5]) * 0.8)
+    zero_dim64 = mygrad.tensor(np.array(0.75))
+    assert zero_dim64.ndim == 0 and zero_dim64.dtype == np.float64
+    assert (x * zero_dim64).dtype == np.float64  # promotion.zero-dim-tensor-does-not-promote
+
+
+@pytest.mark.reproduces("mygrad", "opgrad.add-inplace-alpha")
+def test_mygrad_has_no_add_in_place_and_its_add_and_iadd_take_no_alpha():
+    """The adapter's add_ is mygrad's ``+=`` (Tensor.__iadd__): mygrad has no add_ method, and neither ``+=`` nor
+    mygrad.add has an alpha to scale the other operand by."""
+    import inspect
+
+    mygrad = pytest.importorskip("mygrad")
+    assert not hasattr(mygrad.Tensor, "add_")
+    assert list(inspect.signature(mygrad.Tensor.__iadd__).parameters) == ["self", "other"]
+    assert "alpha" not in inspect.signature(mygrad.add).parameters
+    with pytest.raises(TypeError, match="unexpected keyword argument 'alpha'"):
+        mygrad.add(mygrad.tensor([1.0, 2.0]), mygrad.tensor([3.0, 4.0]), alpha=2)
+
+
+@pytest.mark.reproduces("mygrad", "no_grad.in-place-not-recorded")
+def test_mygrad_refuses_in_place_changes_of_a_graph_tensor_under_no_autodiff_as_read_only():
+    """Inside mygrad.no_autodiff, changing the non-leaf b = a * 2 in place (``b += w``, the adapter's add_, and
+    ``b[1:] = w[1:]``) raises: mygrad keeps the data of a tensor in a graph read-only."""
+    mygrad = pytest.importorskip("mygrad")
+    a, w = mygrad.tensor([1.0, 2.0, 3.0]), mygrad.tensor([4.0, 5.0, 6.0])
+    b = a * 2
+    with mygrad.no_autodiff:
+        with pytest.raises(ValueError, match="output array is read-only"):
+            b += w
+        with pytest.raises(ValueError, match="assignment destination is read-only"):
+            b[1:] = w[1:]
+    np.testing.assert_array_equal(b.data, [2.0, 4.0, 6.0])  # torch's is changed, as no_grad allows
+
+
+@pytest.mark.reproduces("mygrad", "requires_grad.propagation-in-place")
+@pytest.mark.parametrize("form", ["x *= w", "x += w", "x[1:] = w[1:]"])
+def test_mygrad_in_place_operation_keeps_a_constant_target_constant(form):
+    """After x *= w, x += w (the adapter's x.add_(w)) or x[1:] = w[1:] with only w requiring grad (constant=False),
+    x is still constant (requires_grad False, torch's is True) and backward gives w no gradient."""
+    mygrad = pytest.importorskip("mygrad")
+    x = mygrad.tensor([1.0, 2.0, 3.0], constant=True)
+    w = mygrad.tensor([2.0, -1.0, 0.5])
+    assert w.constant is False
+    if form == "x *= w":
+        x *= w
+    elif form == "x += w":
+        x += w
+    else:
+        x[1:] = w[1:]
+    assert x.creator is not None  # the operation is there, its result constant
+    assert x.constant is True
+    x.sum().backward()
+    assert w.grad is None
+
+
+@pytest.mark.reproduces("tinygrad", "grad.zero-dim-leaf")
+def test_tinygrad_gives_a_0d_leaf_no_gradient_and_a_1_element_leaf_its_gradient(tinygrad_engine):
+    """A leaf made from a 0-d value is a constant (Ops.CONST): after (a * a).backward(), a.grad is None, so
+    reading its shape raises AttributeError; a (1,) leaf of the same value gets its gradient 2a."""
+    from tinygrad import Tensor
+
+    a = Tensor(np.array(0.7, dtype=np.float32), device="PYTHON")
+    (a * a).backward()
+    assert a.grad is None
+    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'shape'"):
+        _ = a.grad.shape
+    b = Tensor(np.array([0.7], dtype=np.float32), device="PYTHON")
+    (b * b).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [1.4], rtol=1e-6)
+
+
+@pytest.mark.reproduces("tinygrad", "promotion.zero-dim-tensor-does-not-promote")
+def test_tinygrad_float32_tensor_times_a_0d_float64_tensor_is_float64(tinygrad_engine):
+    """tinygrad promotes by dtype alone, whatever the operand's dimensions: a 0-d float64 tensor raises a float32
+    tensor to float64 (double), where torch keeps float32."""
+    from tinygrad import Tensor
+
+    x = Tensor(np.array([1.0, 3.0, -2.5], dtype=np.float32), device="PYTHON")
+    zero_dim64 = Tensor(np.array(0.75), device="PYTHON")
+    assert zero_dim64.shape == () and zero_dim64.dtype.name == "double"
+    result = x * zero_dim64
+    assert result.dtype.name == "double"  # torch's is float32
+    np.testing.assert_array_equal(result.numpy(), [0.75, 2.25, -1.875])
+
+
+@pytest.mark.reproduces("paddle", "inplace.view-of-non-leaf-grad", "opgrad.mul-inplace-through-view")
+def test_known_failure_paddle_times_equals_on_a_view_rebinds_and_on_a_slice_breaks_the_saved_product():
+    """paddle's Tensor has no in-place *=: ``view = b[1:]; view *= w`` makes a new tensor and leaves b (and a's
+    gradient, 2 * weights) as they were; ``b[1:] *= w`` assigns b[1:] * w into b, which that product saved, so
+    backward refuses."""
+    paddle = pytest.importorskip("paddle")
+    weights = paddle.to_tensor([1.0, -2.0, 3.0])
+    a = paddle.to_tensor([1.0, 2.0, 3.0], stop_gradient=False)
+    w = paddle.to_tensor([1.5], stop_gradient=False)
+    b = a * 2
+    view = original = b[1:]
+    view *= w
+    assert view is not original
+    np.testing.assert_array_equal(b.numpy(), [2.0, 4.0, 6.0])  # torch's: [2, 6, 9]
+    (b * weights).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, -4.0, 6.0])  # torch's: [2, -6, 9]
+    assert w.grad is None
+    a = paddle.to_tensor([1.0, 2.0, 3.0], stop_gradient=False)
+    b = a * 2
+    b[1:] *= w
+    np.testing.assert_array_equal(b.numpy(), [2.0, 6.0, 9.0])
+    with pytest.raises(RuntimeError, match=r"\(PermissionDenied\) Tensor .*modified by an inplace operation"):
+        (b * weights).sum().backward()
+    x = paddle.to_tensor(np.arange(6.0).reshape(2, 3), stop_gradient=False)  # opgrad.mul-inplace-through-view
+    base = x * 1
+    view = base[:, 1:]
+    view *= paddle.to_tensor([[2.0, 3.0], [4.0, 5.0]])
+    np.testing.assert_array_equal(view.numpy(), [[2.0, 6.0], [16.0, 25.0]])
+    np.testing.assert_array_equal(base.numpy(), np.arange(6.0).reshape(2, 3))  # torch's: [[0, 2, 6], [3, 16, 25]]
+
+
+@pytest.mark.reproduces("paddle", "mechanics.retain-grad-accumulates", "mechanics.retain-grad-after-tensor-hooks")
+def test_known_failure_paddle_retained_grad_is_overwritten_and_ignores_hooks_registered_after_it():
+    """A second backward overwrites a retained non-leaf .grad instead of adding to it; a hook registered after
+    retain_grads() does not change the retained .grad, one registered before does."""
+    paddle = pytest.importorskip("paddle")
+    weights = paddle.to_tensor([0.5, -1.5])
+    a = paddle.to_tensor([2.0, 3.0], stop_gradient=False)
+    b = a * a
+    b.retain_grads()
+    y = (b * weights).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [0.5, -1.5])  # torch's: 2 * weights
+    np.testing.assert_array_equal(a.grad.numpy(), [4.0, -18.0])  # a leaf's gradient accumulates
+    a = paddle.to_tensor([2.0, 3.0], stop_gradient=False)
+    retained_first, hooked_first = a * a, a * a
+    retained_first.retain_grads()
+    retained_first.register_hook(lambda grad: grad * 3)
+    hooked_first.register_hook(lambda grad: grad * 3)
+    hooked_first.retain_grads()
+    ((retained_first + hooked_first) * weights).sum().backward()
+    np.testing.assert_array_equal(hooked_first.grad.numpy(), [1.5, -4.5])
+    np.testing.assert_array_equal(retained_first.grad.numpy(), [0.5, -1.5])  # torch's: 3 * weights
+
+
+@pytest.mark.reproduces("paddle", "nn.batchnorm2d-running-stats", "nn.batchnorm2d-eval")
+def test_known_failure_paddle_batch_norm_has_no_running_mean_and_updates_its_variance_with_the_biased_one():
+    """BatchNorm2D keeps _mean and _variance, not running_mean and running_var, and moves _variance towards
+    the batch's biased variance (divided by n, not n - 1); evaluation mode normalizes with it."""
+    paddle = pytest.importorskip("paddle")
+    x = np.random.default_rng(0).standard_normal((3, 2, 2, 2)).astype(np.float32)  # 12 values per channel
+    module = paddle.nn.BatchNorm2D(2)
+    with pytest.raises(AttributeError, match="'BatchNorm2D' object has no attribute 'running_mean'"):
+        module.running_mean.numpy()
+    module.train()
+    module(paddle.to_tensor(x))
+    biased, unbiased = x.var(axis=(0, 2, 3)), x.var(axis=(0, 2, 3), ddof=1)
+    np.testing.assert_allclose(module._mean.numpy(), 0.1 * x.mean(axis=(0, 2, 3)), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(module._variance.numpy(), 0.9 + 0.1 * biased, rtol=1e-5)
+    assert not np.allclose(module._variance.numpy(), 0.9 + 0.1 * unbiased, rtol=1e-3)  # torch's running_var
+    module.eval()
+    output = module(paddle.to_tensor(x)).numpy()
+    mean = module._mean.numpy()[:, None, None]
+    np.testing.assert_allclose(output, (x - mean) / np.sqrt(0.9 + 0.1 * biased + 1e-5)[:, None, None], rtol=1e-4)
+    torch_rule = (x - mean) / np.sqrt(0.9 + 0.1 * unbiased + 1e-5)[:, None, None]
+    assert not np.allclose(output, torch_rule, rtol=1e-3)
+
+
+@pytest.mark.reproduces("paddle", "opgrad.matmul-broadcast-both-batched")
+def test_known_failure_paddle_matmul_of_batches_broadcast_in_both_operands_has_no_gradient():
+    """(2, 1, 3, 4) @ (3, 4, 5) gives torch's (2, 3, 3, 5) forward, but its backward refuses."""
+    paddle = pytest.importorskip("paddle")
+    rng = np.random.default_rng(0)
+    x = paddle.to_tensor(rng.standard_normal((2, 1, 3, 4)), stop_gradient=False)
+    y = paddle.to_tensor(rng.standard_normal((3, 4, 5)), stop_gradient=False)
+    z = paddle.matmul(x, y)
+    assert tuple(z.shape) == (2, 3, 3, 5)
+    with pytest.raises(ValueError, match=r"\(InvalidArgument\) Input dimension size should be equal to 2"):
+        z.sum().backward()
+
+
+@pytest.mark.reproduces("paddle", "train.sgd-momentum-across-steps", "train.sgd-update-rule")
+def test_known_failure_paddle_momentum_has_no_param_groups_dampening_or_maximize():
+    """paddle's Momentum (the adapter's optim.SGD) keeps its parameters in a private _param_groups, with no
+    public param_groups to change the learning rate in, and takes no dampening or maximize argument (its
+    use_nesterov and weight_decay are paddle's names)."""
+    import inspect
+
+    paddle = pytest.importorskip("paddle")
+    layer = paddle.nn.Linear(3, 2)
+    optimizer = paddle.optimizer.Momentum(learning_rate=0.1, momentum=0.9, parameters=layer.parameters())
+    with pytest.raises(AttributeError, match="'Momentum' object has no attribute 'param_groups'"):
+        optimizer.param_groups[0]["lr"] = 0.05  # as torch's optimizers document
+    arguments = inspect.signature(paddle.optimizer.Momentum).parameters
+    assert {"dampening", "maximize", "nesterov"}.isdisjoint(arguments)
+    assert {"use_nesterov", "weight_decay"} <= set(arguments)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'dampening'"):
+        paddle.optimizer.Momentum(learning_rate=0.1, momentum=0.9, parameters=layer.parameters(), dampening=0.5)
+
+
+@pytest.mark.reproduces("paddle", "train.frozen-middle-block")
+def test_known_failure_paddle_frozen_layer2_leaves_the_running_statistics_without_grad_and_fc_is_in_out():
+    """With layer2 frozen, in evaluation mode, the parameters outside layer2 without a gradient are the
+    BatchNorm2D running statistics; fc.weight and its gradient are (512, 1000)."""
+    paddle = pytest.importorskip("paddle")
+    model = paddle.vision.models.resnet18()
+    model.eval()
+    for param in model.layer2.parameters():
+        param.stop_gradient = True
+    image = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
+    model(paddle.to_tensor(image)).sum().backward()
+    params = dict(model.named_parameters())
+    assert [name for name, param in params.items() if name.startswith("layer2.") and param.grad is not None] == []
+    trainable = [name for name in params if not name.startswith("layer2.")]
+    without_grad = [name for name in trainable if params[name].grad is None]
+    assert without_grad == running_statistics(trainable) and len(without_grad) == 30
+    assert all(params[name].stop_gradient for name in without_grad)
+    assert tuple(params["fc.weight"].shape) == tuple(params["fc.weight"].grad.shape) == (512, 1000)
 
 
 # --- every known failure is reproduced, and every reproduction names a known failure -----------------------
