@@ -111,7 +111,9 @@ SHAPES = "tensor.shapes"
 INDEXING = "tensor.indexing"
 FUNCTIONS = "functions"
 LINALG = "linalg"
-#: the operator families of the ``opgrad`` catalogue
+SPECIAL = "special"
+#: the operator families of the ``opgrad`` catalogue that engines commonly have (``special``, torch.special's
+#: Bessel functions, is declared on its own)
 OPERATOR_FAMILIES = frozenset(
     {ACTIVATIONS, CONVOLUTIONS, POOLING, NORMALIZATION, LAYERS, LOSSES, UNARY, BINARY, REDUCTIONS, SHAPES, INDEXING}
     | {FUNCTIONS, LINALG}
@@ -333,10 +335,13 @@ TABLE: tuple[Capability, ...] = (
     Capability(
         POOLING,
         "functional average, max, power and adaptive pooling in one, two and three dimensions",
-        backend=_members(
-            "functional.",
-            "avg_pool1d avg_pool2d avg_pool3d max_pool1d max_pool2d max_pool3d adaptive_avg_pool1d "
-            "adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d lp_pool1d lp_pool2d",
+        backend=(
+            *_members(
+                "functional.",
+                "avg_pool1d avg_pool2d avg_pool3d max_pool1d max_pool2d max_pool3d adaptive_avg_pool1d "
+                "adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d lp_pool1d lp_pool2d",
+            ),
+            "functional.avg_pool2d(ceil_mode=)",
         ),
     ),
     Capability(
@@ -359,12 +364,16 @@ TABLE: tuple[Capability, ...] = (
     Capability(
         LOSSES,
         "functional losses: mse, l1, smooth_l1, huber, nll, cross_entropy (label smoothing), bce, kl_div, ...",
-        backend=_members(
-            "functional.",
-            "mse_loss l1_loss smooth_l1_loss huber_loss nll_loss cross_entropy binary_cross_entropy "
-            "binary_cross_entropy_with_logits kl_div poisson_nll_loss gaussian_nll_loss soft_margin_loss "
-            "margin_ranking_loss hinge_embedding_loss cosine_embedding_loss triplet_margin_loss "
-            "multilabel_soft_margin_loss multi_margin_loss",
+        backend=(
+            *_members(
+                "functional.",
+                "mse_loss l1_loss smooth_l1_loss huber_loss nll_loss cross_entropy binary_cross_entropy "
+                "binary_cross_entropy_with_logits kl_div poisson_nll_loss gaussian_nll_loss soft_margin_loss "
+                "margin_ranking_loss hinge_embedding_loss cosine_embedding_loss triplet_margin_loss "
+                "multilabel_soft_margin_loss multi_margin_loss",
+            ),
+            "functional.cross_entropy(label_smoothing=)",
+            "functional.binary_cross_entropy_with_logits(pos_weight=)",
         ),
     ),
     Capability(
@@ -401,6 +410,7 @@ TABLE: tuple[Capability, ...] = (
             ),
             "sum(dim=)",
             "mean(dim=)",
+            "std(correction=)",
         ),
     ),
     Capability(
@@ -439,6 +449,16 @@ TABLE: tuple[Capability, ...] = (
             "linalg.",
             "solve inv det slogdet cholesky norm vector_norm matrix_norm eigvalsh svdvals pinv matrix_power "
             "multi_dot matrix_exp cross solve_triangular vecdot",
+        ),
+    ),
+    Capability(
+        SPECIAL,
+        "special functions of one tensor: the Bessel functions of the first and second kind and their modified "
+        "forms, orders 0 and 1",
+        backend=_members(
+            "special.",
+            "bessel_j0 bessel_j1 bessel_y0 bessel_y1 modified_bessel_i0 modified_bessel_i1 modified_bessel_k0 "
+            "modified_bessel_k1",
         ),
     ),
 )

@@ -797,12 +797,15 @@ def _functional() -> types.SimpleNamespace:
     def reduce_window_arguments(
         x: Any, dims: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool
     ):
-        """``lax.reduce_window``'s window, strides, padding and dilation for torch's pooling arguments."""
+        """``lax.reduce_window``'s window, strides, padding and dilation for torch's pooling arguments, over the
+        last ``dims`` dimensions of a batched or (as torch allows) unbatched input."""
         kernel = _spatial(kernel_size, dims)
         strides = _spatial(stride, dims) if stride else kernel
         dilation = _spatial(dilation, dims)
-        pads = _pool_padding(x.shape[2:], kernel, strides, _spatial(padding, dims), dilation, ceil_mode)
-        return (1, 1, *kernel), (1, 1, *strides), [(0, 0), (0, 0), *pads], (1, 1, *dilation)
+        leading = x.ndim - dims
+        pads = _pool_padding(x.shape[leading:], kernel, strides, _spatial(padding, dims), dilation, ceil_mode)
+        ones = (1,) * leading
+        return (*ones, *kernel), (*ones, *strides), [(0, 0)] * leading + pads, (*ones, *dilation)
 
     def max_pool(dims: int) -> Any:
         """torch's ``max_pool{dims}d`` as ``lax.reduce_window`` with ``max``, padding with -inf."""

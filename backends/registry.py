@@ -39,6 +39,7 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "jittor": "backends.jittor_backend:JittorBackend",
     "mygrad": "backends.mygrad_backend:MygradBackend",
     "paddle": "backends.paddle_backend:PaddleBackend",
+    "tensorflow": "backends.tensorflow_backend:TensorflowBackend",
     "tinygrad": "backends.tinygrad_backend:TinygradBackend",
 }
 

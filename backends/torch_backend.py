@@ -75,6 +75,7 @@ class TorchBackend(Backend):
         self.functional = namespace("functional", torch.nn.functional)
         self.ops = namespace("ops", torch)
         self.linalg = namespace("linalg", torch.linalg)
+        self.special = namespace("special", torch.special)
         self.autograd = types.SimpleNamespace(
             grad=torch.autograd.grad,
             Function=torch.autograd.Function,

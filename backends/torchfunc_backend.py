@@ -25,6 +25,7 @@ class TorchFuncBackend(TorchBackend):
     FUNCTIONAL_CAPABILITIES = (
         frozenset({cap.VJP, cap.JVP, cap.SECOND_ORDER, cap.FLOAT64, cap.FUNCTIONAL, cap.TENSOR_MATH})
         | cap.OPERATOR_FAMILIES
+        | {cap.SPECIAL}
     )
     capabilities = FUNCTIONAL_CAPABILITIES
 

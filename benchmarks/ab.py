@@ -140,6 +140,7 @@ def interleave(a: Side, b: Side, *, rounds: int, batch: int) -> tuple[list[float
 
 def run(a: Side, b: Side, *, rounds: int, batch: int, effect: float) -> tuple[Comparison, dict[str, Any]]:
     """Interleave ``a`` and ``b`` and compare; returns the comparison and a JSON-ready record of the run."""
+    load_before = load_average()
     times_a, times_b = interleave(a, b, rounds=rounds, batch=batch)
     comparison = compare(times_a, times_b, effect=effect, paired=batch < rounds)
     record = {
@@ -147,11 +148,20 @@ def run(a: Side, b: Side, *, rounds: int, batch: int, effect: float) -> tuple[Co
         "b": b.describe(),
         "rounds": rounds,
         "batch": batch,
+        "load_average": {"before": load_before, "after": load_average(), "cores": os.cpu_count()},
         "comparison": comparison.as_dict(),
         "seconds_a": times_a,
         "seconds_b": times_b,
     }
     return comparison, record
+
+
+def load_average() -> list[float] | None:
+    """The machine's 1, 5 and 15-minute load averages (None where the platform has none): how busy it was."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -197,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, info in (("A", record["a"]), ("B", record["b"])):
         print(f"{label}: {info['backend']} ({info['engine']} {info['engine_version']}, python {info['python']})")
     print(f"{args.workload}, {args.rounds} rounds each, alternating in batches of {args.batch}")
+    load = record["load_average"]
+    print(f"load average {load['before']} before, {load['after']} after, on {load['cores']} cores")
     print(comparison.describe())
     if args.json:
         args.json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

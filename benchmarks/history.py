@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import math
 from pathlib import Path
+from typing import BinaryIO
 
 import matplotlib
 import numpy as np
@@ -97,7 +98,10 @@ def markdown(runs: list[SavedRun], steps_of: dict[str, list[Step]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(runs: list[SavedRun], png: Path, steps_of: dict[str, list[Step]]) -> None:
+def plot(
+    runs: list[SavedRun], target: Path | BinaryIO, steps_of: dict[str, list[Step]], format: str | None = None
+) -> None:
+    """The chart, into a file (its format from its name) or a binary stream (``format``: ``svg``, ``png``)."""
     figure, axes = plt.subplots(figsize=(11, 4 + 0.18 * len(steps_of)), layout="constrained")
     axes.axhline(0, color="0.5", linewidth=0.8)
     for name, name_steps in steps_of.items():
@@ -117,7 +121,7 @@ def plot(runs: list[SavedRun], png: Path, steps_of: dict[str, list[Step]]) -> No
     axes.set_title("Benchmark history (positive = slower)")
     axes.grid(axis="y", alpha=0.4)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
-    figure.savefig(png, dpi=120)
+    figure.savefig(target, dpi=120, format=format)
     plt.close(figure)
 
 

@@ -22,6 +22,7 @@ The verdict is stated at an effect size (``effect``, default 5%: the smallest ch
 from __future__ import annotations
 
 import dataclasses
+import statistics
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,6 +33,10 @@ DEFAULT_EFFECT = 0.05
 DEFAULT_CONFIDENCE = 0.95
 RESAMPLES = 2000
 MIN_SAMPLES = 5
+#: the chance of a verdict that the advice on rounds aims at
+DEFAULT_POWER = 0.8
+#: the standard error of a median over that of a mean, for normal samples: sqrt(pi / 2)
+MEDIAN_EFFICIENCY = 1.2533
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,16 +55,42 @@ class Comparison:
     rounds_b: int
     noise_a: float
     noise_b: float
+    #: each side's median round, in the samples' unit
+    median_a: float
+    median_b: float
+    #: the standard deviation of one log ratio: of the per-pair ratios' logs (paired), or of each side's logs
+    #: combined (apart); what the rounds needed for a verdict follow from (outliers, rounds that straddled a
+    #: change of speed, make it larger: the advice errs on the side of more rounds)
+    log_spread: float
+
+    def sides(self) -> str:
+        """Each side's median and spread: what the ratio was made of."""
+        return (
+            f"A median {self.median_a:.4g} (spread {self.noise_a:.0%}), "
+            f"B median {self.median_b:.4g} (spread {self.noise_b:.0%})"
+        )
+
+    def rounds_to_resolve(self, power: float = DEFAULT_POWER) -> int:
+        """About how many rounds per side rule out a change of ``effect``, when there is none, with probability
+        ``power`` at the observed spread: the median's standard error is 1.2533 σ/√n, and the interval (its half
+        width, plus the estimate's own distance from 1, which falls either side) must fit within the effect size."""
+        normal = statistics.NormalDist()
+        z = normal.inv_cdf((1 + self.confidence) / 2) + normal.inv_cdf((1 + power) / 2)
+        return int(np.ceil((z * MEDIAN_EFFICIENCY * self.log_spread / np.log(1 + self.effect)) ** 2))
 
     def describe(self) -> str:
-        change = f"B/A {self.ratio:.3f} ({self.confidence:.0%} CI {self.low:.3f}-{self.high:.3f})"
-        if self.verdict == INCONCLUSIVE:
-            return (
-                f"{INCONCLUSIVE}: {change} neither shows nor rules out a change of {self.effect:.0%}; too noisy "
-                f"(spread over rounds: A {self.noise_a:.0%}, B {self.noise_b:.0%}) or too few rounds "
-                f"({self.rounds_a}, {self.rounds_b}): run more rounds, alternate A and B, quiet the machine"
-            )
-        return f"{self.verdict} at {self.effect:.0%}: {change}"
+        change = f"B/A {self.ratio:.3f} ({self.confidence:.0%} CI {self.low:.3f}-{self.high:.3f}); {self.sides()}"
+        if self.verdict != INCONCLUSIVE:
+            return f"{self.verdict} at {self.effect:.0%}: {change}"
+        more = (
+            f"at this spread, about {self.rounds_to_resolve()} rounds per side would rule out a change of "
+            f"{self.effect:.0%} where there is none"
+        )
+        how = "the rounds already alternated" if self.paired else "alternate A and B (python -m benchmarks.ab)"
+        return (
+            f"{INCONCLUSIVE}: {change} neither shows nor rules out a change of {self.effect:.0%} in "
+            f"{self.rounds_a} and {self.rounds_b} rounds; {more} ({how}), or quiet the machine"
+        )
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -129,6 +160,13 @@ def compare(
         rounds_b=len(b_samples),
         noise_a=noise(a_samples),
         noise_b=noise(b_samples),
+        median_a=float(np.median(a_samples)),
+        median_b=float(np.median(b_samples)),
+        log_spread=float(
+            np.std(data[0], ddof=1)
+            if paired
+            else np.hypot(np.std(np.log(a_samples), ddof=1), np.std(np.log(b_samples), ddof=1))
+        ),
     )
 
 

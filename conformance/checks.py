@@ -5,8 +5,10 @@ block is tagged with the check's name, the report gives it as the verdict's ``fa
 entry can be restricted to it (``"fails_in": "second-order"``), so that a failure anywhere else is still a
 failure. :func:`conformance.gradcheck.check_gradients` makes the first-order checks (output, gradients, finite
 differences) untagged, then ``float32`` (the same operator in single precision, for an engine whose first order
-was checked in float64), ``forward-mode`` and ``second-order``: a missing double backward stops the spec only
-after its first order held.
+was checked in float64), ``float64`` (float64 results held to float64's error model, where the first-order check
+held them to float32's), ``forward-mode`` and ``second-order``: a missing double backward stops the spec only
+after its first order held, and an engine that computes float64 to float32's precision (a constant rounded
+through float32) is told apart from one that computes a wrong value.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 FLOAT32 = "float32"
+FLOAT64 = "float64"
 FORWARD_MODE = "forward-mode"
 SECOND_ORDER = "second-order"
 #: every check name a spec tags and a known-failures entry may name
-NAMES = (FLOAT32, FORWARD_MODE, SECOND_ORDER)
+NAMES = (FLOAT32, FLOAT64, FORWARD_MODE, SECOND_ORDER)
 #: the attribute an escaping exception carries
 ATTRIBUTE = "conformance_check"
 

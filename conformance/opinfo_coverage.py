@@ -11,7 +11,9 @@ or a function of the same name (:func:`canonical_name`: ``x + y`` counts for ``a
 variant in its ID (``opgrad.interpolate-bilinear``), so the figure never claims a variant no entry exercises.
 
 ``--write`` records the figure for the installed torch in :data:`OPINFO_FIGURE`, where README.md and SPECS.md take
-it from (``python -m conformance.catalogue``).
+it from (``python -m conformance.catalogue``). ``--json`` writes the covered and missing operators; ``--compare
+OLD.json NEW.json`` tells from two of those (two torch releases) which operators a release made differentiable,
+or no longer, and whether the catalogue covers them: a new release's new gradients are found, not missed.
 """
 
 from __future__ import annotations
@@ -21,13 +23,17 @@ import json
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
+from backends.torch_backend import TorchBackend
+
 from .catalogue import OPINFO_FIGURE
-from .gradcheck import ORACLE, Op, forward
+from .gradcheck import Op, forward
 
 #: Python operators as ``__torch_function__`` sees them -> the OpInfo of the function they call
 DUNDER_OPINFO = {"__truediv__": "div", "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__pow__": "pow"}
@@ -58,11 +64,12 @@ class Recorder(TorchFunctionMode):
 
 
 def called_by(op: Op) -> list[Callable]:
-    """The torch functions ``op`` calls on seeded float64 inputs."""
+    """The torch functions ``op`` calls on seeded float64 inputs, on torch as an engine (not the oracle, which
+    computes some operators another way: :mod:`conformance.formulations`)."""
     np.random.seed(0)
     arrays = op.draw()
     with Recorder() as recorder:
-        forward(ORACLE, op, arrays, np.float64)
+        forward(TorchBackend("cpu"), op, arrays, np.float64)
     return recorder.called
 
 
@@ -116,13 +123,39 @@ def summary(covered: list[str], missing: list[str]) -> str:
     return f"{len(covered)} of {total} OpInfo autograd-capable operators covered (torch {torch.__version__})"
 
 
+def compare(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The lines saying which operators became autograd-capable between two ``--json`` outputs (and whether the
+    catalogue covers them), and which stopped being."""
+    before = set(old["covered"]) | set(old["missing"])
+    after = set(new["covered"]) | set(new["missing"])
+    gained, lost = sorted(after - before), sorted(before - after)
+    lines = [
+        f"torch {old['torch']} -> {new['torch']}: {len(gained)} operators newly autograd-capable, {len(lost)} no longer"
+    ]
+    lines += [f"  + {name} ({'covered' if name in new['covered'] else 'NOT in the catalogue'})" for name in gained]
+    lines += [f"  - {name}" for name in lost]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m conformance.opinfo_coverage",
         description="Print which of OpInfo's autograd-capable operators the operator catalogue covers.",
     )
     parser.add_argument("--write", action="store_true", help=f"record the figure in {OPINFO_FIGURE.name}")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the covered and missing operators")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("OLD.json", "NEW.json"),
+        help="which operators became autograd-capable between two --json outputs (two torch releases)",
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        old, new = (json.loads(path.read_text(encoding="utf-8")) for path in args.compare)
+        print("\n".join(compare(old, new)))
+        return 0
     covered, missing = coverage(catalogue_calls(), autograd_opinfos())
     print(summary(covered, missing))
     print(f"missing ({len(missing)}):")
@@ -135,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
             "total": len(covered) + len(missing),
         }
         OPINFO_FIGURE.write_text(json.dumps(figure, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        listing = {"torch": torch.__version__.split("+")[0], "covered": covered, "missing": missing}
+        args.json.write_text(json.dumps(listing, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

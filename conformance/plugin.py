@@ -8,18 +8,23 @@ its test id (``test_x[cuda]``).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
 import pytest
 
 from backends import Backend, BackendError, resolve
+from backends import capabilities as cap
 from backends.registry import described
 
 from . import exits, seeding, state_guard, untrusted
 from .catalogue import ParameterSet, check_unique_ids, spec_of
+from .refusals import means_missing_api
 
 BACKENDS = pytest.StashKey[dict[str, Backend]]()
+#: workeroutput key: the usage error an xdist worker met while collecting (see :func:`refuse_collection`)
+USAGE_ERROR = "conformance_usage_error"
 #: each backend's ``describe()`` at startup (checked by :func:`backends.registry.described`)
 DESCRIPTIONS = pytest.StashKey[dict[str, dict[str, Any]]]()
 DEFAULT_BACKEND = "cpu"
@@ -29,13 +34,15 @@ NOT_APPLICABLE = "not applicable"
 
 #: a run ends through pytest (SIGTERM, os._exit); refuse downloads for the whole run (weights come from the local
 #: hub cache only); time limits and --isolate;
-#: the report (so that ``pytest -p conformance.plugin`` loads the whole harness); xdist workers' share of the cores
+#: the report (so that ``pytest -p conformance.plugin`` loads the whole harness); xdist workers' share of the cores;
+#: the watchdog of specs that ignore their time limit
 pytest_plugins = [
     "conformance.exits",
     "conformance.no_download",
     "conformance.isolation",
     "conformance.report",
     "conformance.worker_threads",
+    "conformance.watchdog",
 ]
 
 
@@ -204,9 +211,21 @@ def select_specs(config: pytest.Config, items: list[pytest.Item], wanted: set[st
         entry = spec_of(item)
         (keep if entry and entry.id in wanted else drop).append(item)
     if missing := wanted - {spec_of(item).id for item in keep}:
-        raise pytest.UsageError(f"--spec: no collected spec has the ID {', '.join(sorted(missing))}")
+        message = f"--spec: no collected spec has the ID {', '.join(sorted(missing))}"
+        refuse_collection(config, items, pytest.UsageError(message))
+        return
     config.hook.pytest_deselected(items=drop)
     items[:] = keep
+
+
+def refuse_collection(config: pytest.Config, items: list[pytest.Item], error: pytest.UsageError) -> None:
+    """A usage error found while collecting: raised, except on an xdist worker, which cannot stop the run with
+    it (the controller would take the worker for crashed and hide the message behind an INTERNALERROR): there
+    the worker runs nothing and hands the error to the controller (:mod:`conformance.report` reports it)."""
+    if not hasattr(config, "workerinput"):
+        raise error
+    config.workeroutput[USAGE_ERROR] = str(error)
+    items.clear()
 
 
 def engine_of(item: pytest.Item) -> Backend | None:
@@ -228,6 +247,36 @@ def missing_capabilities(item: pytest.Item) -> list[str]:
         for member in sorted(entry.uses & backend.lacks[name])
     ]
     return sorted(entry.needs - backend.capabilities) + lacked
+
+
+def float64_lacked(item: pytest.Item) -> list[str]:
+    """The members a spec uses that its backend declares float64 but has no float64 for, as ``float64[member]``
+    (``lacks={capabilities.FLOAT64: {...}}``): the spec runs in float32 only (:mod:`conformance.gradcheck`)."""
+    backend, entry = engine_of(item), spec_of(item)
+    if backend is None or entry is None or cap.FLOAT64 not in backend.capabilities:
+        return []
+    return [f"{cap.FLOAT64}[{member}]" for member in sorted(entry.uses & backend.lacks.get(cap.FLOAT64, frozenset()))]
+
+
+def lacked_member_in(error: BaseException, backend: Backend) -> str | None:
+    """The member of ``backend.lacks`` that ``error`` says is missing, as ``capability[member]``, or None.
+
+    A spec that names no members (a decorated spec has no ``uses``) may still touch one that the backend
+    declares it lacks (``item`` of ``numpy``): the error that touch raises (an ``AttributeError`` naming it, a
+    ``TypeError`` for an argument ``name(arg=)`` the call does not take) makes the spec unsupported, not a
+    FAIL. Only an error that means the API is missing counts, and only for a member the backend lacks."""
+    if not means_missing_api(error) or not backend.lacks:
+        return None
+    for name in sorted(backend.lacks):
+        for member in sorted(backend.lacks[name]):
+            argument = re.fullmatch(r".*\((\w+)=\)", member)
+            leaf = argument.group(1) if argument else member.rsplit(".", 1)[-1]
+            if isinstance(error, AttributeError) and getattr(error, "name", None) is not None:
+                if error.name == leaf and not argument:
+                    return f"{name}[{member}]"
+            elif re.search(rf"'{re.escape(leaf)}'", str(error)):
+                return f"{name}[{member}]"
+    return None
 
 
 def release_last_failure() -> None:
@@ -264,8 +313,10 @@ def pytest_runtest_call(item: pytest.Item):
     try:
         with backend.spec_scope():
             outcome = yield
-    except BaseException:
+    except BaseException as error:
         state_guard.restore(backend, before)
+        if lacked := lacked_member_in(error, backend):
+            pytest.skip(f"{UNSUPPORTED}: {backend.name} lacks {lacked}, which the spec uses: {error}")
         raise
     if leaks := state_guard.restore(backend, before):
         pytest.fail("spec leaked global state (now restored): " + "; ".join(leaks), pytrace=False)

@@ -31,6 +31,8 @@ RARE = (
     (verdicts.NOT_APPLICABLE_VERDICT, "not applicable"),
 )
 NOT_SELECTED = "-"
+#: the lacked capabilities a summary line names (the most specs first)
+LACKING_SHOWN = 6
 #: the Markdown's table of each backend's environment, after its name
 ENVIRONMENT_COLUMNS = ("engine", "engine_version", "device", "torch_version", "platform", "date", "suite_commit")
 #: how a rendering writes a string an engine or a file supplied (:func:`conformance.untrusted.terminal`, ...)
@@ -63,22 +65,35 @@ def reasons(report: dict[str, Any], escape: Escape) -> Iterator[str]:
     supplied string escaped by ``escape``."""
     for spec in report["specs"]:
         for backend, result in spec["verdicts"].items():
-            reason = result["reason"] or (f"raised {result['raised']}" if result["raised"] else "")
-            if reason and result["verdict"] != verdicts.UNSUPPORTED_VERDICT:
-                where = f" in the {check} check" if (check := result.get("failed_in")) else ""
-                yield f"{spec['id']} [{escape(backend)}] {LABELS[result['verdict']]}{where}: {escape(reason)}"
+            if (reason := explanation(result)) and result["verdict"] != verdicts.UNSUPPORTED_VERDICT:
+                yield f"{spec['id']} [{escape(backend)}] {verdict_label(result)}: {escape(reason)}"
+
+
+def explanation(result: dict[str, Any]) -> str:
+    """A verdict's reason, or for a failure without one the exception that stopped it ("raised TypeError: ...")."""
+    return result.get("reason") or (f"raised {result['raised']}" if result.get("raised") else "")
+
+
+def verdict_label(result: dict[str, Any]) -> str:
+    """``FAIL``, or ``FAIL in the second-order check`` for a failure in a named check."""
+    where = f" in the {check} check" if (check := result.get("failed_in")) else ""
+    return f"{LABELS[result['verdict']]}{where}"
 
 
 def lacking(report: dict[str, Any], backend: str, escape: Escape) -> str:
-    """The capabilities ``backend`` lacks, each with the number of specs it left unsupported, most first:
-    what an engine author would implement next to raise coverage."""
+    """The capabilities ``backend`` lacks (a lacked member counts for its capability), each with the number of
+    specs it left unsupported (float64: checked in float32 only), most first, the first :data:`LACKING_SHOWN` of
+    them: what an engine author would implement next to raise coverage, in a line that stays readable (each spec's
+    ``missing`` is in the report)."""
     counts = Counter(
         capability
         for spec in report["specs"]
-        if (result := spec["verdicts"].get(backend)) and result["verdict"] == verdicts.UNSUPPORTED_VERDICT
-        for capability in result["missing"]
+        if (result := spec["verdicts"].get(backend))
+        for capability in {missing.split("[", 1)[0] for missing in result["missing"]}
     )
-    return ", ".join(f"{escape(capability)} ({count})" for capability, count in counts.most_common())
+    shown = ", ".join(f"{escape(capability)} ({count})" for capability, count in counts.most_common(LACKING_SHOWN))
+    more = len(counts) - LACKING_SHOWN
+    return f"{shown} and {more} more capabilities" if more > 0 else shown
 
 
 def by_kind(failures: dict[str, int]) -> str:

@@ -19,17 +19,20 @@ A report never claims more than the run did: at startup the report files are rep
 placeholder (so a run that dies leaves no earlier report looking current, and an unusable path is a usage
 error before any spec runs); at the end the document says whether the run was complete and why not
 (interrupted, stopped early, specs never reported), and lists every selected spec that never ran as
-``not-run``.
+``not-run``. A command line pytest refuses after the harness has loaded marks the reports it names as "did not
+start"; one run at a time writes a report path (:mod:`conformance.report_lock`).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import importlib.metadata
 import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -39,10 +42,18 @@ import torch
 
 from . import checks, known_failures, render, untrusted, verdicts
 from .catalogue import KINDS, VALUE, spec_of
-from .plugin import BACKENDS, DESCRIPTIONS, engine_of, missing_capabilities
+from .plugin import (
+    BACKENDS,
+    DESCRIPTIONS,
+    USAGE_ERROR,
+    engine_of,
+    float64_lacked,
+    missing_capabilities,
+    refuse_collection,
+)
+from .report_lock import ReportBusy, ReportLocks
 
 SCHEMA_VERSION = 4
-USAGE_ERROR = "conformance_usage_error"
 #: workeroutput key: [node id, spec ID, backend] of every spec an xdist worker selected
 SELECTED = "conformance_selected"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
@@ -52,9 +63,20 @@ DISTRIBUTION = "autograd-conformance"
 DESCRIBED_TEXT = ("backend", "engine", "engine_version", "device")
 #: why the placeholder written at startup is incomplete
 IN_PROGRESS = "the run has not finished: it is in progress, or it died before writing the report"
+#: why the report of a run whose command line pytest refused is incomplete
+NOT_STARTED = "the run did not start: its command line is a usage error (pytest printed why)"
+#: report option -> its ``config.option`` name
+REPORT_OPTIONS = {"--conformance-json": "conformance_json", "--conformance-md": "conformance_md"}
+#: the run reached ``pytest_cmdline_main``: pytest accepted its command line
+STARTED = pytest.StashKey[bool]()
+#: the locks this run holds on its report paths (:mod:`conformance.report_lock`)
+LOCKS = pytest.StashKey[ReportLocks]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """The report options; and, for a run that pytest refuses before it starts (an unknown option, a bad value:
+    no hook of the run is called then, but the config's cleanups are), a cleanup that marks the reports it
+    names as not started, so that no earlier report looks current."""
     group = parser.getgroup("conformance")
     group.addoption("--conformance-json", metavar="PATH", help="write the conformance report as JSON")
     group.addoption("--conformance-md", metavar="PATH", help="write the conformance report as Markdown")
@@ -65,11 +87,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="BACKEND=PATH",
         help="JSON file {spec ID: observed behaviour} of the specs BACKEND is known to fail (repeatable)",
     )
+    if (config := pluginmanager.get_plugin("pytestconfig")) is not None:
+        config.stash[LOCKS] = locks = ReportLocks()
+        config.add_cleanup(locks.release)
+        config.add_cleanup(lambda: mark_refused_command_line(config))
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """Replace the report files before anything else can fail (a bad backend, a crash at startup)."""
+    config.stash[STARTED] = True
     if not is_worker(config) and not config.option.collectonly:
         write_placeholders(config)
 
@@ -86,19 +113,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def output_paths(config: pytest.Config) -> dict[str, Path]:
     """The report files asked for: option name -> path."""
-    options = {"--conformance-json": "conformance_json", "--conformance-md": "conformance_md"}
-    return {option: Path(value) for option, dest in options.items() if (value := config.getoption(dest))}
+    return {option: Path(value) for option, dest in REPORT_OPTIONS.items() if (value := config.getoption(dest))}
+
+
+def placeholder(*incomplete_because: str, exit_status: int | None = None) -> dict[str, Any]:
+    """A report of no verdicts, of a run that is not complete."""
+    run = run_status(False, list(incomplete_because), exit_status)
+    return {"schema_version": SCHEMA_VERSION, "run": run, "backends": {}, "specs": []}
 
 
 def write_placeholders(config: pytest.Config) -> None:
-    """Replace each report file by an "incomplete" placeholder, creating missing directories (as
-    ``--junitxml`` does); a path that cannot be written is a usage error, before any spec runs."""
-    placeholder = {
-        "schema_version": SCHEMA_VERSION,
-        "run": run_status(False, [IN_PROGRESS]),
-        "backends": {},
-        "specs": [],
-    }
+    """Lock each report file for this run and replace it by an "incomplete" placeholder, creating missing
+    directories (as ``--junitxml`` does); a path that cannot be written, or that another run is writing, is a
+    usage error, before any spec runs."""
     paths = output_paths(config)
     if len({os.path.realpath(path) for path in paths.values()}) < len(paths):
         raise pytest.UsageError(f"--conformance-json and --conformance-md name one file: {paths['--conformance-md']}")
@@ -107,9 +134,44 @@ def write_placeholders(config: pytest.Config) -> None:
             raise pytest.UsageError(f"{option}={path}: not a regular file (a directory, FIFO or device)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write(option, path, placeholder)
+            config.stash[LOCKS].acquire(path)
+            write(option, path, placeholder(IN_PROGRESS))
+        except ReportBusy as error:
+            raise pytest.UsageError(f"{option}={path}: {error}; wait for it to end, or write elsewhere") from error
         except OSError as error:
             raise pytest.UsageError(f"{option}={path}: cannot write the report there: {error}") from error
+
+
+def mark_refused_command_line(config: pytest.Config) -> None:
+    """Replace the reports that a command line pytest refused names (when they exist and no other run is
+    writing them) by a "did not start" placeholder. A cleanup: it never raises."""
+    if STARTED in config.stash or is_worker(config):
+        return
+    for option, path in command_line_report_paths(config).items():
+        try:
+            if path.is_file():
+                config.stash[LOCKS].acquire(path)
+                write(option, path, placeholder(NOT_STARTED, exit_status=int(pytest.ExitCode.USAGE_ERROR)))
+        except (ReportBusy, OSError):
+            continue
+
+
+def command_line_report_paths(config: pytest.Config) -> dict[str, Path]:
+    """The report paths of a command line pytest refused, read as pytest reads it (the ini file's addopts, then
+    ``PYTEST_ADDOPTS``, then the arguments), but for the report options only: the rest may be what it refused."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
+    for option in REPORT_OPTIONS:
+        parser.add_argument(option)
+    try:
+        ini_addopts = list(config.getini("addopts"))
+    except Exception:  # the ini file itself may be what pytest refused
+        ini_addopts = []
+    args = [*ini_addopts, *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.invocation_params.args]
+    try:
+        namespace, _ = parser.parse_known_args(args)
+    except argparse.ArgumentError:  # an option without its value
+        return {}
+    return {option: Path(value) for option, dest in REPORT_OPTIONS.items() if (value := getattr(namespace, dest))}
 
 
 def write(option: str, path: Path, document: dict[str, Any]) -> None:
@@ -241,6 +303,7 @@ class ConformanceReport:
         self.usage_error: str | None = None
         #: the message of the KeyboardInterrupt that stopped the run (``terminated by SIGTERM``; Ctrl-C has none)
         self.interruption = ""
+        self.session: pytest.Session | None = None
 
     def entry_of(self, spec_id: str, backend: str) -> known_failures.Entry | None:
         """The known-failures entry of the spec on the backend that applies to this run, if any."""
@@ -254,18 +317,14 @@ class ConformanceReport:
         try:
             known_failures.check_ids_exist(self.known, {entry.id for item in items if (entry := spec_of(item))})
         except pytest.UsageError as error:
-            if not is_worker(self.config):
-                raise
-            # An xdist worker cannot stop the run with a usage error: it runs nothing and tells the controller.
-            self.config.workeroutput[USAGE_ERROR] = str(error)
-            items.clear()
+            refuse_collection(self.config, items, error)
             return
         for item in items:
             entry, backend = spec_of(item), engine_of(item)
             if entry is None or backend is None:
                 continue
             item.user_properties += [("spec", entry.id), ("kind", entry.kind), ("backend", backend.name)]
-            if missing := missing_capabilities(item):
+            if missing := missing_capabilities(item) or float64_lacked(item):
                 item.user_properties.append(("missing", ", ".join(missing)))
             if (known := self.entry_of(entry.id, backend.name)) is not None:
                 # an entry restricted to one check covers only a failure raised in it (see conformance.checks)
@@ -318,6 +377,21 @@ class ConformanceReport:
             visible(report)
         return report
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def abandon(self, nodeid: str, why: str) -> None:
+        """Write the reports of a run that cannot go on (:mod:`conformance.watchdog`: a spec that nothing stops):
+        the spec running timed out, every verdict so far kept, the rest not run, the run interrupted."""
+        if (key := self.keys.get(nodeid)) is not None:
+            self.results[key] = verdicts.Verdict(verdicts.TIMED_OUT, why)
+        self.interruption = why
+        self.session.exitstatus = pytest.ExitCode.INTERRUPTED
+        document = self.document(self.session)
+        for option, path in output_paths(self.config).items():
+            write(option, path, document)
+        self.config.stash[LOCKS].release()  # the process ends without its cleanups
+
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.interruption = untrusted.text(excinfo.value)
 
@@ -347,6 +421,8 @@ class ConformanceReport:
         self, session: pytest.Session, results: dict[tuple[str, str], verdicts.Verdict]
     ) -> list[str]:
         """Why the run did not give every selected spec a verdict (empty when it did)."""
+        if self.usage_error:
+            return [f"usage error: {self.usage_error}"]
         reasons = [] if self.selected or results else ["no spec was selected"]
         if session.shouldfail:
             reasons.append(f"stopped early (-x/--maxfail): {session.shouldfail}")

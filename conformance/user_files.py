@@ -14,16 +14,16 @@ from typing import Any
 MAX_BYTES = 1 << 20
 
 
-def read_json(path: Path) -> Any:
-    """The JSON value in ``path``; ValueError or OSError saying what is wrong (not a regular file, too large, not
-    UTF-8, not JSON, nested too deeply)."""
+def read_json(path: Path, max_bytes: int = MAX_BYTES) -> Any:
+    """The JSON value in ``path``; ValueError or OSError saying what is wrong (not a regular file, larger than
+    ``max_bytes``, not UTF-8, not JSON, nested too deeply)."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once, then is refused
     with os.fdopen(descriptor, "rb") as file:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise ValueError("not a regular file (a directory, FIFO or device)")
-        content = file.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        raise ValueError(f"larger than {MAX_BYTES} bytes")
+        content = file.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise ValueError(f"larger than {max_bytes} bytes")
     try:
         return json.loads(content.decode("utf-8"))
     except RecursionError:

@@ -99,7 +99,8 @@ TIMEOUT_MESSAGE_START = pytest_timeout.PYTEST_FAILURE_MESSAGE.partition("%")[0]
 class Verdict:
     verdict: str
     reason: str = ""
-    #: for ``unsupported``: the capabilities the spec needs that the backend does not declare
+    #: for ``unsupported``: the capabilities the spec needs that the backend does not declare; for ``pass``: the
+    #: members it was checked without float64 for (``float64[functional.max_pool3d]``)
     missing: tuple[str, ...] = ()
     #: for ``fail`` and ``known-failure``: the exception that escaped the spec (``"TypeError: ..."``), when it
     #: was no failed assertion; empty otherwise
@@ -128,6 +129,12 @@ def skipped(report: pytest.TestReport) -> Verdict:
     if reason.startswith(NOT_APPLICABLE + ":"):
         return Verdict(NOT_APPLICABLE_VERDICT, reason.removeprefix(NOT_APPLICABLE + ":").strip())
     return Verdict(ERROR, reason)
+
+
+def passed(properties: dict) -> Verdict:
+    """A pass, naming the members the spec ran without float64 for (``float64[member]``, in ``missing``)."""
+    lacked = tuple(filter(None, properties.get("missing", "").split(", ")))
+    return Verdict(PASS, f"checked in float32 only: no float64 for {', '.join(lacked)}" if lacked else "", lacked)
 
 
 def is_timeout(error: BaseException) -> bool:
@@ -210,7 +217,7 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known: Entry | Non
         return previous
     if report.when == "call":
         if report.passed:
-            return Verdict(PASS)
+            return passed(properties)
         if report.failed:
             if known is not None and is_strict_xpass(report):
                 return Verdict(KNOWN_FAILURE_PASSES, f"listed as known failure ({known.reason}) but passes")

@@ -4,10 +4,14 @@ from pathlib import Path
 
 import pytest
 import torch._dynamo  # noqa: F401  (see below)
+import torchvision  # noqa: F401  (see below)
+
+from conformance import known_failures
 
 # pytester's in-process runs (``inline_run``) forget the modules first imported during them. torch imports
 # torch._dynamo lazily (torch.manual_seed does, in the specs' seeding), and it registers a torch library at
-# import, which fails the second time in one process: import it here, before any in-process run.
+# import, which fails the second time in one process; so does torchvision on torch 2.11 (its meta kernels, when a
+# spec builds resnet18): import both here, before any in-process run.
 
 pytest_plugins = ["pytester"]
 
@@ -28,3 +32,13 @@ def harness(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makeconftest('pytest_plugins = ["conformance.plugin", "conformance.report"]')
     return pytester
+
+
+def torch_known_failures_here() -> dict[str, known_failures.Entry]:
+    """Spec ID -> known-failures entry, of the specs torch itself is known to fail on the installed torch
+    (``backends/known_failures/torch.json``, the entries whose versions apply: on every release three float64
+    kernels right to float32's precision only, in the ``float64`` check; before 2.15 the Bessel functions'
+    gradients, before 2.14 and 2.12 two double backwards)."""
+    from backends.torch_backend import TorchBackend
+
+    return known_failures.load(TorchBackend.known_failures_file).entries

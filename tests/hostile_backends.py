@@ -3,6 +3,10 @@ one behaviour a spec must catch (``--backend=tests.hostile_backends:<class>``; s
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import time
+
 import pytest
 import torch
 from torch.overrides import TorchFunctionMode
@@ -189,3 +193,30 @@ class DispatchModePerSpec(TorchBackend):
             self.mode.__exit__(None, None, None)
         self.mode = PassThroughDispatch()
         self.mode.__enter__()
+
+
+class IgnoresAlarm(TorchBackend):
+    """Makes a tensor that requires grad by spinning forever with the alarm that ends a spec ignored (its handler
+    put back, as any handler that swallowed the alarm would be, once the spec is stopped)."""
+
+    def tensor(self, data, *, requires_grad=False):
+        if requires_grad:
+            previous = signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            try:
+                while True:
+                    time.sleep(0.01)
+            finally:
+                signal.signal(signal.SIGALRM, previous)
+        return super().tensor(data)
+
+
+class CannotBeStopped(TorchBackend):
+    """Like :class:`IgnoresAlarm`, and swallows every exception raised to stop it."""
+
+    def tensor(self, data, *, requires_grad=False):
+        if requires_grad:
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            while True:
+                with contextlib.suppress(BaseException):  # the point: nothing stops it
+                    time.sleep(0.01)
+        return super().tensor(data)

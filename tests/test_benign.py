@@ -9,7 +9,7 @@ from backends.benign import VARIANTS, round_to_tf32
 from backends.registry import known_backends
 from conformance.catalogue import SPEC_DIR
 from conformance.gradcheck import as_shipped
-from tests.test_mutants import NOT_APPLICABLE, run_specs, skip_reason
+from tests.test_mutants import assert_every_spec_holds, run_specs
 
 aten = torch.ops.aten
 
@@ -108,7 +108,5 @@ def test_every_spec_passes_on_a_benign_variant(pytester, variant):
     """No false FAIL: a correct engine that rounds differently keeps every spec (the mutants prove each spec can
     still fail: tests/test_mutants.py)."""
     reports = run_specs(pytester, SPEC_DIR, f"--backend=benign:{variant}").getreports("pytest_runtest_logreport")
-    assert [report.nodeid for report in reports if report.failed] == []
-    skipped = {report.nodeid: skip_reason(report) for report in reports if report.skipped}
-    assert {nodeid: reason for nodeid, reason in skipped.items() if NOT_APPLICABLE not in reason} == {}
+    assert_every_spec_holds(reports)
     assert sum(report.passed and report.when == "call" for report in reports) > 400

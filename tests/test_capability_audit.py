@@ -4,10 +4,13 @@ Every spec runs on torch through a view offering exactly the members its ``needs
 (``conformance/capability_audit.py``): a spec touching an undeclared member fails, and so does one declaring
 a capability it does not use. Each built-in backend has the members its declared capabilities grant."""
 
+from typing import ClassVar
+
 import pytest
 
 from backends import capabilities as cap
 from backends import resolve
+from backends.lacks import derive, literal, main, missing_members
 from backends.registry import BUILTIN_ADAPTERS
 from conformance.catalogue import ROOT, SPEC_DIR
 
@@ -98,85 +101,6 @@ def test_the_audit_fails_a_spec_using_an_undeclared_member_and_names_the_capabil
 # --- backends have what they declare ------------------------------------------------------------------------
 
 
-def member_name(member: str) -> str:
-    """``backward(retain_graph=)`` grants an argument of ``backward``: the member is ``backward``."""
-    return member.split("(", 1)[0]
-
-
-def resolves(obj: object, path: str) -> bool:
-    for part in path.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return False
-    return True
-
-
-def custom_function_context(backend) -> object:
-    """The context a custom function's forward receives."""
-    seen = []
-
-    class Identity(backend.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            seen.append(ctx)
-            ctx.save_for_backward(x)
-            return x * 1
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad
-
-    Identity.apply(backend.tensor([1.0], requires_grad=True))
-    return seen[0]
-
-
-def objects_of(backend, name: str) -> list[object]:
-    """The objects whose members capability ``name`` grants, made by ``backend``."""
-    if name in (cap.NN, cap.HOOKS):
-        return [backend.nn.Linear(2, 2)]
-    if name in (cap.RESNET18, cap.PRETRAINED):
-        model = backend.models.resnet18()
-        return [model, model.fc]
-    if name == cap.SGD:
-        model = backend.nn.Linear(2, 2) if cap.NN in backend.capabilities else backend.models.resnet18()
-        return [backend.optim.SGD(model.parameters(), lr=0.1)]
-    if name == cap.CUSTOM_FUNCTION:
-        return [custom_function_context(backend)]
-    if name == cap.GRAPH:
-        leaf = backend.tensor([1.0, 2.0], requires_grad=True)
-        node = (leaf * leaf).grad_fn
-        following = node.next_functions[0]
-        return [node, following[0] if isinstance(following, tuple) else following]
-    return []
-
-
-def missing_members(backend) -> list[str]:
-    """The members that ``backend``'s declared capabilities grant and it does not have (on a matrix: ``mT``
-    exists only there), but those it says it lacks (``Backend.lacks``: those specs are unsupported)."""
-    tensor = backend.tensor([[1.0, 2.0]])
-    missing = []
-    for name in sorted(backend.capabilities):
-        capability, lacked = cap.BY_NAME[name], backend.lacks.get(name, frozenset())
-        missing += [
-            f"{name}: backend.{path}"
-            for path in capability.backend
-            if path not in lacked and not resolves(backend, member_name(path))
-        ]
-        missing += [
-            f"{name}: tensor.{member}"
-            for member in capability.tensor
-            if member != "broadcasting" and member not in lacked and not hasattr(tensor, member_name(member))
-        ]
-        if capability.objects:
-            objects = objects_of(backend, name)
-            missing += [
-                f"{name}: {member} of {', '.join(type(obj).__name__ for obj in objects)}"
-                for member in capability.objects
-                if not any(hasattr(obj, member) for obj in objects)
-            ]
-    return missing
-
-
 #: members an engine lacks although it has the rest of the capability's API, each one a deviation that the specs
 #: using it report: neither mygrad nor tinygrad can switch gradient tracking on for an existing tensor (mygrad's
 #: ``constant`` is fixed at creation; tinygrad has no flag); paddle's layers have no full backward hook
@@ -205,6 +129,31 @@ def test_the_member_check_sees_a_missing_member():
     backend = resolve("cpu")
     backend.tensor64 = None  # an engine declaring float64 without tensor64()
     assert missing_members(backend) == ["float64: backend.tensor64"]
+
+
+class LacksTwo(type(resolve("cpu"))):
+    """torch without functional.gelu, and declaring that it lacks special.bessel_y0."""
+
+    lacks: ClassVar[dict[str, frozenset[str]]] = {cap.SPECIAL: frozenset({"special.bessel_y0"})}
+
+    def __init__(self):
+        super().__init__("cpu")
+        del self.functional.gelu
+
+
+def test_the_lacks_to_declare_are_derived_from_the_backend(capsys):
+    """The derived ``lacks`` keep the declared ones and add the members the backend does not have; with them
+    declared, the backend has every member it grants."""
+    backend = LacksTwo()
+    derived = derive(backend)
+    assert derived == {
+        cap.ACTIVATIONS: frozenset({"functional.gelu"}),
+        cap.SPECIAL: frozenset({"special.bessel_y0"}),
+    }
+    backend.lacks = derived
+    assert missing_members(backend) == []
+    assert main([f"{__name__}:LacksTwo"]) == 0
+    assert literal(derived) in capsys.readouterr().out
 
 
 def test_the_table_is_the_single_source():

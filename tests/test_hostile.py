@@ -6,6 +6,11 @@ declaration of the wrong type) are the classes of issue 31."""
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -248,9 +253,8 @@ def test_a_report_write_that_fails_leaves_the_previous_file_whole(tmp_path, monk
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
-    placeholder = {"schema_version": 4, "run": report_module.run_status(False, ["x"]), "backends": {}, "specs": []}
     with pytest.raises(OSError, match="No space left"):
-        report_module.write("--conformance-md", path, placeholder)
+        report_module.write("--conformance-md", path, report_module.placeholder("x"))
     assert path.read_text(encoding="utf-8") == "the previous report\n"
     assert [entry.name for entry in tmp_path.iterdir()] == ["report.md"]
 
@@ -296,3 +300,138 @@ def test_reports_are_utf8_whatever_the_locale(harness, monkeypatch):
     assert "\\u202eevil" in (harness.path / "report.md").read_text(encoding="utf-8")
     report = json.loads((harness.path / "report.json").read_text(encoding="utf-8"))
     assert report["backends"]["tests.hostile_backends:Hostile"]["engine"] == HOSTILE_TEXT.replace("\ud800", "\ufffd")
+
+
+OLD_REPORT = {"schema_version": 4, "run": {"complete": True, "incomplete_because": [], "exit_status": 0}}
+
+
+@pytest.mark.parametrize("refused", [["--no-such-option"], ["--draws=0"], ["--backend=cpu", "--world-size=none"]])
+def test_a_command_line_pytest_refuses_leaves_no_earlier_report_looking_current(harness, refused):
+    harness.makepyfile(test_specs=SPECS)
+    (harness.path / "report.json").write_text(json.dumps(OLD_REPORT), encoding="utf-8")
+    (harness.path / "report.md").write_text("# Conformance report\n\ncomplete run (exit status 0)\n", encoding="utf-8")
+    result = harness.runpytest("--conformance-json=report.json", *refused, "--conformance-md", "report.md")
+    assert result.ret == 4
+    report = json.loads((harness.path / "report.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, SCHEMA)
+    assert report["run"] == {
+        "complete": False,
+        "incomplete_because": ["the run did not start: its command line is a usage error (pytest printed why)"],
+        "exit_status": 4,
+    }
+    assert "the run did not start" in (harness.path / "report.md").read_text(encoding="utf-8")
+    assert sorted(path.name for path in harness.path.glob(".*.lock")) == []
+
+
+def test_an_unknown_spec_under_xdist_is_a_usage_error_that_names_it(harness):
+    harness.makepyfile(test_specs=SPECS)
+    result = harness.runpytest("-n", "2", "--spec=alpha.plain,alpha.nowhere", "--conformance-json=report.json")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 4
+    assert "INTERNALERROR" not in output
+    assert "--spec: no collected spec has the ID alpha.nowhere" in output
+    report = json.loads((harness.path / "report.json").read_text(encoding="utf-8"))
+    assert report["run"]["incomplete_because"] == ["usage error: --spec: no collected spec has the ID alpha.nowhere"]
+
+
+WAITS = """
+import os
+import time
+
+from conformance.catalogue import spec
+
+@spec("alpha.waits", sources=["000"], kind="value")
+def test_waits(engine):
+    '''Holds, once told to go on (the file "go" appears).'''
+    with open("pid", "w") as file:
+        file.write(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while not os.path.exists("go") and time.monotonic() < deadline:
+        time.sleep(0.05)
+"""
+
+
+def start_waiting_run(harness, monkeypatch, *args):
+    """Start pytest on :data:`WAITS` in the background; return the process once its spec is running."""
+    harness.makepyfile(test_waits=WAITS)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_waits.py", *args]
+    process = subprocess.Popen(command, cwd=harness.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while not (harness.path / "pid").exists():
+        assert process.poll() is None, process.stdout.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return process
+
+
+def test_a_second_run_writing_the_same_report_is_refused_while_the_first_runs(harness, monkeypatch):
+    first = start_waiting_run(harness, monkeypatch, "--conformance-json=report.json")
+    try:
+        harness.makepyfile(test_specs=SPECS)
+        second = harness.runpytest_subprocess("test_specs.py", "--conformance-json=report.json", timeout=120)
+        assert second.ret == 4
+        second.stderr.fnmatch_lines([f"*--conformance-json=report.json: the run of pid {first.pid} started *"])
+        (harness.path / "go").touch()
+        assert first.wait(timeout=120) == 0
+    finally:
+        first.kill()
+    report = json.loads((harness.path / "report.json").read_text(encoding="utf-8"))
+    assert verdict_table(report) == {("alpha.waits", "cpu"): "pass"}
+    assert not (harness.path / ".report.json.lock").exists()
+
+
+def test_sigterm_under_xdist_ends_the_workers_with_the_controller(harness, monkeypatch):
+    controller = start_waiting_run(harness, monkeypatch, "-n", "2", "--conformance-json=report.json")
+    worker = int((harness.path / "pid").read_text())
+    controller.send_signal(signal.SIGTERM)
+    assert controller.wait(timeout=60) == 2
+    deadline = time.monotonic() + 30
+    while process_alive(worker):
+        assert time.monotonic() < deadline, "the worker outlived its controller"
+        time.sleep(0.1)
+    report = json.loads((harness.path / "report.json").read_text(encoding="utf-8"))
+    assert report["run"]["incomplete_because"][0] == "interrupted: terminated by SIGTERM"
+    assert verdict_table(report) == {("alpha.waits", "cpu"): "not-run"}
+
+
+def process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_a_spec_that_ignores_its_alarm_times_out_and_the_run_goes_on(harness):
+    result, report, _, _ = run(harness, backend("IgnoresAlarm"), "--timeout=1")
+    name = "tests.hostile_backends:IgnoresAlarm"
+    assert result.ret == 1
+    assert verdict_table(report) == {("alpha.leaf", name): "timed-out", ("alpha.plain", name): "pass"}
+    reason = report["specs"][0]["verdicts"][name]["reason"]
+    assert reason.startswith("Timeout (>1s): the spec went on past its time limit")
+    assert report["run"]["complete"] is True
+
+
+def test_a_spec_that_nothing_stops_ends_a_serial_run_with_its_report(harness, monkeypatch):
+    harness.makepyfile(test_specs=SPECS)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    result = harness.runpytest_subprocess(
+        backend("CannotBeStopped"), "--timeout=1", "--conformance-json=report.json", timeout=120
+    )
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["conformance watchdog: *test_leaf* went on 2 s past its time limit of 1 s*"])
+    report = json.loads((harness.path / "report.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, SCHEMA)
+    name = "tests.hostile_backends:CannotBeStopped"
+    assert verdict_table(report) == {("alpha.leaf", name): "timed-out", ("alpha.plain", name): "not-run"}
+    assert report["run"]["complete"] is False
+    assert report["run"]["incomplete_because"][0].startswith("interrupted: test_specs.py::test_leaf")
+    assert not (harness.path / ".report.json.lock").exists()
+
+
+def test_a_spec_that_nothing_stops_costs_one_worker_under_xdist(harness):
+    result, report, _, _ = run(harness, backend("CannotBeStopped"), "--timeout=1", "-n", "2")
+    name = "tests.hostile_backends:CannotBeStopped"
+    assert result.ret == 1
+    assert verdict_table(report) == {("alpha.leaf", name): "crashed", ("alpha.plain", name): "pass"}

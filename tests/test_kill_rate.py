@@ -10,6 +10,7 @@ import pytest
 
 from backends.holdout import HOLDOUTS
 from conformance.kill_rate import failing, markdown, run_specs, spelling
+from tests.conftest import torch_known_failures_here
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -35,8 +36,15 @@ def test_the_markdown_renders_the_json(document: dict) -> None:
 
 
 def test_every_recorded_kill_still_happens(document: dict, tmp_path: Path) -> None:
-    """Each killed holdout, run on just the specs recorded as killing it, fails each of them (one run for all)."""
-    killers = {name: entry["killed_by"] for name, entry in document["holdouts"].items() if entry["killed"]}
+    """Each killed holdout, run on just the specs recorded as killing it, fails each of them (one run for all); but
+    for the specs torch itself fails on the installed torch, where a holdout's bug cannot show (the kill rate is
+    measured on the pinned torch: on torch 2.11 the second derivative of cdist raises before the bug does)."""
+    torch_fails = torch_known_failures_here()
+    killers = {
+        name: [spec_id for spec_id in entry["killed_by"] if spec_id not in torch_fails]
+        for name, entry in document["holdouts"].items()
+        if entry["killed"]
+    }
     assert killers, "no holdout is recorded as killed: the suite catches none of the planted bugs"
     spec_ids = sorted({spec_id for ids in killers.values() for spec_id in ids})
     report = run_specs([spelling(name) for name in killers], tmp_path / "kills.json", jobs=1, spec_ids=spec_ids)

@@ -66,3 +66,14 @@ def test_the_readme_states_the_recorded_figure():
     figure = opinfo_figure()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"**{figure['covered']} of {figure['total']}** with torch {figure['torch']}" in readme
+
+
+def test_the_comparison_of_two_releases_names_new_gradients_and_whether_the_catalogue_has_them():
+    old = {"torch": "2.14.1", "covered": ["add"], "missing": ["gone"]}
+    new = {"torch": "2.15.0", "covered": ["add", "special.bessel_j0"], "missing": ["special.bessel_y0"]}
+    assert coverage.compare(old, new) == [
+        "torch 2.14.1 -> 2.15.0: 2 operators newly autograd-capable, 1 no longer",
+        "  + special.bessel_j0 (covered)",
+        "  + special.bessel_y0 (NOT in the catalogue)",
+        "  - gone",
+    ]

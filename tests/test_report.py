@@ -4,6 +4,7 @@ import json
 
 import jsonschema
 
+from conformance import render
 from tests.conftest import ROOT
 
 SPECS = """
@@ -377,3 +378,12 @@ def test_listing_the_specs_runs_none_and_reports_nothing(harness):
     result.stdout.fnmatch_lines(["*test_holds*cpu*", "3 tests collected*"])
     result.stdout.no_fnmatch_line("*conformance*")
     assert not (harness.path / "report.json").exists()
+
+
+def test_the_summary_line_names_the_most_lacked_capabilities_and_counts_the_rest():
+    """An engine lacking dozens of members gets one readable line: its members count for their capability, the
+    first few capabilities named, the rest counted (each spec's missing members are in the report)."""
+    missing = [[f"cap{n}[member{m}]" for m in range(n + 1)] for n in range(10)]
+    unsupported = [{"verdict": "unsupported", "missing": lacked} for lacked in missing for _ in lacked]
+    line = render.lacking({"specs": [{"verdicts": {"engine": result}} for result in unsupported]}, "engine", str)
+    assert line == "cap9 (10), cap8 (9), cap7 (8), cap6 (7), cap5 (6), cap4 (5) and 4 more capabilities"

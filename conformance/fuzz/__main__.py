@@ -1,0 +1,70 @@
+"""``python -m conformance.fuzz --backend=NAME [--budget=60s|500] [--seed=N] [--out=DIR] [--operators=a,b]``:
+exit 0 when no deviation is found, 1 when one is (each written to ``--out``); ``--replay=RECORD`` runs a recorded
+deviation again instead, exiting 1 while it is still there."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from backends import resolve
+
+from .records import replay
+from .runner import Budget, Summary, fuzz
+
+#: reasons listed per count in the summary
+TOP = 8
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m conformance.fuzz", description=__doc__)
+    parser.add_argument("--backend", default="cpu", help="as the specs' --backend (cpu, jax, mutant:<name>, ...)")
+    parser.add_argument("--budget", type=Budget.parse, default=Budget(seconds=60), help="500 programs, or 60s, 10m")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("fuzz-out"), help="where deviation records are written")
+    parser.add_argument("--operators", help="comma-separated catalogue names to chain (default: every chainable one)")
+    parser.add_argument("--most-operators", type=int, default=3, help="the longest chain")
+    parser.add_argument("--replay", type=Path, help="a deviation record (JSON) to run again")
+    return parser.parse_args(argv)
+
+
+def report(engine_name: str, summary: Summary, seconds: float, out: Path) -> str:
+    lines = [
+        f"backend {engine_name}: {len(summary.programs)} programs in {seconds:.0f} s "
+        f"({60 * len(summary.programs) / max(seconds, 1e-9):.0f} per minute)",
+        f"discarded as unstable: {sum(summary.unstable.values())}",
+        *(f"  {count:5d}  {reason}" for reason, count in summary.unstable.most_common(TOP)),
+        f"unsupported by the engine: {sum(summary.unsupported.values())}",
+        *(f"  {count:5d}  {reason}" for reason, count in summary.unsupported.most_common(TOP)),
+        f"refused by the oracle: {sum(summary.refused.values())}",
+        *(f"  {count:5d}  {reason}" for reason, count in summary.refused.most_common(TOP)),
+        f"left out as known failures: {len(summary.known)}",
+        *(f"  {name}: {reason}" for name, reason in sorted(summary.known.items())),
+        f"deviations: {len(summary.deviations)}",
+    ]
+    for signature, deviation in sorted(summary.deviations.items()):
+        path = deviation.write(out)
+        lines.append(f"  {signature}: {deviation.finding.figures} -> {path}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    engine = resolve(args.backend)
+    if args.replay:
+        deviation, outcome = replay(args.replay, engine)
+        recorded = (deviation.finding.oracle, deviation.finding.kind)
+        again = [finding for finding in outcome.findings if (finding.oracle, finding.kind) == recorded]
+        print(f"{deviation.signature}: {'still there ' + str(again[0].figures) if again else 'gone'}")
+        return 1 if again else 0
+    operators = args.operators.split(",") if args.operators else None
+    started = time.monotonic()
+    summary = fuzz(engine, args.budget, args.seed, operators, args.most_operators)
+    print(report(engine.name, summary, time.monotonic() - started, args.out))
+    return 1 if summary.deviations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The checks a program runs, each where the engine declares what it needs, with :mod:`conformance.gradcheck`'s
+tolerances: (a) the engine's reverse mode against the float64 oracle under the error model, (b) its forward mode
+against its reverse mode (``<u, J t> = <Jᵀ u, t>``), (c) in float64, its gradient against central differences of
+its own forward, (d) its second derivatives against the oracle's.
+
+A program is unstable, and checked no further, where a chained operator's input leaves its domain or comes within
+the kink margin, or where central differences at steps h and 2h disagree beyond their own tolerance (the
+difference estimates their truncation error): the count of such programs is reported, never passed silently."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backends import Backend, Unsupported
+from backends import capabilities as cap
+from conformance.gradcheck import (
+    FD_ATOL,
+    FD_RTOL,
+    FD_STEP,
+    FLOAT32,
+    FLOAT64,
+    ORACLE,
+    TOLERANCES,
+    TORCHS,
+    Expectation,
+    as_shipped,
+    directional_difference,
+    error_ratios,
+    forward,
+    gradients,
+    oracle_second_order,
+    second_order,
+    tangent_of,
+    tolerance,
+)
+from conformance.plugin import lacked_member_in
+
+from .operators import Chainable
+from .programs import Program, within_domain
+
+REVERSE, FORWARD, DIFFERENCES, SECOND = "reverse-vs-torch", "forward-vs-reverse", "finite-differences", "second-order"
+#: the engine raised where the oracle computed
+RUNS = "runs"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One oracle's disagreement: ``kind`` says what disagreed (``forward``, ``gradient``, an exception's type)."""
+
+    oracle: str
+    kind: str
+    figures: dict
+
+
+@dataclass
+class Outcome:
+    """What a program's checks came to: findings, or the reason it was not checked (unstable, unsupported by the
+    engine, refused by the oracle)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    unstable: str | None = None
+    unsupported: str | None = None
+    refused: str | None = None
+
+
+class Unstable(Exception):
+    """The program's value or derivative is not determined well enough here to hold an engine to it."""
+
+
+def worst(error: np.ndarray, allowed: np.ndarray) -> dict | None:
+    """The figures of the worst element beyond its allowed error, or None where every element is within it."""
+    error, allowed = np.atleast_1d(error), np.atleast_1d(np.broadcast_to(allowed, np.shape(error)))
+    ratios = error_ratios(error, allowed)
+    if not ratios.size or ratios.max() <= 1:
+        return None
+    at = int(np.argmax(ratios))
+    return {
+        "ratio": float(ratios.flat[at]),
+        "error": float(error.flat[at]),
+        "tolerance": float(allowed.flat[at]),
+        "element": [int(i) for i in np.unravel_index(at, ratios.shape)],
+        "elements_outside": int((ratios > 1).sum()),
+    }
+
+
+def beyond_allclose(actual, expected, rtol: float, atol: float) -> dict | None:
+    """:func:`worst` with ``numpy.testing.assert_allclose``'s tolerance."""
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        return {"shape": list(actual.shape), "expected_shape": list(expected.shape)}
+    return worst(np.abs(actual - expected), atol + rtol * np.abs(expected))
+
+
+@contextlib.contextmanager
+def seeded_global_draws(seed: int) -> Iterator[None]:
+    """NumPy's global generator seeded for the error model's replicas, and put back afterwards."""
+    state = np.random.get_state()
+    np.random.seed(seed % 2**32)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def check_program(engine: Backend, entries: dict[str, Chainable], program: Program, inputs: np.ndarray) -> Outcome:
+    """Run every check the engine declares on the program at ``inputs``."""
+    op, arrays = program.as_op(entries), [inputs]
+    try:
+        with as_shipped():
+            output = forward(ORACLE, op, arrays, np.float64)
+    except Exception as error:  # the operators' shapes fit, the view does not (view() of a transposed input)
+        return Outcome(refused=f"torch refuses the program: {type(error).__name__}")
+    cotangent, direction = program.randomness(output.shape)
+    try:
+        with as_shipped():
+            keep_in_domain(entries, program, inputs)
+        with engine.spec_scope():
+            findings = list(engine_findings(engine, op, arrays, cotangent, direction, program.seed))
+    except Unstable as reason:
+        return Outcome(unstable=str(reason))
+    except Unsupported as error:
+        return Outcome(unsupported=str(error))
+    except Exception as error:  # an engine that raises where the oracle computed deviates
+        if (lacked := lacked_member_in(error, engine)) is not None:
+            return Outcome(unsupported=lacked)
+        return Outcome([Finding(RUNS, type(error).__name__, {"message": str(error)[:500]})])
+    return Outcome(findings)
+
+
+def keep_in_domain(entries: dict[str, Chainable], program: Program, inputs: np.ndarray) -> None:
+    """Raise :class:`Unstable` where an operator's input, as the oracle computes it, leaves its domain."""
+    value = program.viewed(ORACLE.tensor64(inputs))
+    for name in program.operators:
+        if not within_domain(entries[name].op, ORACLE.to_numpy(value)):
+            raise Unstable(f"the input of {name} is outside its domain or near a kink")
+        value = entries[name].op.fn(ORACLE, value)
+
+
+def engine_findings(engine: Backend, op, arrays, cotangent: np.ndarray, direction: np.ndarray, seed: int):
+    """Yield each check's finding; the order is (a) to (d), and (c) may raise :class:`Unstable`."""
+    precision = FLOAT64 if cap.FLOAT64 in engine.capabilities else FLOAT32
+    dtype = precision.dtype
+    arrays = [array.astype(dtype).astype(np.float64) for array in arrays]
+    cotangent, direction = cotangent.astype(dtype).astype(np.float64), direction.astype(dtype).astype(np.float64)
+    with as_shipped(), seeded_global_draws(seed):
+        expected = Expectation.of(op, arrays, cotangent, precision)
+    output, (grad,) = gradients(engine, op, arrays, cotangent, dtype)
+    for kind, actual, value, spread in zip(
+        ("forward", "gradient"), (output, grad), expected.values, expected.spreads, strict=True
+    ):
+        if np.shape(actual) != value.shape:
+            yield Finding(REVERSE, kind, {"shape": list(np.shape(actual)), "expected_shape": list(value.shape)})
+            continue
+        error = np.abs(np.asarray(actual, dtype=np.float64) - value)
+        if figures := worst(error, tolerance(value, spread, precision, op.rounding_scale)):
+            yield Finding(REVERSE, kind, figures)
+    rtol, atol = TOLERANCES[dtype]
+    if cap.JVP in engine.capabilities and op.forward_mode:
+        tangent = tangent_of(engine, op, arrays, [direction], dtype)
+        along_forward, along_reverse = np.sum(cotangent * tangent), np.sum(grad * direction)
+        scale = max(np.abs(cotangent * tangent).sum(), np.abs(grad * direction).sum())
+        if figures := worst(np.abs(along_forward - along_reverse), atol + rtol * scale):
+            yield Finding(FORWARD, "jvp", figures)
+    if dtype is np.float64 and (figures := against_differences(engine, op, arrays, cotangent, direction, grad)):
+        yield Finding(DIFFERENCES, "gradient", figures)
+    if cap.SECOND_ORDER in engine.capabilities and op.second_order:
+        (product,) = second_order(engine, op, arrays, cotangent, [direction], dtype)
+        with as_shipped():
+            (expected_product,), reference = oracle_second_order(op, arrays, cotangent, [direction])
+            keep_oracle_second_order_determined(op, arrays, cotangent, direction, expected_product)
+        exact = reference == TORCHS
+        if figures := beyond_allclose(
+            product, expected_product, rtol if exact else FD_RTOL, atol if exact else FD_ATOL
+        ):
+            yield Finding(SECOND, "hessian-vector", figures)
+
+
+def keep_oracle_second_order_determined(op, arrays, cotangent, direction, expected_product) -> None:
+    """Raise :class:`Unstable` where the oracle's Hessian-vector product is not central differences of its own
+    gradients: torch's double backward loses it near a singularity of its formula (cumprod's divides by the
+    input, a value of 1e-282 gives 1e265), where no engine can be held to torch's figure."""
+    numeric = directional_difference(
+        lambda moved: gradients(ORACLE, op, moved, cotangent, np.float64)[1], op, arrays, [direction]
+    )
+    if beyond_allclose(expected_product, numeric[0], FD_RTOL, FD_ATOL):
+        raise Unstable("torch's second derivative is not central differences of its gradients")
+
+
+def against_differences(engine: Backend, op, arrays, cotangent, direction, grad) -> dict | None:
+    """The directional derivative ``<grad, d>`` against the central difference of ``f = sum(cotangent * op)``
+    along ``d`` at step h; :class:`Unstable` where that is not a derivative to hold the engine to: where the
+    central differences at h and 2h disagree (truncation or rounding error), or where the one-sided differences'
+    gap fails to grow with the step as a smooth function's does (h f'' at h, twice that at 2h), which a kink or
+    tie within 2h of the input makes a jump instead (max of two values closer than the step)."""
+    (x,) = arrays
+
+    def f(step: float) -> float:
+        return float(np.sum(cotangent * forward(engine, op, [x + step * direction], np.float64)))
+
+    h = FD_STEP
+    at = {multiple: f(multiple * h) for multiple in (-2, -1, 0, 1, 2)}
+    central = (at[1] - at[-1]) / (2 * h)
+    central_2h = (at[2] - at[-2]) / (4 * h)
+    gap, gap_2h = (at[1] - 2 * at[0] + at[-1]) / h, (at[2] - 2 * at[0] + at[-2]) / (2 * h)
+    allowed = FD_ATOL + FD_RTOL * abs(central)
+    if abs(central - central_2h) > allowed:
+        raise Unstable(f"central differences at h and 2h disagree ({central!r}, {central_2h!r})")
+    if abs(gap_2h - 2 * gap) > allowed:
+        raise Unstable(f"one-sided differences jump: a kink or tie within 2h ({gap!r}, {gap_2h!r})")
+    return beyond_allclose(np.sum(grad * direction), central, FD_RTOL, FD_ATOL)

@@ -1,0 +1,66 @@
+"""Deviation records: what disagreed, on which engine, program and input, written as JSON with a script that
+replays it; one per signature (the operators, the oracle, what disagreed)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from backends import Backend
+
+from .operators import chainable_entries, pool
+from .oracles import Finding, Outcome, check_program
+from .programs import Program
+from .reproduction import script
+
+
+@dataclass(frozen=True)
+class Deviation:
+    engine: dict
+    program: Program
+    inputs: np.ndarray
+    finding: Finding
+
+    @property
+    def signature(self) -> str:
+        return f"{'>'.join(self.program.operators)}|{self.finding.oracle}|{self.finding.kind}"
+
+    def to_json(self) -> dict:
+        return {
+            "signature": self.signature,
+            "engine": self.engine,
+            "program": self.program.to_json(),
+            "inputs": self.inputs.tolist(),
+            "oracle": self.finding.oracle,
+            "kind": self.finding.kind,
+            "figures": self.finding.figures,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Deviation:
+        finding = Finding(data["oracle"], data["kind"], data["figures"])
+        return cls(
+            data["engine"], Program.from_json(data["program"]), np.array(data["inputs"], dtype=np.float64), finding
+        )
+
+    def write(self, directory: Path) -> Path:
+        """``<signature>.json`` and ``<signature>.py``, its reproduction script (:mod:`.reproduction`), in
+        ``directory``; the JSON's path."""
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^\w.-]+", "_", self.signature)
+        record = directory / f"{stem}.json"
+        record.write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        entries = {entry.name: entry for entry in chainable_entries()}
+        (directory / f"{stem}.py").write_text(script(self.to_json(), record, entries))
+        return record
+
+
+def replay(path: Path, engine: Backend) -> tuple[Deviation, Outcome]:
+    """The recorded deviation and what its program and input come to on ``engine`` now."""
+    deviation = Deviation.from_json(json.loads(Path(path).read_text()))
+    entries, _ = pool(engine, sorted(set(deviation.program.operators)))
+    return deviation, check_program(engine, entries, deviation.program, deviation.inputs)

@@ -1,0 +1,108 @@
+"""The fuzzing loop: hypothesis draws programs, runs their checks, and shrinks the first program of each new
+deviation signature to a minimal one; rounds of :data:`ROUND` programs, each seeded, until the budget is spent."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from backends import Backend
+
+from .operators import pool
+from .oracles import check_program
+from .programs import cases
+from .records import Deviation
+
+#: programs per hypothesis run: a run ends at its first new deviation, or here
+ROUND = 50
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most ``programs`` distinct programs, or ``seconds`` of wall time (checked between programs)."""
+
+    programs: int | None = None
+    seconds: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Budget:
+        """``500`` programs, or a time: ``60s``, ``10m``, ``1h``."""
+        units = {"s": 1, "m": 60, "h": 3600}
+        if text[-1:] in units:
+            return cls(seconds=float(text[:-1]) * units[text[-1]])
+        return cls(programs=int(text))
+
+
+@dataclass
+class Summary:
+    programs: set = field(default_factory=set)
+    unstable: Counter = field(default_factory=Counter)
+    unsupported: Counter = field(default_factory=Counter)
+    refused: Counter = field(default_factory=Counter)
+    deviations: dict[str, Deviation] = field(default_factory=dict)
+    #: operators left out as the engine's known failures: name -> reason
+    known: dict[str, str] = field(default_factory=dict)
+
+
+class NewDeviation(Exception):
+    """A deviation of a signature not seen yet: fails the hypothesis run, which shrinks its program."""
+
+    def __init__(self, deviation: Deviation) -> None:
+        super().__init__(deviation.signature)
+        self.deviation = deviation
+
+
+def fuzz(
+    engine: Backend, budget: Budget, seed: int = 0, operators: list[str] | None = None, most_operators: int = 3
+) -> Summary:
+    """Fuzz ``engine`` with programs of ``operators`` (every chainable one it supports by default)."""
+    entries, known = pool(engine, operators)
+    summary = Summary(known=known)
+    started = time.monotonic()
+
+    def spent() -> bool:
+        if budget.seconds is not None:
+            return time.monotonic() - started >= budget.seconds
+        return len(summary.programs) >= budget.programs
+
+    def check(case) -> None:
+        program, inputs = case
+        key = program.key() + inputs.tobytes().hex()
+        first_time = key not in summary.programs
+        if spent() and first_time:
+            return
+        summary.programs.add(key)
+        outcome = check_program(engine, entries, program, inputs)
+        if first_time and outcome.unstable:  # hypothesis replays programs while shrinking: each counted once
+            summary.unstable[outcome.unstable.split(" (")[0]] += 1
+        if first_time and outcome.unsupported:
+            summary.unsupported[outcome.unsupported] += 1
+        if first_time and outcome.refused:
+            summary.refused[outcome.refused] += 1
+        for finding in outcome.findings:
+            deviation = Deviation(engine.describe(), program, inputs, finding)
+            if deviation.signature not in summary.deviations:
+                raise NewDeviation(deviation)
+
+    for round_number in range(10**6):
+        if spent():
+            break
+        run = settings(
+            max_examples=ROUND,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            report_multiple_bugs=False,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+        )(hypothesis_seed(seed * 100003 + round_number)(given(cases(entries, most_operators))(check)))
+        try:
+            run()
+        except NewDeviation as found:
+            summary.deviations[found.deviation.signature] = found.deviation
+    return summary

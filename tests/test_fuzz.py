@@ -1,0 +1,148 @@
+"""Differential gradient fuzzing: torch passes, mutants of the operator catalogue are caught and named, a benign
+variant passes, a deviation replays from its record, and unstable points are counted rather than checked."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from backends import resolve
+from conformance.fuzz.__main__ import main
+from conformance.fuzz.operators import pool
+from conformance.fuzz.oracles import DIFFERENCES, REVERSE, Finding, check_program
+from conformance.fuzz.programs import Program
+from conformance.fuzz.records import Deviation, replay
+from conformance.fuzz.runner import Budget, fuzz
+
+
+@pytest.fixture(autouse=True)
+def global_state_kept():
+    """The fuzzer leaves grad mode, the default dtype and NumPy's global generator as it found them."""
+    state = (torch.is_grad_enabled(), torch.get_default_dtype(), np.random.get_state()[1].copy())
+    yield
+    after = (torch.is_grad_enabled(), torch.get_default_dtype(), np.random.get_state()[1])
+    assert state[:2] == after[:2]
+    assert (state[2] == after[2]).all()
+
+
+def operators_of(signature: str) -> list[str]:
+    return signature.split("|")[0].split(">")
+
+
+def test_torch_on_the_cpu_has_no_deviation():
+    summary = fuzz(resolve("cpu"), Budget(programs=30), seed=0)
+    assert len(summary.programs) >= 30
+    assert not summary.deviations, sorted(summary.deviations)
+
+
+def test_the_engines_known_failures_are_left_out_and_said():
+    """torch's own float64 kernels that are right to float32's precision only (its known failures) are not fuzzed
+    by default, and the summary names them; asked for, the fuzzer finds hardsigmoid's, since the oracle computes it
+    exactly (:mod:`conformance.formulations`)."""
+    summary = fuzz(resolve("cpu"), Budget(programs=1), seed=0)
+    assert {"digamma", "polygamma", "hardsigmoid"} <= summary.known.keys()
+    assert "1/6 rounded through float32" in summary.known["hardsigmoid"]
+    asked = fuzz(resolve("cpu"), Budget(programs=10), seed=0, operators=["hardsigmoid"])
+    assert asked.deviations
+    assert all(set(operators_of(signature)) == {"hardsigmoid"} for signature in asked.deviations)
+
+
+@pytest.mark.parametrize("operator", ["exp", "sin", "tanh"])
+def test_a_wrong_gradient_is_found_and_named(operator):
+    """``wrong-grad-<op>`` doubles that operator's gradient; programs chaining it with operators that are right."""
+    summary = fuzz(resolve(f"mutant:wrong-grad-{operator}"), Budget(programs=20), operators=[operator, "neg", "flip"])
+    assert summary.deviations
+    assert all(operator in operators_of(signature) for signature in summary.deviations)
+    assert any(deviation.finding.oracle == REVERSE for deviation in summary.deviations.values())
+
+
+def test_shrinking_leaves_the_wrong_operator_alone():
+    """Hypothesis shrinks the first deviating program to the broken operator itself."""
+    summary = fuzz(resolve("mutant:wrong-grad-exp"), Budget(programs=10), operators=["exp", "neg"])
+    assert any(operators_of(signature) == ["exp"] for signature in summary.deviations)
+
+
+def test_a_benign_variant_has_no_deviation():
+    assert not fuzz(resolve("benign:split-k"), Budget(programs=30), seed=3).deviations
+
+
+def test_a_recorded_deviation_replays_from_its_json(tmp_path):
+    engine = resolve("mutant:wrong-grad-exp")
+    summary = fuzz(engine, Budget(programs=5), operators=["exp"])
+    deviation = next(iter(summary.deviations.values()))
+    record = deviation.write(tmp_path)
+    assert json.loads(record.read_text())["signature"] == deviation.signature
+    assert (tmp_path / f"{record.stem}.py").read_text().count(str(record.resolve())) == 1
+    recorded, outcome = replay(record, engine)
+    assert (recorded.finding.oracle, recorded.finding.kind) in {(f.oracle, f.kind) for f in outcome.findings}
+    _, on_torch = replay(record, resolve("cpu"))
+    assert not on_torch.findings
+    assert main(["--backend=mutant:wrong-grad-exp", f"--replay={record}"]) == 1
+    assert main(["--backend=cpu", f"--replay={record}"]) == 0
+
+
+def test_a_deviation_of_torch_itself_is_reproduced_in_torch_alone(tmp_path):
+    """The script runs the catalogue's operators over torch's modules in a bare interpreter (no suite on its path):
+    torch's gradient of this program agrees with central differences, so it exits 0."""
+    program, inputs = Program(("exp", "sum-dim-keepdim"), (2, 3), "transpose", 1), np.linspace(-1, 1, 6).reshape(3, 2)
+    finding = Finding(DIFFERENCES, "gradient", {"ratio": 2.0})
+    record = Deviation(resolve("cpu").describe(), program, inputs, finding).write(tmp_path)
+    script = tmp_path / f"{record.stem}.py"
+    assert "conformance" not in script.read_text()
+    run = subprocess.run([sys.executable, "-I", str(script)], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "central differences" in run.stdout
+
+
+def test_a_program_replays_from_its_json():
+    program = Program(("exp", "sum-dim-keepdim"), (2, 3), "transpose", 7)
+    assert Program.from_json(json.loads(json.dumps(program.to_json()))) == program
+
+
+def test_an_input_near_a_kink_is_discarded_as_unstable():
+    """abs's input 0.01 is within the kink margin of 0: the program is not checked, and says why."""
+    engine = resolve("cpu")
+    program, inputs = Program(("abs",), (3,), "none", 0), np.array([0.01, 1, -1])
+    outcome = check_program(engine, pool(engine, ["abs"])[0], program, inputs)
+    assert outcome.unstable and "abs" in outcome.unstable and not outcome.findings
+
+
+def test_a_tie_within_the_difference_step_is_discarded_as_unstable():
+    """amax of two values 1e-7 apart has no derivative a central difference of step 1e-6 can give."""
+    engine = resolve("cpu")
+    entries, _ = pool(engine, ["amax"])
+    distinct = np.array([[1.0, 0.2, 0.0], [0.0, 1.0, 0.5]])
+    outcome = check_program(engine, entries, Program(("amax",), (2, 3), "none", 0), distinct)
+    assert outcome.unstable is None  # distinct maxima: checked
+    tie = np.array([[1.0, 1.0 + 1e-7, 0.0], [0.0, 1.0, 0.5]])
+    outcome = check_program(engine, entries, Program(("amax",), (2, 3), "none", 0), tie)
+    assert outcome.unstable and "differences" in outcome.unstable
+
+
+def test_the_summary_counts_discards_and_the_command_exits_0_without_deviations(tmp_path, capsys):
+    assert main(["--backend=cpu", "--budget=30", "--seed=0", f"--out={tmp_path}"]) == 0
+    printed = capsys.readouterr().out
+    assert "30 programs" in printed and "deviations: 0" in printed
+    discarded = int(printed.split("discarded as unstable: ")[1].split()[0])
+    assert discarded > 0
+
+
+def test_the_command_exits_1_and_writes_a_record_for_a_deviation(tmp_path, capsys):
+    assert main(["--backend=mutant:wrong-grad-sin", "--budget=5", "--operators=sin", f"--out={tmp_path}"]) == 1
+    assert "sin|" in capsys.readouterr().out
+    assert list(tmp_path.glob("*.json"))
+
+
+@pytest.mark.parametrize(("text", "budget"), [("500", Budget(programs=500)), ("60s", Budget(seconds=60))])
+def test_a_budget_is_a_count_or_a_time(text, budget):
+    assert Budget.parse(text) == budget
+    assert Budget.parse("10m").seconds == 600
+
+
+def test_finite_differences_are_an_oracle_of_their_own():
+    """A float64 engine's wrong gradient also disagrees with central differences of its own forward."""
+    summary = fuzz(resolve("mutant:wrong-grad-tanh"), Budget(programs=10), operators=["tanh"])
+    assert any(deviation.finding.oracle == DIFFERENCES for deviation in summary.deviations.values())
