@@ -2,7 +2,7 @@
 
 torch's own tests describe every operator in ``torch.testing._internal.common_methods_invocations.op_db``; those
 with ``supports_autograd`` are the operators an engine builder measures gradients against. Each catalogue entry
-(``spec_tests/test_operator_gradients.py``) is run once on torch in float64 under a
+(:mod:`conformance.operator_catalogue`) is run once on torch in float64 under a
 :class:`~torch.overrides.TorchFunctionMode` that records the torch functions the entry itself calls (not the
 ones they call in turn). An OpInfo is covered when an entry calls its function, its method variant or an alias,
 or a function of the same name (:func:`canonical_name`: ``x + y`` counts for ``add``, ``3 / x`` for
@@ -34,6 +34,7 @@ from backends.torch_backend import TorchBackend
 
 from .catalogue import OPINFO_FIGURE
 from .gradcheck import Op, forward
+from .operator_catalogue import CATALOGUE
 
 #: Python operators as ``__torch_function__`` sees them -> the OpInfo of the function they call
 DUNDER_OPINFO = {"__truediv__": "div", "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__pow__": "pow"}
@@ -113,9 +114,7 @@ def coverage(entries: dict[str, list[Callable]], infos: list) -> tuple[list[str]
 
 def catalogue_calls() -> dict[str, list[Callable]]:
     """spec ID -> the torch functions its entry calls."""
-    from spec_tests.test_operator_gradients import CATALOGUE
-
-    return {param.id: called_by(param.values[0]) for param in CATALOGUE}
+    return {entry.id: called_by(entry.op) for entry in CATALOGUE}
 
 
 def summary(covered: list[str], missing: list[str]) -> str:

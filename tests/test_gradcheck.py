@@ -26,7 +26,7 @@ from conformance.gradcheck import (
     gradients,
     tolerance,
 )
-from spec_tests.test_operator_gradients import CATALOGUE
+from conformance.operator_catalogue import CATALOGUE
 from tests.conftest import ROOT
 
 SQUARE = Op(lambda lib, x: x * x, [(3,)])
@@ -287,26 +287,26 @@ def test_the_float32_tolerance_grows_with_the_measured_conditioning():
 @pytest.mark.parametrize("wrong", FLOAT32_ONLY, ids=lambda wrong: wrong.name)
 def test_a_float32_only_mutant_fails_in_the_float32_check_alone(wrong):
     """Its float64 output, gradients and finite differences hold; the float32 check, named so, fails."""
-    (param,) = [param for param in CATALOGUE if param.marks[0].args[0].id == f"opgrad.{wrong.spec}"]
+    (entry,) = [entry for entry in CATALOGUE if entry.name == wrong.spec]
     np.random.seed(0)
     with pytest.raises(AssertionError) as failure:
-        check_gradients(MUTANTS[wrong.name]("cpu"), param.values[0])
+        check_gradients(MUTANTS[wrong.name]("cpu"), entry.op)
     assert checks.failed_in(failure.value) == checks.FLOAT32
 
 
 ORACLE_ONLY = """
 import sys
 from conformance.gradcheck import Oracle, check_gradients
-from spec_tests.test_operator_gradients import CATALOGUE
+from conformance.operator_catalogue import CATALOGUE
 
 # the oracle's own class as the engine too: torch's forward mode (TorchBackend.jvp) imports torch._dynamo where
 # it meets a Python reference (x - y, 3 / x); the oracle's jvp is reverse mode, even without double backward
 engine = Oracle("cpu")
 names = ("conv2d-stride-padding", "matmul", "tanh", "cross-entropy", "loss-sum-of-difference", "rdiv", "hardsigmoid")
 checked = 0
-for param in CATALOGUE:
-    if param.id in names:
-        check_gradients(engine, param.values[0])
+for entry in CATALOGUE:
+    if entry.name in names:
+        check_gradients(engine, entry.op)
         checked += 1
 assert checked == len(names), checked
 print(sorted(name for name in ("torch._dynamo", "torch._inductor", "triton") if name in sys.modules))
@@ -327,7 +327,7 @@ def test_the_arguments_an_entry_passes_are_members_it_uses():
     """Every argument ``name(arg=)`` the capability table grants is read from the operators that pass it, so that
     a backend can declare it lacks one (``lacks={POOLING: {"functional.avg_pool2d(ceil_mode=)"}}``) and get
     "unsupported" for that entry alone; an argument the table does not name is no member."""
-    uses = {param.marks[0].args[0].id: param.marks[0].args[0].uses for param in CATALOGUE}
+    uses = {entry.id: entry.uses for entry in CATALOGUE}
     assert "functional.avg_pool2d(ceil_mode=)" in uses["opgrad.avg-pool2d-ceil-mode"]
     assert "functional.cross_entropy(label_smoothing=)" in uses["opgrad.cross-entropy-label-smoothing"]
     assert "std(correction=)" in uses["opgrad.std-dim-correction0"]

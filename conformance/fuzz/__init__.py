@@ -1,7 +1,7 @@
 """Differential gradient fuzzing: small programs of catalogue operators, run on an engine and held against oracles.
 
 A program (:mod:`.programs`) chains one to three single-input operators of the operator catalogue
-(``spec_tests/test_operator_gradients.py``), chosen by probing them on the float64 oracle (:mod:`.operators`), on
+(:mod:`conformance.operator_catalogue`), chosen by probing them on the float64 oracle (:mod:`.operators`), on
 one input of a small shape, possibly seen through a non-contiguous view. Hypothesis draws the program and its input
 and shrinks a failing one (:mod:`.runner`); the checks (:mod:`.oracles`) are those of
 :mod:`conformance.gradcheck`, each made where the engine declares the capability; a deviation is written as JSON

@@ -12,6 +12,7 @@ import numpy as np
 from backends import Backend
 from conformance import known_failures
 from conformance.gradcheck import ORACLE, Op, as_shipped, forward, gradients
+from conformance.operator_catalogue import CATALOGUE, Entry
 
 #: the shapes a program's values take: 0-d, size-1 dimensions, small ones, no empty tensor
 SHAPES = ((), (1,), (3,), (2, 3), (1, 3), (3, 1), (2, 1, 3), (2, 3, 2))
@@ -49,27 +50,17 @@ def probed_output_shape(entry: Chainable, shape: tuple[int, ...]) -> tuple[int, 
     return tuple(output.shape)
 
 
-def catalogue() -> list:
-    """The operator catalogue's entries (pytest parameters), imported on first use: it is a spec module."""
-    from spec_tests.test_operator_gradients import CATALOGUE
-
-    return CATALOGUE
-
-
-def supported(entry, engine: Backend) -> bool:
+def supported(entry: Entry, engine: Backend) -> bool:
     """Whether ``engine`` declares every capability the entry needs and lacks none of the members it uses."""
-    spec = entry.marks[0].args[0]
-    lacked = {member for name in spec.needs & engine.lacks.keys() for member in engine.lacks[name]}
-    return spec.needs <= engine.capabilities and not spec.uses & lacked
+    lacked = {member for name in entry.needs & engine.lacks.keys() for member in engine.lacks[name]}
+    return entry.needs <= engine.capabilities and not entry.uses & lacked
 
 
 @functools.cache
 def chainable_entries() -> tuple[Chainable, ...]:
     """Every catalogue entry of one differentiable input that accepts at least one of :data:`SHAPES`."""
     entries = [
-        Chainable(entry.id, entry.values[0])
-        for entry in catalogue()
-        if len(entry.values[0].shapes) == 1 and not entry.values[0].constant
+        Chainable(entry.name, entry.op) for entry in CATALOGUE if len(entry.op.shapes) == 1 and not entry.op.constant
     ]
     return tuple(entry for entry in entries if any(entry.output_shape(shape) for shape in SHAPES))
 
@@ -86,7 +77,7 @@ def known_failures_of(engine: Backend) -> dict[str, str]:
 def pool(engine: Backend, names: list[str] | None = None) -> tuple[dict[str, Chainable], dict[str, str]]:
     """The chainable entries ``engine`` supports, by name, restricted to ``names`` where given, and those left out
     as the engine's known failures (name -> reason; none are left out of the ``names`` asked for)."""
-    support = {entry.id: supported(entry, engine) for entry in catalogue()}
+    support = {entry.name: supported(entry, engine) for entry in CATALOGUE}
     chosen = {entry.name: entry for entry in chainable_entries() if support[entry.name]}
     if names is not None:
         unknown = set(names) - chosen.keys()
