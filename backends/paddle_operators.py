@@ -39,6 +39,29 @@ SAME_OPS = (
 SAME_LINALG = "solve inv det cholesky eigvalsh svdvals pinv matrix_power multi_dot matrix_exp"
 
 
+#: pooling operators by their spatial dimensions: torch's take an unbatched input too, paddle's do not
+POOLING_DIMENSIONS = {
+    "max_pool1d": 1, "max_pool2d": 2, "max_pool3d": 3, "avg_pool1d": 1, "avg_pool2d": 2, "avg_pool3d": 3,
+    "adaptive_avg_pool1d": 1, "adaptive_avg_pool2d": 2, "adaptive_avg_pool3d": 3, "adaptive_max_pool1d": 1,
+    "adaptive_max_pool2d": 2, "lp_pool1d": 1, "lp_pool2d": 2,
+}  # fmt: skip
+
+
+def unbatched(function: Callable, spatial: int | Callable[..., int]) -> Callable:
+    """``function`` on a batch of one where torch's operator takes its input unbatched: channels and ``spatial``
+    spatial dimensions (or ``spatial(input, *args, **kwargs)`` of them), without the batch dimension paddle's
+    requires."""
+
+    def call(input, *args, **kwargs):
+        dims = spatial(input, *args, **kwargs) if callable(spatial) else spatial
+        if input.ndim != dims + 1:
+            return function(input, *args, **kwargs)
+        output = function(input.unsqueeze(0), *args, **kwargs)
+        return tuple(part.squeeze(0) for part in output) if isinstance(output, tuple) else output.squeeze(0)
+
+    return call
+
+
 def functional() -> dict[str, Callable]:
     """torch's ``nn.functional`` operators as paddle's."""
     paddle = import_engine("paddle")
@@ -98,7 +121,7 @@ def functional() -> dict[str, Callable]:
             label_smoothing=label_smoothing,
         )  # fmt: skip
 
-    return same | {
+    translated = same | {
         "hardtanh": lambda input, min_val=-1.0, max_val=1.0: F.hardtanh(input, min_val, max_val),
         "hardsigmoid": lambda input: F.hardsigmoid(input, slope=1 / 6, offset=0.5),
         "logsigmoid": F.log_sigmoid,
@@ -124,7 +147,11 @@ def functional() -> dict[str, Callable]:
         "rms_norm": rms_norm,
         "normalize": lambda input, p=2.0, dim=1, eps=1e-12: F.normalize(input, p, axis=dim, epsilon=eps),
         "interpolate": interpolate,
-        "pad": lambda input, pad, mode="constant", value=None: F.pad(input, pad, mode, value or 0.0),
+        # torch pads the last len(pad) / 2 dimensions of an unbatched input in the other modes too
+        "pad": unbatched(
+            lambda input, pad, mode="constant", value=None: F.pad(input, pad, mode, value or 0.0),
+            lambda input, pad, mode="constant", value=None: len(pad) // 2 if mode != "constant" else -1,
+        ),
         "scaled_dot_product_attention": scaled_dot_product_attention,
         "bilinear": lambda input1, input2, weight, bias=None: F.bilinear(
             input1, input2, weight, None if bias is None else bias.unsqueeze(0)
@@ -166,6 +193,8 @@ def functional() -> dict[str, Callable]:
         ),
         "multilabel_soft_margin_loss": F.multi_label_soft_margin_loss,
     }
+    pools = {name: unbatched(translated[name], dims) for name, dims in POOLING_DIMENSIONS.items()}
+    return translated | pools
 
 
 def ops() -> dict[str, Callable]:

@@ -4,18 +4,20 @@ variant passes, a deviation replays from its record, and unstable points are cou
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from backends import resolve
+from backends.torch_backend import TorchBackend
 from conformance.fuzz.__main__ import main
 from conformance.fuzz.operators import pool
 from conformance.fuzz.oracles import DIFFERENCES, REVERSE, Finding, check_program
 from conformance.fuzz.programs import Program
 from conformance.fuzz.records import Deviation, replay
-from conformance.fuzz.runner import Budget, fuzz
+from conformance.fuzz.runner import Budget, Summary, fuzz
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +148,56 @@ def test_finite_differences_are_an_oracle_of_their_own():
     """A float64 engine's wrong gradient also disagrees with central differences of its own forward."""
     summary = fuzz(resolve("mutant:wrong-grad-tanh"), Budget(programs=10), operators=["tanh"])
     assert any(deviation.finding.oracle == DIFFERENCES for deviation in summary.deviations.values())
+
+
+def deviation_of(operators: tuple[str, ...], oracle: str = REVERSE, kind: str = "gradient") -> Deviation:
+    return Deviation({}, Program(operators, (3,), "none", 0), np.zeros(3), Finding(oracle, kind, {}))
+
+
+def test_a_shorter_deviation_explains_the_longer_chains_through_its_operators():
+    """One record per broken operator: ``prod-dim`` explains ``erf>prod-dim`` and ``prod-dim>neg>abs`` (the same
+    oracle disagreeing the same way), not another oracle's or another operator's disagreement; recorded after a
+    longer one, it takes that one's place and counts it."""
+    short = deviation_of(("prod-dim",))
+    assert short.explains(deviation_of(("erf", "prod-dim"))) and short.explains(
+        deviation_of(("prod-dim", "neg", "abs"))
+    )
+    assert not short.explains(deviation_of(("erf", "prod-dim"), oracle=DIFFERENCES))
+    assert not short.explains(deviation_of(("erf", "prod-dim"), kind="forward"))
+    assert not short.explains(deviation_of(("erf", "sum-dim")))
+    summary = Summary()
+    summary.record(deviation_of(("erf", "prod-dim")))
+    summary.record(short)
+    assert list(summary.deviations) == [short.signature]
+    assert summary.explained == {short.signature: 1}
+    assert summary.explaining(deviation_of(("prod-dim", "exp"))) is short
+
+
+def test_a_mutant_operator_is_recorded_once_whatever_it_is_chained_with():
+    summary = fuzz(resolve("mutant:wrong-grad-exp"), Budget(programs=40), operators=["exp", "neg", "flip"])
+    recorded = list(summary.deviations.values())
+    assert not [(a.signature, b.signature) for a in recorded for b in recorded if a is not b and a.explains(b)]
+    assert {deviation.program.operators for deviation in recorded} <= {("exp",)}
+
+
+class EpsilonInTheNorm(TorchBackend):
+    """torch, but ``normalize`` divides by ``|x| + eps`` instead of ``max(|x|, eps)``, as paddle does: a correct
+    engine whose gradient of a one-element normalize (exactly 0) is ``eps / |x|`` instead of 0."""
+
+    def __init__(self) -> None:
+        super().__init__("cpu", name="epsilon-in-the-norm")
+        norm = lambda x, p, dim, eps: x / (torch.linalg.vector_norm(x, p, dim, keepdim=True) + eps)  # noqa: E731
+        self.functional = SimpleNamespace(normalize=lambda x, p=2.0, dim=1, eps=1e-12: norm(x, p, dim, eps))
+
+
+def test_a_vanishing_gradient_is_held_at_the_scale_of_its_terms():
+    """``normalize`` over a dimension of one element has gradient 0, which a correct engine computes as a
+    cancellation at the scale ``|cotangent| |output| / |input|``; it passes, and a gradient off by that scale
+    fails."""
+    program, inputs = Program(("normalize",), (3, 1), "none", 0), np.array([[1.0], [2.0], [1.75]])
+    correct = EpsilonInTheNorm()
+    assert not check_program(correct, pool(correct, ["normalize"])[0], program, inputs).findings
+    wrong = EpsilonInTheNorm()
+    wrong.functional = SimpleNamespace(normalize=lambda x, p=2.0, dim=1, eps=1e-12: x / x.detach().abs())
+    findings = check_program(wrong, pool(wrong, ["normalize"])[0], program, inputs).findings
+    assert (REVERSE, "gradient") in {(finding.oracle, finding.kind) for finding in findings}

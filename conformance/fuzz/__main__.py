@@ -47,6 +47,10 @@ def report(engine_name: str, summary: Summary, seconds: float, out: Path) -> str
     for signature, deviation in sorted(summary.deviations.items()):
         path = deviation.write(out)
         lines.append(f"  {signature}: {deviation.finding.figures} -> {path}")
+    lines.append(
+        f"programs a recorded deviation explains (the same disagreement in a longer chain): {summary.explained.total()}"
+    )
+    lines += [f"  {count:5d}  {signature}" for signature, count in summary.explained.most_common(TOP)]
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """Deviation records: what disagreed, on which engine, program and input, written as JSON with a script that
-replays it; one per signature (the operators, the oracle, what disagreed)."""
+replays it; one per signature (the operators, the oracle, what disagreed), and none for a program that a recorded
+shorter one explains (:meth:`Deviation.explains`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,15 @@ class Deviation:
     @property
     def signature(self) -> str:
         return f"{'>'.join(self.program.operators)}|{self.finding.oracle}|{self.finding.kind}"
+
+    def explains(self, other: Deviation) -> bool:
+        """Whether ``other`` is this deviation again in a longer program: the same oracle disagreeing the same way
+        on a chain that has this one's operators in order (``prod-dim`` explains ``erf>prod-dim``). An engine's
+        broken operator makes every program through it deviate; one record of it is what a bug report needs."""
+        if (self.finding.oracle, self.finding.kind) != (other.finding.oracle, other.finding.kind):
+            return False
+        rest = iter(other.program.operators)
+        return all(name in rest for name in self.program.operators)
 
     def to_json(self) -> dict:
         return {

@@ -46,6 +46,20 @@ class Summary:
     deviations: dict[str, Deviation] = field(default_factory=dict)
     #: operators left out as the engine's known failures: name -> reason
     known: dict[str, str] = field(default_factory=dict)
+    #: programs whose deviation a recorded one explains (:meth:`Deviation.explains`): its signature -> count
+    explained: Counter = field(default_factory=Counter)
+
+    def record(self, deviation: Deviation) -> None:
+        """Keep ``deviation``, in place of the recorded ones it explains."""
+        for signature, recorded in list(self.deviations.items()):
+            if deviation.explains(recorded):
+                del self.deviations[signature]
+                self.explained[deviation.signature] += 1 + self.explained.pop(signature, 0)
+        self.deviations[deviation.signature] = deviation
+
+    def explaining(self, deviation: Deviation) -> Deviation | None:
+        """The recorded deviation that explains ``deviation``, if one does."""
+        return next((recorded for recorded in self.deviations.values() if recorded.explains(deviation)), None)
 
 
 class NewDeviation(Exception):
@@ -85,8 +99,10 @@ def fuzz(
             summary.refused[outcome.refused] += 1
         for finding in outcome.findings:
             deviation = Deviation(engine.describe(), program, inputs, finding)
-            if deviation.signature not in summary.deviations:
+            if (explanation := summary.explaining(deviation)) is None:
                 raise NewDeviation(deviation)
+            if first_time and explanation.signature != deviation.signature:
+                summary.explained[explanation.signature] += 1
 
     for round_number in range(10**6):
         if spent():
@@ -104,5 +120,5 @@ def fuzz(
         try:
             run()
         except NewDeviation as found:
-            summary.deviations[found.deviation.signature] = found.deviation
+            summary.record(found.deviation)
     return summary
