@@ -60,6 +60,8 @@ def test_first(engine):
 def test_interrupts(engine):
     '''Holds, unless the run is interrupted here (as Ctrl-C would).'''
     if engine.name == "cpu":
+        # Python's Ctrl-C handler, which a process started in the background of a shell inherits as ignored
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         os.kill(os.getpid(), signal.SIGINT)
 
 @spec("alpha.third", sources=["000"], kind="value")
