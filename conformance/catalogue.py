@@ -157,10 +157,18 @@ class Spec:
     #: a backend that declares a capability but lists one of these among its :attr:`Backend.lacks` gets
     #: "unsupported" for the spec
     uses: frozenset[str] = frozenset()
+    #: the spec whose known-failures entries apply to this one, where that is another: an item of the fuzzer
+    #: (``fuzz.exp``, :mod:`conformance.fuzz.items`) fails where its operator's spec (``opgrad.exp``) is known to
+    known_failures_of: str = ""
 
     @property
     def area(self) -> str:
         return self.id.split(".", 1)[0]
+
+    @property
+    def known_failures_id(self) -> str:
+        """The spec ID a known-failures file lists this spec's failure under."""
+        return self.known_failures_of or self.id
 
 
 def spec(spec_id: str, *, sources: Iterable[str], kind: str, needs: Iterable[str] = ()) -> Callable:
@@ -223,13 +231,15 @@ def spec_param(
     kind: str,
     needs: Iterable[str] = (),
     uses: Iterable[str] = (),
+    known_failures_of: str = "",
 ) -> ParameterSet:
     """One parameter of a parametrized test that is a spec of its own, for catalogues of similar specs::
 
         @pytest.mark.parametrize("op", [spec_param("opgrad.relu", RELU, says="...", sources=[...], test=...)])
 
     The parameter's id is the spec ID's behaviour (``relu``); ``test`` names the test function as
-    ``"module::qualname"``, and the spec's test is that parameter of it (``module::qualname[relu]``).
+    ``"module::qualname"``, and the spec's test is that parameter of it (``module::qualname[relu]``);
+    ``known_failures_of`` names the spec whose known-failures entries apply to it (see :class:`Spec`).
     """
     sources, needs = checked(spec_id, sources, needs, kind)
     param_id = spec_id.split(".", 1)[1]
@@ -242,6 +252,7 @@ def spec_param(
         notes="",
         test=f"{test}[{param_id}]",
         uses=frozenset(uses),
+        known_failures_of=known_failures_of,
     )
     return pytest.param(*values, marks=pytest.mark.spec(entry), id=param_id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,8 @@ USAGE_ERROR = "conformance_usage_error"
 #: each backend's ``describe()`` at startup (checked by :func:`backends.registry.described`)
 DESCRIPTIONS = pytest.StashKey[dict[str, dict[str, Any]]]()
 DEFAULT_BACKEND = "cpu"
+#: distinct programs per fuzz item (``--fuzz-programs``): every item on torch's CPU in about 90 s of CPU time
+FUZZ_PROGRAMS = 20
 UNSUPPORTED = "unsupported"
 #: skip-reason prefix of a spec that cannot apply to the backend (GPU-to-NumPy on a CPU backend)
 NOT_APPLICABLE = "not applicable"
@@ -86,6 +89,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="processes in the group each distributed (ddp.*) spec spawns, one per device (default 2)",
     )
+    group.addoption(
+        "--fuzz-programs",
+        type=positive_int,
+        default=FUZZ_PROGRAMS,
+        metavar="N",
+        help=f"distinct programs each fuzz item (fuzz.*, pytest fuzz_tests) runs (default {FUZZ_PROGRAMS})",
+    )
+    group.addoption(
+        "--fuzz-seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the fuzz items' programs, combined with each item's operator (default 0)",
+    )
+    group.addoption(
+        "--fuzz-out",
+        type=Path,
+        default=Path("fuzz-out"),
+        metavar="DIR",
+        help="where fuzz items write their deviations' records and reproductions, a folder per item (default fuzz-out)",
+    )
 
 
 def positive_int(text: str) -> int:
@@ -95,7 +119,7 @@ def positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of processes, at least 1, not {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, at least 1, not {text!r}")
     return value
 
 

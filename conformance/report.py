@@ -4,7 +4,8 @@ After the run the terminal shows the matrix (rows: spec IDs by area, columns: ba
 line per backend; ``--conformance-json`` and ``--conformance-md`` write the same content (the JSON schema
 is ``docs/report-schema.json``). Known failures come from each backend's ``known_failures_file`` or
 ``--known-failures=BACKEND=PATH``; they are marked strict xfail at collection, so pytest's exit status
-already ignores a known failure and fails on one that passes.
+already ignores a known failure and fails on one that passes. A spec may share another's entry (a fuzz item,
+``fuzz.exp``, its operator's ``opgrad.exp``: :attr:`conformance.catalogue.Spec.known_failures_of`).
 
 Under ``pytest -n`` the controller builds the report from the reports xdist forwards: every spec's report
 carries its spec ID, kind and backend (and the capabilities its backend lacks) in ``user_properties``, and each
@@ -56,6 +57,8 @@ from .report_lock import ReportBusy, ReportLocks
 SCHEMA_VERSION = 4
 #: workeroutput key: [node id, spec ID, backend] of every spec an xdist worker selected
 SELECTED = "conformance_selected"
+#: the report property of a spec whose known failures are listed under another spec's ID
+KNOWN_FAILURES_OF = "known_failures_of"
 SUITE_ROOT = Path(__file__).resolve().parent.parent
 #: the suite's distribution name (pyproject.toml)
 DISTRIBUTION = "autograd-conformance"
@@ -315,7 +318,8 @@ class ConformanceReport:
         """Check the known failures against every collected spec (before -k/-m deselect any), mark them
         strict xfail, and tag each spec's reports with its spec ID and backend."""
         try:
-            known_failures.check_ids_exist(self.known, {entry.id for item in items if (entry := spec_of(item))})
+            listable = {entry.known_failures_id for item in items if (entry := spec_of(item))}
+            known_failures.check_ids_exist(self.known, listable)
         except pytest.UsageError as error:
             refuse_collection(self.config, items, error)
             return
@@ -326,7 +330,9 @@ class ConformanceReport:
             item.user_properties += [("spec", entry.id), ("kind", entry.kind), ("backend", backend.name)]
             if missing := missing_capabilities(item) or float64_lacked(item):
                 item.user_properties.append(("missing", ", ".join(missing)))
-            if (known := self.entry_of(entry.id, backend.name)) is not None:
+            if entry.known_failures_of:
+                item.user_properties.append((KNOWN_FAILURES_OF, entry.known_failures_of))
+            if (known := self.entry_of(entry.known_failures_id, backend.name)) is not None:
                 # an entry restricted to one check covers only a failure raised in it (see conformance.checks)
                 raises = checks.raised_in(known.fails_in) if known.fails_in else None
                 item.add_marker(pytest.mark.xfail(reason=f"known failure: {known.reason}", strict=True, raises=raises))
@@ -402,7 +408,8 @@ class ConformanceReport:
         key = self.keys[report.nodeid] = (tags["spec"], tags["backend"])
         self.kinds[tags["spec"]] = tags["kind"]
         nodes = self.by_node.setdefault(key, {})
-        folded = verdicts.fold(nodes.get(report.nodeid), report, self.entry_of(*key))
+        known = self.entry_of(tags.get(KNOWN_FAILURES_OF, tags["spec"]), tags["backend"])
+        folded = verdicts.fold(nodes.get(report.nodeid), report, known)
         if folded is not None:
             nodes[report.nodeid] = folded
             self.results[key] = verdicts.worst(nodes.values())

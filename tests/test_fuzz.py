@@ -67,6 +67,18 @@ def test_shrinking_leaves_the_wrong_operator_alone():
     assert any(operators_of(signature) == ["exp"] for signature in summary.deviations)
 
 
+def test_programs_that_start_with_an_operator_are_the_same_whatever_ran_before():
+    """What a fuzz item (``fuzz.<operator>``, ``pytest fuzz_tests``) runs: programs that start with its operator, the
+    same alone or after another item in the process, so that the items of a run under ``-n`` are independent."""
+    engine = resolve("mutant:wrong-grad-exp")
+    alone = fuzz(engine, Budget(programs=8), seed=5, first="neg", operators=["neg", "exp"])
+    fuzz(engine, Budget(programs=8), seed=9, first="exp", operators=["neg", "exp"])
+    again = fuzz(engine, Budget(programs=8), seed=5, first="neg", operators=["neg", "exp"])
+    assert alone.programs == again.programs
+    assert sorted(alone.deviations) == sorted(again.deviations)
+    assert all(signature.startswith("neg>") for signature in alone.deviations)
+
+
 def test_a_benign_variant_has_no_deviation():
     assert not fuzz(resolve("benign:split-k"), Budget(programs=30), seed=3).deviations
 

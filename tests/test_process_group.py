@@ -111,4 +111,4 @@ def test_a_group_without_a_device_per_rank_is_not_applicable(harness):
 def test_world_size_must_be_a_count(harness, value):
     result = harness.runpytest_subprocess(f"--world-size={value}")
     assert result.ret == 4
-    result.stderr.fnmatch_lines([f"*--world-size: expected a whole number of processes, at least 1, not '{value}'*"])
+    result.stderr.fnmatch_lines([f"*--world-size: expected a whole number, at least 1, not '{value}'*"])

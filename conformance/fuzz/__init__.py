@@ -5,6 +5,6 @@ A program (:mod:`.programs`) chains one to three single-input operators of the o
 one input of a small shape, possibly seen through a non-contiguous view. Hypothesis draws the program and its input
 and shrinks a failing one (:mod:`.runner`); the checks (:mod:`.oracles`) are those of
 :mod:`conformance.gradcheck`, each made where the engine declares the capability; a deviation is written as JSON
-with a reproduction script (:mod:`.records`). ``python -m conformance.fuzz --backend=NAME`` runs it. See
-``docs/fuzzing.md``.
+with a reproduction script (:mod:`.records`). ``python -m conformance.fuzz --backend=NAME`` runs it, and
+``pytest fuzz_tests --backend=NAME`` runs it as specs, one per operator (:mod:`.items`). See ``docs/fuzzing.md``.
 """

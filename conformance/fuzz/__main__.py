@@ -12,10 +12,8 @@ from pathlib import Path
 from backends import resolve
 
 from .records import replay
-from .runner import Budget, Summary, fuzz
-
-#: reasons listed per count in the summary
-TOP = 8
+from .runner import Budget, fuzz
+from .summary import report
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -28,30 +26,6 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--most-operators", type=int, default=3, help="the longest chain")
     parser.add_argument("--replay", type=Path, help="a deviation record (JSON) to run again")
     return parser.parse_args(argv)
-
-
-def report(engine_name: str, summary: Summary, seconds: float, out: Path) -> str:
-    lines = [
-        f"backend {engine_name}: {len(summary.programs)} programs in {seconds:.0f} s "
-        f"({60 * len(summary.programs) / max(seconds, 1e-9):.0f} per minute)",
-        f"discarded as unstable: {sum(summary.unstable.values())}",
-        *(f"  {count:5d}  {reason}" for reason, count in summary.unstable.most_common(TOP)),
-        f"unsupported by the engine: {sum(summary.unsupported.values())}",
-        *(f"  {count:5d}  {reason}" for reason, count in summary.unsupported.most_common(TOP)),
-        f"refused by the oracle: {sum(summary.refused.values())}",
-        *(f"  {count:5d}  {reason}" for reason, count in summary.refused.most_common(TOP)),
-        f"left out as known failures: {len(summary.known)}",
-        *(f"  {name}: {reason}" for name, reason in sorted(summary.known.items())),
-        f"deviations: {len(summary.deviations)}",
-    ]
-    for signature, deviation in sorted(summary.deviations.items()):
-        path = deviation.write(out)
-        lines.append(f"  {signature}: {deviation.finding.figures} -> {path}")
-    lines.append(
-        f"programs a recorded deviation explains (the same disagreement in a longer chain): {summary.explained.total()}"
-    )
-    lines += [f"  {count:5d}  {signature}" for signature, count in summary.explained.most_common(TOP)]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """The checks a program runs, each where the engine declares what it needs, with :mod:`conformance.gradcheck`'s
 tolerances: (a) the engine's reverse mode against the float64 oracle under the error model, (b) its forward mode
 against its reverse mode (``<u, J t> = <Jᵀ u, t>``), (c) in float64, its gradient against central differences of
-its own forward, (d) its second derivatives against the oracle's.
+its own forward, (d) its second derivatives against the oracle's. Each disagreement names the check of the
+specs it falls in (:mod:`conformance.checks`), so that a known failure restricted to one covers it alone.
 
 A program is unstable, and checked no further, where a chained operator's input leaves its domain or comes within
 the kink margin, or where central differences at steps h and 2h disagree beyond their own tolerance (the
@@ -17,6 +18,7 @@ import numpy as np
 
 from backends import Backend, Unsupported
 from backends import capabilities as cap
+from conformance import checks
 from conformance.gradcheck import (
     FD_ATOL,
     FD_RTOL,
@@ -50,11 +52,14 @@ RUNS = "runs"
 
 @dataclass(frozen=True)
 class Finding:
-    """One oracle's disagreement: ``kind`` says what disagreed (``forward``, ``gradient``, an exception's type)."""
+    """One oracle's disagreement: ``kind`` says what disagreed (``forward``, ``gradient``, an exception's type);
+    ``check`` the check of the specs it falls in, as :func:`conformance.gradcheck.check_gradients` names them
+    (empty for first order; ``float64`` for a float64 result right to float32's precision only)."""
 
     oracle: str
     kind: str
     figures: dict
+    check: str = ""
 
 
 @dataclass
@@ -128,7 +133,7 @@ def check_program(engine: Backend, entries: dict[str, Chainable], program: Progr
     except Exception as error:  # an engine that raises where the oracle computed deviates
         if (lacked := lacked_member_in(error, engine)) is not None:
             return Outcome(unsupported=lacked)
-        return Outcome([Finding(RUNS, type(error).__name__, {"message": str(error)[:500]})])
+        return Outcome([Finding(RUNS, type(error).__name__, {"message": str(error)[:500]}, checks.failed_in(error))])
     return Outcome(findings)
 
 
@@ -159,18 +164,21 @@ def engine_findings(engine: Backend, op, arrays, cotangent: np.ndarray, directio
             continue
         error = np.abs(np.asarray(actual, dtype=np.float64) - value)
         if figures := worst(error, tolerance(value, spread, precision, scale)):
-            yield Finding(REVERSE, kind, figures)
+            coarse = precision is FLOAT64 and not worst(error, tolerance(value, spread, FLOAT32, scale))
+            yield Finding(REVERSE, kind, figures, checks.FLOAT64 if coarse else "")
     rtol, atol = TOLERANCES[dtype]
     if cap.JVP in engine.capabilities and op.forward_mode:
-        tangent = tangent_of(engine, op, arrays, [direction], dtype)
+        with checks.check(checks.FORWARD_MODE):
+            tangent = tangent_of(engine, op, arrays, [direction], dtype)
         along_forward, along_reverse = np.sum(cotangent * tangent), np.sum(grad * direction)
         scale = max(np.abs(cotangent * tangent).sum(), np.abs(grad * direction).sum())
         if figures := worst(np.abs(along_forward - along_reverse), atol + rtol * scale):
-            yield Finding(FORWARD, "jvp", figures)
+            yield Finding(FORWARD, "jvp", figures, checks.FORWARD_MODE)
     if dtype is np.float64 and (figures := against_differences(engine, op, arrays, cotangent, direction, grad)):
         yield Finding(DIFFERENCES, "gradient", figures)
     if cap.SECOND_ORDER in engine.capabilities and op.second_order:
-        (product,) = second_order(engine, op, arrays, cotangent, [direction], dtype)
+        with checks.check(checks.SECOND_ORDER):
+            (product,) = second_order(engine, op, arrays, cotangent, [direction], dtype)
         with as_shipped():
             (expected_product,), reference = oracle_second_order(op, arrays, cotangent, [direction])
             keep_oracle_second_order_determined(op, arrays, cotangent, direction, expected_product)
@@ -178,7 +186,7 @@ def engine_findings(engine: Backend, op, arrays, cotangent: np.ndarray, directio
         if figures := beyond_allclose(
             product, expected_product, rtol if exact else FD_RTOL, atol if exact else FD_ATOL
         ):
-            yield Finding(SECOND, "hessian-vector", figures)
+            yield Finding(SECOND, "hessian-vector", figures, checks.SECOND_ORDER)
 
 
 def vanished_gradient_scale(arrays, expected: Expectation, cotangent: np.ndarray) -> float:

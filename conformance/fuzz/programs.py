@@ -109,16 +109,20 @@ def snapped_to_zero(value: float) -> float:
 
 
 @st.composite
-def cases(draw, entries: dict[str, Chainable], most_operators: int = 3) -> tuple[Program, np.ndarray]:
+def cases(
+    draw, entries: dict[str, Chainable], most_operators: int = 3, first: str | None = None
+) -> tuple[Program, np.ndarray]:
     """A program of 1 to ``most_operators`` operators of ``entries`` and its float64 input, the first operator
-    taking the drawn shape and each next one its predecessor's output shape."""
-    shape = draw(st.sampled_from([s for s in SHAPES if any(e.output_shape(s) for e in entries.values())]))
+    (``first`` where given) taking the drawn shape and each next one its predecessor's output shape."""
+    starters = [entries[first]] if first is not None else entries.values()
+    shape = draw(st.sampled_from([s for s in SHAPES if any(e.output_shape(s) for e in starters)]))
     views = ["none", *(["transpose"] if len(shape) >= 2 else []), *(["stride"] if len(shape) >= 1 else [])]
     view = draw(st.sampled_from(views))
     length = draw(st.integers(1, most_operators))
     names, current = [], shape
     for _ in range(length):
-        candidates = sorted(name for name, entry in entries.items() if entry.output_shape(current))
+        named = [first] if first is not None and not names else sorted(entries)
+        candidates = [name for name in named if entries[name].output_shape(current)]
         if not candidates:
             break
         names.append(draw(st.sampled_from(candidates)))

@@ -48,11 +48,12 @@ class Deviation:
             "oracle": self.finding.oracle,
             "kind": self.finding.kind,
             "figures": self.finding.figures,
+            "check": self.finding.check,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Deviation:
-        finding = Finding(data["oracle"], data["kind"], data["figures"])
+        finding = Finding(data["oracle"], data["kind"], data["figures"], data.get("check", ""))
         return cls(
             data["engine"], Program.from_json(data["program"]), np.array(data["inputs"], dtype=np.float64), finding
         )

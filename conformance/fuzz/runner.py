@@ -71,10 +71,19 @@ class NewDeviation(Exception):
 
 
 def fuzz(
-    engine: Backend, budget: Budget, seed: int = 0, operators: list[str] | None = None, most_operators: int = 3
+    engine: Backend,
+    budget: Budget,
+    seed: int = 0,
+    operators: list[str] | None = None,
+    most_operators: int = 3,
+    first: str | None = None,
 ) -> Summary:
-    """Fuzz ``engine`` with programs of ``operators`` (every chainable one it supports by default)."""
+    """Fuzz ``engine`` with programs of ``operators`` (every chainable one it supports by default), each starting
+    with ``first`` where given: that operator is fuzzed even where it is a known failure of the engine."""
     entries, known = pool(engine, operators)
+    if first is not None and first not in entries:
+        entries |= pool(engine, [first])[0]
+        known.pop(first, None)
     summary = Summary(known=known)
     started = time.monotonic()
 
@@ -116,7 +125,7 @@ def fuzz(
             phases=(Phase.generate, Phase.shrink),
             suppress_health_check=list(HealthCheck),
             verbosity=Verbosity.quiet,
-        )(hypothesis_seed(seed * 100003 + round_number)(given(cases(entries, most_operators))(check)))
+        )(hypothesis_seed(seed * 100003 + round_number)(given(cases(entries, most_operators, first))(check)))
         try:
             run()
         except NewDeviation as found:

@@ -1,0 +1,97 @@
+"""The fuzzer as specs: ``pytest fuzz_tests --backend=NAME`` has one item per chainable operator of the catalogue,
+``fuzz.<operator>``, which fuzzes the programs that start with it. Its verdict goes through the harness as a spec's
+does: the capabilities and lacked members of the operator's catalogue spec make it unsupported, that spec's known
+failures are its own (:attr:`conformance.catalogue.Spec.known_failures_of`, so that a failure restricted to one
+check covers the deviations in that check only), and the report lists it in the area ``fuzz``.
+
+The items split the command's programs by their first operator, the item's even where it is a known failure of the
+engine; the operators after it are those the command chains. Each item runs ``--fuzz-programs`` distinct programs,
+seeded by ``--fuzz-seed`` and its operator (and its draw under ``--draws``), not by the order or the worker it runs
+in, and fails with the command's summary: the deviations' figures and their records, written under ``--fuzz-out`` in
+a folder named by the item's test id.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from contextlib import nullcontext
+
+import pytest
+
+from backends import Backend
+from conformance import checks
+from conformance.catalogue import VALUE, ParameterSet, spec_param
+from conformance.gradcheck import as_shipped
+from conformance.plugin import UNSUPPORTED
+
+from .operators import catalogue, chainable_entries
+from .oracles import RUNS
+from .runner import Budget, fuzz
+from .summary import report
+
+#: the order of the checks in a spec (:func:`conformance.gradcheck.check_gradients`), first order ("") first: an item
+#: whose deviations fall in several fails in the first, as the spec would stop there
+CHECK_ORDER = ("", *checks.NAMES)
+
+
+class EngineRaised(Exception):
+    """The engine raised where the oracle computed, in every deviation of the check the item fails in: the report
+    counts the failure as a loud one (:func:`conformance.report.failure_kind`), not as a silent wrong result."""
+
+
+def items(test: str) -> list[ParameterSet]:
+    """``fuzz.<name>`` for each chainable entry, with the sources, capabilities and members of ``opgrad.<name>``,
+    whose known failures it shares; ``test`` is the test function, as ``module::qualname``."""
+    specs = {entry.id: entry.marks[0].args[0] for entry in catalogue()}
+    return [
+        spec_param(
+            f"fuzz.{entry.name}",
+            entry.name,
+            says=f"Programs of one to three catalogue operators that start with {entry.name} hold the fuzzer's "
+            "oracles where the engine declares what they need: its reverse mode against the float64 oracle, its "
+            "forward mode against its reverse mode, its gradient against central differences, its second "
+            "derivatives against the oracle's.",
+            sources=specs[entry.name].sources,
+            test=test,
+            kind=VALUE,
+            needs=specs[entry.name].needs,
+            uses=specs[entry.name].uses,
+            known_failures_of=specs[entry.name].id,
+        )
+        for entry in chainable_entries()
+    ]
+
+
+def seed_of(node: pytest.Item, name: str) -> int:
+    """The item's seed: ``--fuzz-seed``, the operator and the draw; the same on every backend of a run."""
+    draw = node.callspec.params.get("input_draw", 0)
+    return node.config.getoption("fuzz_seed") * 2**32 + zlib.crc32(f"{name}:{draw}".encode())
+
+
+def fuzz_programs_starting_with(engine: Backend, name: str, node: pytest.Item) -> None:
+    """Fuzz the programs that start with ``name`` on ``engine``: fail with the summary where one deviates, skip as
+    unsupported where the engine supported none of them, and give no verdict where none was checked."""
+    budget, out = Budget(programs=node.config.getoption("fuzz_programs")), node.config.getoption("fuzz_out")
+    started = time.monotonic()
+    with as_shipped():  # the harness's scope paused: the fuzzer holds the engine's around the engine's calls alone
+        summary = fuzz(engine, budget, seed_of(node, name), first=name)
+    text = report(engine.name, summary, time.monotonic() - started, out / re.sub(r"[^\w.-]+", "_", node.callspec.id))
+    if summary.deviations:
+        check = min((deviation.finding.check for deviation in summary.deviations.values()), key=CHECK_ORDER.index)
+        deciding = [deviation for deviation in summary.deviations.values() if deviation.finding.check == check]
+        text = f"programs starting with {name} deviate\n{text}"
+        error = (
+            EngineRaised(f"{deciding[0].finding.kind}: {deciding[0].finding.figures['message']}\n{text}")
+            if all(deviation.finding.oracle == RUNS for deviation in deciding)
+            else AssertionError(text)
+        )
+        with checks.check(check) if check else nullcontext():
+            raise error
+    discarded = [summary.unstable, summary.unsupported, summary.refused]
+    if len(summary.programs) > sum(sum(counts.values()) for counts in discarded):
+        return
+    if summary.unsupported:
+        pytest.skip(f"{UNSUPPORTED}: every program starting with {name}: {', '.join(sorted(summary.unsupported))}")
+    pytest.skip(f"no program starting with {name} was checked\n{text}")

@@ -1,0 +1,139 @@
+"""The fuzzer's pytest entry (``pytest fuzz_tests``): its items are specs of the area ``fuzz`` in the conformance
+report, with the verdicts, known failures and unsupported capabilities of the operator's catalogue spec."""
+
+import json
+import re
+
+from backends import capabilities as cap
+
+ENGINES = '''
+from backends import Unsupported
+from backends import capabilities as cap
+from backends.torch_backend import TorchBackend
+
+
+def without_unary():
+    """torch declaring no unary functions (the capability of digamma's catalogue spec)."""
+    engine = TorchBackend()
+    engine.capabilities = engine.capabilities - {cap.UNARY}
+    return engine
+
+
+class Refusing(TorchBackend):
+    """torch whose reverse mode says it is not supported."""
+
+    def vjp(self, fn, primals, cotangent, *, create_graph=False):
+        raise Unsupported("no reverse mode here")
+
+
+class Raising(TorchBackend):
+    """torch whose reverse mode raises."""
+
+    def vjp(self, fn, primals, cotangent, *, create_graph=False):
+        raise RuntimeError("the tape is broken")
+'''
+
+
+def verdicts(harness, *args):
+    """Run the entry and return (spec ID, backend) -> the verdict in its JSON report, and the run."""
+    harness.makepyfile(engines=ENGINES)
+    harness.syspathinsert()
+    result = harness.runpytest_inprocess("--pyargs", "fuzz_tests", "--conformance-json=report.json", *args)
+    report = json.loads((harness.path / "report.json").read_text())
+    cells = {(spec["id"], name): cell for spec in report["specs"] for name, cell in spec["verdicts"].items()}
+    return cells, report, result
+
+
+def test_torch_passes_with_a_small_budget(harness):
+    cells, report, result = verdicts(
+        harness, "--backend=cpu", "--spec=fuzz.exp,fuzz.sum-dim-keepdim,fuzz.flip", "--fuzz-programs=5"
+    )
+    assert {key: cell["verdict"] for key, cell in cells.items()} == {
+        ("fuzz.exp", "cpu"): "pass",
+        ("fuzz.sum-dim-keepdim", "cpu"): "pass",
+        ("fuzz.flip", "cpu"): "pass",
+    }
+    assert {spec["area"] for spec in report["specs"]} == {"fuzz"}
+    assert result.ret == 0
+
+
+def test_a_wrong_gradient_fails_its_operators_item_naming_the_deviation_and_its_record(harness):
+    cells, _, result = verdicts(harness, "--backend=mutant:wrong-grad-exp", "--spec=fuzz.exp", "--fuzz-programs=5")
+    assert cells["fuzz.exp", "mutant:wrong-grad-exp"]["verdict"] == "fail"
+    result.stdout.fnmatch_lines(["*programs starting with exp deviate*", "*exp|reverse-vs-torch|gradient: {'ratio'*"])
+    record = "fuzz-out/mutant_wrong-grad-exp-exp/exp_reverse-vs-torch_gradient"
+    result.stdout.fnmatch_lines([f"*-> {record}.json (reproduction {record}.py)*"])
+    assert (harness.path / f"{record}.json").is_file() and (harness.path / f"{record}.py").is_file()
+    assert result.ret == 1
+
+
+def test_a_known_failure_of_the_operator_is_the_items_known_failure(harness):
+    """torch's float64 hardsigmoid gradient is right to float32's precision only: ``opgrad.hardsigmoid`` is a known
+    failure in the float64 check, and so is the item's deviation."""
+    cells, _, result = verdicts(harness, "--backend=cpu", "--spec=fuzz.hardsigmoid", "--fuzz-programs=5")
+    cell = cells["fuzz.hardsigmoid", "cpu"]
+    assert (cell["verdict"], cell["failed_in"]) == ("known-failure", "float64")
+    assert "1/6 rounded through float32" in cell["reason"]
+    assert result.ret == 0
+
+
+def test_a_deviation_outside_the_known_failures_check_is_a_failure(harness, tmp_path):
+    """An entry restricted to the second-order check does not cover the first-order deviation the fuzzer finds."""
+    known = tmp_path / "known.json"
+    known.write_text(json.dumps({"opgrad.exp": {"reason": "second order only", "fails_in": "second-order"}}))
+    cells, _, _ = verdicts(
+        harness, "--backend=mutant:wrong-grad-exp", f"--known-failures=mutant:wrong-grad-exp={known}",
+        "--spec=fuzz.exp", "--fuzz-programs=5",
+    )  # fmt: skip
+    assert cells["fuzz.exp", "mutant:wrong-grad-exp"]["verdict"] == "fail"
+
+
+def test_a_known_failures_file_lists_the_operators_spec_not_its_fuzz_item(harness, tmp_path):
+    known = tmp_path / "known.json"
+    known.write_text(json.dumps({"fuzz.exp": "listed under the item"}))
+    result = harness.runpytest_inprocess("--pyargs", "fuzz_tests", f"--known-failures=cpu={known}", "--spec=fuzz.exp")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*lists spec IDs that are not in the catalogue: fuzz.exp*"])
+
+
+def test_an_operator_whose_capability_the_engine_lacks_is_unsupported(harness):
+    cells, _, _ = verdicts(harness, "--backend=engines:without_unary", "--spec=fuzz.digamma,fuzz.exp")
+    assert cells["fuzz.digamma", "engines:without_unary"]["verdict"] == "unsupported"
+    assert cells["fuzz.digamma", "engines:without_unary"]["missing"] == [cap.UNARY]
+
+
+def test_programs_the_engine_refuses_are_unsupported_not_passed(harness):
+    cells, _, _ = verdicts(harness, "--backend=engines:Refusing", "--spec=fuzz.exp", "--fuzz-programs=3")
+    cell = cells["fuzz.exp", "engines:Refusing"]
+    assert (cell["verdict"], cell["reason"]) == ("unsupported", "every program starting with exp: no reverse mode here")
+
+
+def test_an_engine_that_raises_is_a_loud_failure(harness):
+    cells, report, _ = verdicts(harness, "--backend=engines:Raising", "--spec=fuzz.exp", "--fuzz-programs=3")
+    cell = cells["fuzz.exp", "engines:Raising"]
+    assert cell["verdict"] == "fail"
+    assert cell["raised"].startswith("EngineRaised: RuntimeError: the tape is broken")
+    assert report["backends"]["engines:Raising"]["failures_by_kind"]["loud"] == 1
+
+
+def test_an_items_seed_is_the_same_on_every_backend_and_differs_by_operator_and_draw(harness):
+    harness.makepyfile(
+        test_seeds="""
+        import pytest
+
+        from conformance.fuzz.items import seed_of
+
+        @pytest.mark.parametrize("operator", ["exp", "sin"])
+        def test_seed(engine, operator, request):
+            params = request.node.callspec.params
+            print("SEED", params["engine"], operator, params["input_draw"], seed_of(request.node, operator))
+        """
+    )
+    result = harness.runpytest_inprocess("-s", "--draws=2", "--fuzz-seed=3", "--backend=cpu,benign:split-k")
+    seeds = re.findall(r"SEED (\S+) (\S+) (\d) (\d+)", result.stdout.str())
+    by_backend = {
+        backend: {(operator, draw): seed for name, operator, draw, seed in seeds if name == backend}
+        for backend in ("cpu", "benign:split-k")
+    }
+    assert by_backend["cpu"] == by_backend["benign:split-k"]
+    assert len(set(by_backend["cpu"].values())) == 4
