@@ -212,6 +212,10 @@ class MygradTensor(TensorProxy):
         return self.expand(*other.shape)
 
     def squeeze(self, dim: Any = None) -> MygradTensor:
+        """torch leaves a named dimension whose size is not 1 as it is, where NumPy's (and mygrad's) refuses it."""
+        if dim is not None:
+            dims = (dim,) if isinstance(dim, int) else tuple(dim)
+            dim = tuple(d for d in dims if self.wrapped.shape[d] == 1)
         return MygradTensor(self.wrapped.squeeze(axis=dim))
 
     def unsqueeze(self, dim: int) -> MygradTensor:

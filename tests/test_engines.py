@@ -288,11 +288,12 @@ def jax_x64():
     ("name", "shape", "arguments"),
     [("avg_pool1d", (2, 7), (3, 2)), ("max_pool1d", (2, 7), (3, 2)), ("avg_pool2d", (1, 5, 6), (2, 2, 1))],
 )
-def test_jax_pools_an_unbatched_input_as_torch_does(name, shape, arguments):
-    """torch documents ``(C, L)`` and ``(C, H, W)`` inputs to its pools; the adapter pooled the last dimensions of a
-    batched input only (a finding of ``python -m conformance.fuzz --backend=jax``)."""
-    pytest.importorskip("jax")
-    backend = resolve("jax")
+@pytest.mark.parametrize("engine_name", ["jax", "paddle"])
+def test_pools_take_an_unbatched_input_as_torch_does(engine_name, name, shape, arguments):
+    """torch documents ``(C, L)`` and ``(C, H, W)`` inputs to its pools; the jax adapter pooled the last dimensions
+    of a batched input only, paddle's pools refuse an unbatched one (findings of ``python -m conformance.fuzz``)."""
+    pytest.importorskip(engine_name)
+    backend = resolve(engine_name)
     x = np.random.default_rng(0).standard_normal(shape)
     pooled = getattr(backend.functional, name)(backend.tensor64(x), *arguments)
     expected = getattr(torch.nn.functional, name)(torch.tensor(x), *arguments)
@@ -2150,3 +2151,14 @@ def test_every_known_failure_is_reproduced_in_engine_code_and_every_reproduction
     reproduced = set(reproductions())
     unreproduced, stale = sorted(known - reproduced), sorted(reproduced - known)
     assert (unreproduced, stale) == ([], []), "known failures without a reproduction, reproductions of none"
+
+
+def test_mygrad_squeezes_a_dimension_of_another_size_as_torch_does():
+    """``x.squeeze(dim)`` leaves a dimension whose size is not 1 as it is (torch.squeeze's documentation), where
+    NumPy's squeeze, and so mygrad's, refuses it (a finding of ``python -m conformance.fuzz --backend=mygrad``)."""
+    pytest.importorskip("mygrad")
+    backend = resolve("mygrad")
+    x = backend.tensor64(np.ones((2, 1, 3)))
+    assert backend.to_numpy(x.squeeze(0)).shape == (2, 1, 3)
+    assert backend.to_numpy(x.squeeze(1)).shape == (2, 3)
+    assert backend.to_numpy(x.squeeze((0, 1))).shape == (2, 3)
