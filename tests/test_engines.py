@@ -311,6 +311,39 @@ def test_jax_i0_has_gradient_one_at_zero_a_finding_of_the_fuzzer(jax_x64):
     assert abs(float(jax_x64.grad(i0)(1e-3)) - 5.000000625e-4) < 1e-12  # right away from 0
 
 
+def test_paddle_prod_has_a_nan_gradient_at_a_zero_factor_a_finding_of_the_fuzzer():
+    """Found by ``python -m conformance.fuzz --backend=paddle`` (docs/fuzzing.md): the product's derivative w.r.t.
+    a zero factor is the product of the others (torch: 2 here); paddle divides the product by each factor."""
+    paddle = pytest.importorskip("paddle")
+    x = paddle.to_tensor(np.array([0.0, 1.0, 2.0]), stop_gradient=False)
+    (grad,) = paddle.grad(paddle.prod(x), [x])
+    assert np.isnan(grad.numpy()[0]) and list(grad.numpy()[1:]) == [0.0, 0.0]
+    at = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    at.prod().backward()
+    assert at.grad.tolist() == [2.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("engine_name", ["paddle", "mygrad"])
+def test_std_over_one_element_has_a_nan_gradient_a_finding_of_the_fuzzer(engine_name):
+    """Found by ``python -m conformance.fuzz --backend=paddle`` and ``--backend=mygrad``: the population std over a
+    dimension of one element is 0 whatever the input, so its gradient is 0 (torch's); both give NaN (sqrt's
+    derivative at 0 times var's 0)."""
+    engine = pytest.importorskip(engine_name)
+    x = np.array([[0.0], [1.0], [2.0]])
+    if engine_name == "paddle":
+        leaf = engine.to_tensor(x, stop_gradient=False)
+        (grad,) = engine.grad(engine.std(leaf, axis=1, unbiased=False).sum(), [leaf])
+        grad = grad.numpy()
+    else:
+        leaf = engine.tensor(x)
+        engine.std(leaf, axis=1).backward()
+        grad = leaf.grad
+    assert np.isnan(grad).all()
+    at = torch.tensor(x, requires_grad=True)
+    at.std(dim=1, correction=0).sum().backward()
+    assert at.grad.tolist() == [[0.0], [0.0], [0.0]]
+
+
 @pytest.mark.reproduces("jax", "opgrad.max-pool2d-dilation")
 def test_jax_computes_a_dilated_max_pool_but_refuses_its_gradient(jax_x64):
     lax = jax_x64.lax
