@@ -24,9 +24,10 @@ from backends import Backend
 from conformance import checks
 from conformance.catalogue import VALUE, ParameterSet, spec_param
 from conformance.gradcheck import as_shipped
+from conformance.operator_catalogue import CATALOGUE
 from conformance.plugin import UNSUPPORTED
 
-from .operators import catalogue, chainable_entries
+from .operators import chainable_entries
 from .oracles import RUNS
 from .runner import Budget, fuzz
 from .summary import report
@@ -44,7 +45,7 @@ class EngineRaised(Exception):
 def items(test: str) -> list[ParameterSet]:
     """``fuzz.<name>`` for each chainable entry, with the sources, capabilities and members of ``opgrad.<name>``,
     whose known failures it shares; ``test`` is the test function, as ``module::qualname``."""
-    specs = {entry.id: entry.marks[0].args[0] for entry in catalogue()}
+    specs = {entry.name: entry for entry in CATALOGUE}
     return [
         spec_param(
             f"fuzz.{entry.name}",
