@@ -28,8 +28,17 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def load_torch_compiler_stack() -> None:
+    """torch's double backward of some operators runs Python references that import torch's compiler stack
+    (torch._dynamo, and with it triton) on first use, as the oracle's second derivatives do in a program; triton
+    imported into a process that already holds another LLVM (TensorFlow's) aborts it ("LLVM ERROR: inconsistency in
+    registered CommandLine options"), imported before it does not."""
+    import torch._dynamo  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
+    load_torch_compiler_stack()
     engine = resolve(args.backend)
     if args.replay:
         deviation, outcome = replay(args.replay, engine)
