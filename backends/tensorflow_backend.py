@@ -317,6 +317,8 @@ class TensorflowTensor(TensorProxy):
         if dim is None:
             return TensorflowTensor(_tf().squeeze(self.wrapped))
         dims = [d % len(self.shape) for d in ((dim,) if isinstance(dim, int) else dim) if self.shape[d] == 1]
+        if not dims:  # tf.squeeze with no axis squeezes every dimension of size 1
+            return TensorflowTensor(_tf().identity(self.wrapped))
         return TensorflowTensor(_tf().squeeze(self.wrapped, axis=dims))
 
     def unsqueeze(self, dim: int) -> TensorflowTensor:

@@ -2186,11 +2186,13 @@ def test_every_known_failure_is_reproduced_in_engine_code_and_every_reproduction
     assert (unreproduced, stale) == ([], []), "known failures without a reproduction, reproductions of none"
 
 
-def test_mygrad_squeezes_a_dimension_of_another_size_as_torch_does():
+@pytest.mark.parametrize("engine_name", ["mygrad", "tensorflow"])
+def test_squeeze_leaves_a_dimension_of_another_size_as_torch_does(engine_name):
     """``x.squeeze(dim)`` leaves a dimension whose size is not 1 as it is (torch.squeeze's documentation), where
-    NumPy's squeeze, and so mygrad's, refuses it (a finding of ``python -m conformance.fuzz --backend=mygrad``)."""
-    pytest.importorskip("mygrad")
-    backend = resolve("mygrad")
+    NumPy's squeeze, and so mygrad's, refuses it, and the TensorFlow adapter's squeezed every dimension of size 1
+    (findings of ``python -m conformance.fuzz``)."""
+    pytest.importorskip(engine_name)
+    backend = resolve(engine_name)
     x = backend.tensor64(np.ones((2, 1, 3)))
     assert backend.to_numpy(x.squeeze(0)).shape == (2, 1, 3)
     assert backend.to_numpy(x.squeeze(1)).shape == (2, 3)
