@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .batching import unbatched
 from .contract import import_engine
 
 #: ``nn.functional`` members that are paddle's functions of the same name and positional order
@@ -45,21 +46,6 @@ POOLING_DIMENSIONS = {
     "adaptive_avg_pool1d": 1, "adaptive_avg_pool2d": 2, "adaptive_avg_pool3d": 3, "adaptive_max_pool1d": 1,
     "adaptive_max_pool2d": 2, "lp_pool1d": 1, "lp_pool2d": 2,
 }  # fmt: skip
-
-
-def unbatched(function: Callable, spatial: int | Callable[..., int]) -> Callable:
-    """``function`` on a batch of one where torch's operator takes its input unbatched: channels and ``spatial``
-    spatial dimensions (or ``spatial(input, *args, **kwargs)`` of them), without the batch dimension paddle's
-    requires."""
-
-    def call(input, *args, **kwargs):
-        dims = spatial(input, *args, **kwargs) if callable(spatial) else spatial
-        if input.ndim != dims + 1:
-            return function(input, *args, **kwargs)
-        output = function(input.unsqueeze(0), *args, **kwargs)
-        return tuple(part.squeeze(0) for part in output) if isinstance(output, tuple) else output.squeeze(0)
-
-    return call
 
 
 def functional() -> dict[str, Callable]:

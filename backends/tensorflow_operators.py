@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .batching import unbatched
 from .contract import import_engine
 
 
@@ -385,6 +386,10 @@ def functional() -> dict[str, Callable]:
         loss = nn.sigmoid_cross_entropy_with_logits(labels=target, logits=input)
         return reduced(tf.reduce_mean(loss, axis=-1), reduction)
 
+    def pool(function: Callable, dims: int) -> Callable:
+        """A pool of torch's unbatched input too, on a batch of one."""
+        return unbatched(function, dims, add=lambda x: tf.expand_dims(x, 0), drop=lambda x: tf.squeeze(x, [0]))
+
     return {
         # nn.functional.activations
         "gelu": gelu,
@@ -403,8 +408,8 @@ def functional() -> dict[str, Callable]:
         "relu": nn.relu,
         "conv2d": convolution(2),
         "batch_norm": batch_norm,
-        "max_pool2d": max_pool(2),
-        "adaptive_avg_pool2d": adaptive_avg_pool2d,
+        "max_pool2d": pool(max_pool(2), 2),
+        "adaptive_avg_pool2d": pool(adaptive_avg_pool2d, 2),
         "linear": linear,
         "cross_entropy": cross_entropy,
         # nn.functional.conv
@@ -414,11 +419,11 @@ def functional() -> dict[str, Callable]:
         "conv_transpose2d": transposed_convolution(2),
         "conv_transpose3d": transposed_convolution(3),
         # nn.functional.pooling
-        "avg_pool1d": avg_pool(1),
-        "avg_pool2d": avg_pool(2),
-        "avg_pool3d": avg_pool(3),
-        "max_pool1d": max_pool(1),
-        "max_pool3d": max_pool(3),
+        "avg_pool1d": pool(avg_pool(1), 1),
+        "avg_pool2d": pool(avg_pool(2), 2),
+        "avg_pool3d": pool(avg_pool(3), 3),
+        "max_pool1d": pool(max_pool(1), 1),
+        "max_pool3d": pool(max_pool(3), 3),
         # nn.functional.normalization
         "layer_norm": layer_norm,
         "group_norm": group_norm,
