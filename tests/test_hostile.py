@@ -177,7 +177,9 @@ def test_a_dispatch_mode_held_from_spec_to_spec_is_no_leak(harness):
     assert set(verdict_table(report).values()) == {"pass"}
 
 
-TERMINATED_SPECS = INTERRUPTED_SPECS.replace("signal.SIGINT", "signal.SIGTERM")
+TERMINATED_SPECS = INTERRUPTED_SPECS.replace(
+    "os.kill(os.getpid(), signal.SIGINT)", "os.kill(os.getpid(), signal.SIGTERM)"
+)
 
 EXITS = """
 import os
