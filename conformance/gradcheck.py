@@ -190,6 +190,9 @@ class Op:
     positive: bool = False
     domain: tuple[float, float] | None = None
     kinks: tuple[float, ...] = ()
+    #: elements of the first input set to exactly 0 after the draw (``prod``'s gradient at a zero factor, which
+    #: ``prod / x`` makes NaN): their indices
+    zeros: tuple[tuple[int, ...], ...] = ()
     forward_mode: bool = True
     second_order: bool = True
     #: the magnitude of the terms implementations compute the operator from, where it exceeds the values
@@ -211,6 +214,8 @@ class Op:
             for kink in self.kinks:
                 near = np.abs(array - kink) < KINK_MARGIN
                 array[near] = kink + np.copysign(KINK_MARGIN, array[near] - kink)
+        for index in self.zeros:
+            arrays[0][index] = 0.0
         return arrays
 
     def differentiable(self) -> list[int]:

@@ -21,6 +21,9 @@ from conformance import formulations
 from conformance.gradcheck import Op
 
 AUTOGRAD = "docs:autograd-mechanics#how-autograd-encodes-the-history"
+#: "If the function is differentiable and thus a gradient exists at the current point, use it" (a formula that is
+#: NaN at the point, prod / x at a zero factor, is no gradient)
+NON_DIFFERENTIABLE = "docs:autograd-mechanics#gradients-for-non-differentiable-functions"
 
 
 @dataclass(frozen=True)
@@ -383,6 +386,12 @@ REDUCTIONS = [
        says="prod over a dimension differentiates each product w.r.t. its factors."),
     op("prod-dim-keepdim", lambda lib, x: x.prod(dim=0, keepdim=True), (3, 2), needs=RED, source=torch_doc("prod"),
        says="prod with keepdim broadcasts the gradient back over the reduced dimension."),
+    op("prod-with-zero", lambda lib, x: x.prod(), (2, 3), zeros=((0, 1),), needs=RED, source=NON_DIFFERENTIABLE,
+       says="prod() with one zero factor differentiates as the polynomial it is: that factor's gradient is the "
+            "product of the others, every other factor's 0 (not prod/x, which is NaN there)."),
+    op("prod-dim-with-zero", lambda lib, x: x.prod(dim=1), (2, 3), zeros=((1, 2),), needs=RED,
+       source=NON_DIFFERENTIABLE,
+       says="prod over a dimension with a zero in one row: that row's zero gets the product of the others."),
     op("amax", lambda lib, x: x.amax(dim=1), (2, 4), needs=RED, source=torch_doc("amax"),
        says="amax over a dimension sends the gradient to each row's maximum (no ties)."),
     op("amax-dims-keepdim", lambda lib, x: x.amax(dim=(0, 2), keepdim=True), (2, 3, 2), needs=RED,
@@ -401,6 +410,9 @@ REDUCTIONS = [
        says="std() (Bessel-corrected) has gradient (x - mean)/((n - 1)·std)."),
     op("std-dim-correction0", lambda lib, x: x.std(dim=1, correction=0), (2, 4), needs=RED, source=torch_doc("std"),
        says="std over a dimension without correction differentiates the population standard deviation."),
+    op("std-one-element", lambda lib, x: x.std(dim=1, correction=0), (3, 1), needs=RED, source=NON_DIFFERENTIABLE,
+       says="std without correction over a dimension of one element is 0 whatever the input: a differentiable "
+            "function whose gradient is 0, not NaN (sqrt's derivative at 0 times var's 0)."),
     op("var", lambda lib, x: x.var(), (2, 3), needs=RED, source=torch_doc("var"),
        says="var() has gradient 2(x - mean)/(n - 1)."),
     op("var-dim-keepdim", lambda lib, x: x.var(dim=0, keepdim=True), (3, 2), needs=RED, source=torch_doc("var"),

@@ -312,6 +312,7 @@ def test_jax_i0_has_gradient_one_at_zero_a_finding_of_the_fuzzer(jax_x64):
     assert abs(float(jax_x64.grad(i0)(1e-3)) - 5.000000625e-4) < 1e-12  # right away from 0
 
 
+@pytest.mark.reproduces("paddle", "opgrad.prod-with-zero", "opgrad.prod-dim-with-zero")
 def test_paddle_prod_has_a_nan_gradient_at_a_zero_factor_a_finding_of_the_fuzzer():
     """Found by ``python -m conformance.fuzz --backend=paddle`` (docs/fuzzing.md): the product's derivative w.r.t.
     a zero factor is the product of the others (torch: 2 here); paddle divides the product by each factor."""
@@ -319,30 +320,72 @@ def test_paddle_prod_has_a_nan_gradient_at_a_zero_factor_a_finding_of_the_fuzzer
     x = paddle.to_tensor(np.array([0.0, 1.0, 2.0]), stop_gradient=False)
     (grad,) = paddle.grad(paddle.prod(x), [x])
     assert np.isnan(grad.numpy()[0]) and list(grad.numpy()[1:]) == [0.0, 0.0]
+    rows = paddle.to_tensor(np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]), stop_gradient=False)
+    (grad,) = paddle.grad(paddle.prod(rows, axis=1).sum(), [rows])
+    assert np.isnan(grad.numpy()[0, 0]) and grad.numpy()[1].tolist() == [20.0, 15.0, 12.0]
     at = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64, requires_grad=True)
     at.prod().backward()
     assert at.grad.tolist() == [2.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize("engine_name", ["paddle", "mygrad"])
-def test_std_over_one_element_has_a_nan_gradient_a_finding_of_the_fuzzer(engine_name):
-    """Found by ``python -m conformance.fuzz --backend=paddle`` and ``--backend=mygrad``: the population std over a
-    dimension of one element is 0 whatever the input, so its gradient is 0 (torch's); both give NaN (sqrt's
-    derivative at 0 times var's 0)."""
+def std_over_one_element_gradient(engine_name: str) -> np.ndarray:
+    """The engine's own gradient of the population std over a dimension of one element, ``(3, 1)`` input (jax's
+    in float64 where the test turned it on)."""
     engine = pytest.importorskip(engine_name)
     x = np.array([[0.0], [1.0], [2.0]])
     if engine_name == "paddle":
         leaf = engine.to_tensor(x, stop_gradient=False)
         (grad,) = engine.grad(engine.std(leaf, axis=1, unbiased=False).sum(), [leaf])
-        grad = grad.numpy()
-    else:
+        return grad.numpy()
+    if engine_name == "mygrad":
         leaf = engine.tensor(x)
         engine.std(leaf, axis=1).backward()
-        grad = leaf.grad
+        return leaf.grad
+    return np.asarray(engine.grad(lambda v: engine.numpy.std(v, axis=1, ddof=0).sum())(x))
+
+
+def assert_nan_where_torch_has_zero(grad: np.ndarray) -> None:
+    """The population std over one element is 0 whatever the input, a function whose gradient is 0 (torch's)."""
     assert np.isnan(grad).all()
-    at = torch.tensor(x, requires_grad=True)
+    at = torch.tensor([[0.0], [1.0], [2.0]], requires_grad=True)
     at.std(dim=1, correction=0).sum().backward()
     assert at.grad.tolist() == [[0.0], [0.0], [0.0]]
+
+
+@pytest.mark.reproduces("paddle", "opgrad.std-one-element")
+def test_paddle_std_over_one_element_has_a_nan_gradient_a_finding_of_the_fuzzer():
+    """Found by ``python -m conformance.fuzz --backend=paddle``: sqrt's derivative at 0 times var's 0."""
+    assert_nan_where_torch_has_zero(std_over_one_element_gradient("paddle"))
+
+
+@pytest.mark.reproduces("mygrad", "opgrad.std-one-element")
+def test_mygrad_std_over_one_element_has_a_nan_gradient_a_finding_of_the_fuzzer():
+    """Found by ``python -m conformance.fuzz --backend=mygrad``: sqrt's derivative at 0 times var's 0."""
+    assert_nan_where_torch_has_zero(std_over_one_element_gradient("mygrad"))
+
+
+@pytest.mark.reproduces("jax", "opgrad.std-one-element")
+def test_jax_std_over_one_element_has_a_nan_gradient(jax_x64):
+    """``jnp.std`` is ``sqrt(var)``, differentiated as such: sqrt's derivative at 0 times var's 0."""
+    assert_nan_where_torch_has_zero(std_over_one_element_gradient("jax"))
+
+
+@pytest.mark.reproduces("tensorflow", "opgrad.prod-with-zero", "opgrad.prod-dim-with-zero")
+def test_tensorflow_prod_second_derivative_through_a_zero_factor_is_zero():
+    """``tf.reduce_prod``'s gradient is right at a zero factor, but not differentiable again through it: the
+    derivative of another factor's gradient (the product of the rest) w.r.t. the zero factor is the product of
+    the remaining ones (the Hessian of ``x0 x1 x2`` at ``[0, 3, 2]`` is symmetric, ``H[1, 0] = 2``); TensorFlow's
+    is 0."""
+    tf = pytest.importorskip("tensorflow")
+    x = tf.Variable(np.array([0.0, 3.0, 2.0]))
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            product = tf.reduce_prod(x)
+        grad = inner.gradient(product, x)
+    np.testing.assert_array_equal(grad.numpy(), [6.0, 0.0, 0.0])
+    np.testing.assert_array_equal(outer.jacobian(grad, x).numpy(), [[0.0, 2.0, 3.0], [0.0, 0.0, 0.0], [0.0] * 3])
+    exact = torch.autograd.functional.hessian(torch.prod, torch.tensor([0.0, 3.0, 2.0], dtype=torch.float64))
+    assert exact.tolist() == [[0.0, 2.0, 3.0], [2.0, 0.0, 0.0], [3.0, 0.0, 0.0]]
 
 
 @pytest.mark.reproduces("jax", "opgrad.max-pool2d-dilation")

@@ -8,7 +8,8 @@ compact :data:`DOUBLED` table: (spec, operator, input), the operator the entry i
 ``__torch_function__`` names it and its first input that requires grad (a list, such as ``cat``'s, has its
 first such tensor doubled). :data:`EDGE_CASES` break an operator only on non-contiguous inputs, or only when
 broadcasting, and are caught by the entries written for those edge cases; :data:`FLOAT32_ONLY` break an
-operator in float32 only, and are caught by the entry's ``float32`` check.
+operator in float32 only, and are caught by the entry's ``float32`` check; :data:`NAN_FORMULAS` compute a gradient
+by the textbook formula that is NaN at a point where the function is differentiable (``prod / x`` at a zero factor).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class WrongGradient:
     kind: str = "wrong-grad"
     #: specs (without ``opgrad.``) it passes: the same operator on inputs without the edge case it breaks
     keeps: tuple[str, ...] = ()
+    #: ``formula(func, args, kwargs)``, the operator with another backward, in place of the doubled gradient
+    formula: Callable | None = None
 
     @property
     def name(self) -> str:
@@ -348,6 +351,59 @@ FLOAT32_ONLY = [
 # fmt: on
 
 
+def prod_by_logs(func: Callable, args: tuple, kwargs: dict) -> torch.Tensor:
+    """``prod(x[, dim, keepdim])`` with torch's value, differentiated as ``Π sign(x) · exp(Σ log|x|)``: every
+    derivative is the textbook formula's (``prod / x`` first), right where no factor is 0, NaN at a zero factor
+    (``0 · ∞``)."""
+    (x,) = args
+    dim, keepdim = kwargs.get("dim"), kwargs.get("keepdim", False)
+    reduced = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+    smooth = torch.sign(x).prod(**reduced) * torch.exp(torch.log(torch.abs(x)).sum(**reduced))
+    return func(x.detach(), **kwargs) + (smooth - smooth.detach())
+
+
+def std_by_sqrt(func: Callable, args: tuple, kwargs: dict) -> torch.Tensor:
+    """``std(x, dim=, correction=)`` with torch's value, differentiated as ``sqrt(var(x))``: every derivative is
+    the textbook formula's (``(x - mean) / ((n - correction) std)`` first), right where the deviation is not 0,
+    NaN where it is (a dimension of one element: ``0 · ∞``)."""
+    (x,) = args
+    smooth = torch.sqrt(torch.var(x, **kwargs))
+    return func(x.detach(), **kwargs) + (smooth - smooth.detach())
+
+
+#: the textbook formula of a gradient where it is NaN at a point the function is differentiable at, caught by the
+#: entry that draws that point and passing the one that does not
+NAN_FORMULAS = [
+    WrongGradient(
+        "prod-with-zero",
+        "prod",
+        "prod's gradient as prod / x",
+        when=without_dim,
+        kind="nan-grad",
+        keeps=("prod",),
+        formula=prod_by_logs,
+    ),
+    WrongGradient(
+        "prod-dim-with-zero",
+        "prod",
+        "prod(dim)'s gradient as prod / x",
+        when=with_dim,
+        kind="nan-grad",
+        keeps=("prod-dim",),
+        formula=prod_by_logs,
+    ),
+    WrongGradient(
+        "std-one-element",
+        "std",
+        "std's gradient as (x - mean) / ((n - correction) std)",
+        when=with_dim,
+        kind="nan-grad",
+        keeps=("std-dim-correction0",),
+        formula=std_by_sqrt,
+    ),
+]
+
+
 class WrongGradientTensor(CorruptedTensor):
     """Tensors on which :attr:`wrong` holds: its operator doubles one input's gradient."""
 
@@ -356,6 +412,8 @@ class WrongGradientTensor(CorruptedTensor):
     @classmethod
     def corrupt(cls, func, args, kwargs):
         if getattr(func, "__name__", None) == cls.wrong.operator and cls.wrong.when(args, kwargs):
+            if cls.wrong.formula is not None:
+                return cls.call(cls.wrong.formula, func, args, kwargs)
             args = list(args)
             args[cls.wrong.argument] = cls.call(with_doubled_gradient, args[cls.wrong.argument])
         return cls.call(func, *args, **kwargs)
@@ -372,5 +430,5 @@ def register(wrong: WrongGradient) -> None:
     mutant(wrong.name, breaks=f"opgrad.{wrong.spec}", keeps=tuple(f"opgrad.{kept}" for kept in wrong.keeps))(backend)
 
 
-for _wrong in WRONG_GRADIENTS + EDGE_CASES + FLOAT32_ONLY:
+for _wrong in WRONG_GRADIENTS + EDGE_CASES + FLOAT32_ONLY + NAN_FORMULAS:
     register(_wrong)

@@ -58,9 +58,13 @@ def supported(entry: Entry, engine: Backend) -> bool:
 
 @functools.cache
 def chainable_entries() -> tuple[Chainable, ...]:
-    """Every catalogue entry of one differentiable input that accepts at least one of :data:`SHAPES`."""
+    """Every catalogue entry of one differentiable input that accepts at least one of :data:`SHAPES`, but those
+    that pin elements of their input (``Op.zeros``): each is another entry's operator at one point, and the fuzzer
+    draws its points itself."""
     entries = [
-        Chainable(entry.name, entry.op) for entry in CATALOGUE if len(entry.op.shapes) == 1 and not entry.op.constant
+        Chainable(entry.name, entry.op)
+        for entry in CATALOGUE
+        if len(entry.op.shapes) == 1 and not entry.op.constant and not entry.op.zeros
     ]
     return tuple(entry for entry in entries if any(entry.output_shape(shape) for shape in SHAPES))
 
