@@ -301,11 +301,11 @@ def test_pools_take_an_unbatched_input_as_torch_does(engine_name, name, shape, a
     np.testing.assert_allclose(backend.to_numpy(pooled), expected.numpy(), rtol=1e-12)
 
 
+@pytest.mark.reproduces("jax", "opgrad.i0-at-zero")
 def test_jax_i0_has_gradient_one_at_zero_a_finding_of_the_fuzzer(jax_x64):
-    """Found by ``python -m conformance.fuzz --backend=jax`` (docs/fuzzing.md), where shrinking reaches 0 exactly
-    and the catalogue's draws do not: i0'(0) = i1(0) = 0 and i0''(0) = 1/2, but jax computes i0 as exp(|x|) i0e(x)
-    and takes |x|'s derivative at 0 as 1. No spec fails (``opgrad.i0`` draws away from 0), so it is no known
-    failure: a finding, reproduced here."""
+    """Found by ``python -m conformance.fuzz --backend=jax`` (docs/fuzzing.md), where shrinking reaches 0 exactly:
+    i0'(0) = i1(0) = 0 and i0''(0) = 1/2, but jax computes i0 as exp(|x|) i0e(x) and takes |x|'s derivative at 0
+    as 1."""
     i0 = jax_x64.scipy.special.i0
     assert float(jax_x64.grad(i0)(0.0)) == 1.0 != 0.0
     assert float(jax_x64.grad(jax_x64.grad(i0))(0.0)) == 1.5 != 0.5
@@ -368,6 +368,44 @@ def test_mygrad_std_over_one_element_has_a_nan_gradient_a_finding_of_the_fuzzer(
 def test_jax_std_over_one_element_has_a_nan_gradient(jax_x64):
     """``jnp.std`` is ``sqrt(var)``, differentiated as such: sqrt's derivative at 0 times var's 0."""
     assert_nan_where_torch_has_zero(std_over_one_element_gradient("jax"))
+
+
+@pytest.mark.reproduces("tensorflow", "opgrad.cumprod-with-zero")
+def test_tensorflow_cumprod_gradient_at_a_zero_factor_is_zero():
+    """``tf.math.cumprod``'s gradient divides by the input with ``div_no_nan``: at a zero factor the terms
+    through it are dropped. d/dx1 of ``[x0, x0 x1, x0 x1 x2]`` summed is ``x0 + x0 x2`` = 8 at ``[2, 0, 3]``."""
+    tf = pytest.importorskip("tensorflow")
+    x = tf.constant([2.0, 0.0, 3.0], tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        running = tf.math.cumprod(x)
+    np.testing.assert_array_equal(tape.gradient(running, x).numpy(), [1.0, 0.0, 0.0])
+    at = torch.tensor([2.0, 0.0, 3.0], dtype=torch.float64, requires_grad=True)
+    at.cumprod(0).sum().backward()
+    assert at.grad.tolist() == [1.0, 8.0, 0.0]
+
+
+@pytest.mark.reproduces("tensorflow", "opgrad.modified-bessel-i1-at-zero", "opgrad.i0-at-zero")
+def test_tensorflow_bessel_i1_gradient_at_zero_is_one():
+    """I1(x) = x/2 + x³/16 + ..., so I1'(0) = 1/2; TensorFlow's gradient of ``bessel_i1`` is 1 there. i0's gradient
+    is i1 (right, 0 at 0), so i0's second derivative at 0 is that 1 too, not 1/2."""
+    tf = pytest.importorskip("tensorflow")
+    x = tf.constant([0.0, 1e-3], tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        i1 = tf.math.special.bessel_i1(x)
+    np.testing.assert_allclose(tape.gradient(i1, x).numpy(), [1.0, 0.5000001875], rtol=1e-10)
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            i0 = tf.math.bessel_i0(x)
+        first = inner.gradient(i0, x)
+    np.testing.assert_allclose(first.numpy(), [0.0, 5.000000625e-4], rtol=1e-10)
+    np.testing.assert_allclose(outer.gradient(first, x).numpy(), [1.0, 0.5000001875], rtol=1e-10)
+    at = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
+    (slope,) = torch.autograd.grad(torch.special.modified_bessel_i1(at).sum(), at)
+    assert slope.tolist() == [0.5]
 
 
 @pytest.mark.reproduces("tensorflow", "opgrad.prod-with-zero", "opgrad.prod-dim-with-zero")

@@ -9,7 +9,8 @@ compact :data:`DOUBLED` table: (spec, operator, input), the operator the entry i
 first such tensor doubled). :data:`EDGE_CASES` break an operator only on non-contiguous inputs, or only when
 broadcasting, and are caught by the entries written for those edge cases; :data:`FLOAT32_ONLY` break an
 operator in float32 only, and are caught by the entry's ``float32`` check; :data:`NAN_FORMULAS` compute a gradient
-by the textbook formula that is NaN at a point where the function is differentiable (``prod / x`` at a zero factor).
+by the textbook formula that is NaN at a point where the function is differentiable (``prod / x`` at a zero factor),
+and :data:`AT_ZERO` are wrong at 0 alone, where the function is smooth (``i0`` through ``|x|``).
 """
 
 from __future__ import annotations
@@ -371,6 +372,53 @@ def std_by_sqrt(func: Callable, args: tuple, kwargs: dict) -> torch.Tensor:
     return func(x.detach(), **kwargs) + (smooth - smooth.detach())
 
 
+def cumprod_by_logs(func: Callable, args: tuple, kwargs: dict) -> torch.Tensor:
+    """``cumprod(x, dim)`` with torch's value, differentiated as ``cumprod(sign(x)) · exp(cumsum(log|x|))``: the
+    textbook formula (``cumprod / x`` summed), NaN through a zero factor."""
+    x, *rest = args
+    dim = kwargs["dim"] if "dim" in kwargs else rest[0]
+    smooth = torch.sign(x).cumprod(dim) * torch.exp(torch.log(torch.abs(x)).cumsum(dim))
+    return func(x.detach(), *rest, **kwargs) + (smooth - smooth.detach())
+
+
+def i0_through_abs(func: Callable, args: tuple, kwargs: dict) -> torch.Tensor:
+    """``i0(x)`` with torch's value, differentiated as ``exp(|x|) · i0e(x)`` with ``|x|``'s derivative at 0 taken
+    as 1: right everywhere but at 0, where its gradient is 1 (not 0) and its second derivative 3/2 (not 1/2)."""
+    (x,) = args
+    smooth = torch.exp(torch.where(x >= 0, x, -x)) * torch.special.i0e(x)
+    return func(x.detach()) + (smooth - smooth.detach())
+
+
+def i1_gradient_one_at_zero(func: Callable, args: tuple, kwargs: dict) -> torch.Tensor:
+    """``modified_bessel_i1(x)`` whose gradient at exactly 0 is ``I0(0) = 1`` (the ``I0 - I1/x`` formula's
+    first term alone) instead of 1/2: right everywhere else, and in every second derivative."""
+    (x,) = args
+    at_zero = (x.detach() == 0).to(x.dtype)
+    return func(x) + 0.5 * at_zero * (x - x.detach())
+
+
+#: formulas right everywhere but at one point where the function is smooth: 0 for i0 and I1 (jax's i0 goes through
+#: |x|; TensorFlow's I1 gradient at 0 is 1)
+AT_ZERO = [
+    WrongGradient(
+        "i0-at-zero",
+        "i0",
+        "i0 as exp(|x|) i0e(x), |x|' = 1 at 0",
+        kind="kink-grad",
+        keeps=("i0",),
+        formula=i0_through_abs,
+    ),
+    WrongGradient(
+        "modified-bessel-i1-at-zero",
+        "special_modified_bessel_i1",
+        "I1's gradient at 0 taken as 1",
+        kind="kink-grad",
+        keeps=("modified-bessel-i1",),
+        formula=i1_gradient_one_at_zero,
+    ),
+]
+
+
 #: the textbook formula of a gradient where it is NaN at a point the function is differentiable at, caught by the
 #: entry that draws that point and passing the one that does not
 NAN_FORMULAS = [
@@ -391,6 +439,14 @@ NAN_FORMULAS = [
         kind="nan-grad",
         keeps=("prod-dim",),
         formula=prod_by_logs,
+    ),
+    WrongGradient(
+        "cumprod-with-zero",
+        "cumprod",
+        "cumprod's gradient as a sum of cumprod / x",
+        kind="nan-grad",
+        keeps=("cumprod", "cumprod-dim0"),
+        formula=cumprod_by_logs,
     ),
     WrongGradient(
         "std-one-element",
@@ -430,5 +486,5 @@ def register(wrong: WrongGradient) -> None:
     mutant(wrong.name, breaks=f"opgrad.{wrong.spec}", keeps=tuple(f"opgrad.{kept}" for kept in wrong.keeps))(backend)
 
 
-for _wrong in WRONG_GRADIENTS + EDGE_CASES + FLOAT32_ONLY + NAN_FORMULAS:
+for _wrong in WRONG_GRADIENTS + EDGE_CASES + FLOAT32_ONLY + NAN_FORMULAS + AT_ZERO:
     register(_wrong)
