@@ -137,3 +137,23 @@ def test_an_items_seed_is_the_same_on_every_backend_and_differs_by_operator_and_
     }
     assert by_backend["cpu"] == by_backend["benign:split-k"]
     assert len(set(by_backend["cpu"].values())) == 4
+
+
+def test_paired_mutants_meet_the_fuzz_item_of_the_spec_they_break(harness):
+    """``--pair-mutants``: a mutant of ``opgrad.exp`` runs the item ``fuzz.exp`` alone (which shares that spec's
+    known failures), and fails it; torch runs every selected item."""
+    cells, _, result = verdicts(
+        harness,
+        "--backend=cpu,mutant:wrong-grad-exp,mutant:wrong-grad-sin",
+        "--pair-mutants",
+        "--spec=fuzz.exp,fuzz.sin,fuzz.flip",
+        "--fuzz-programs=5",
+    )
+    assert {key: cell["verdict"] for key, cell in cells.items()} == {
+        ("fuzz.exp", "cpu"): "pass",
+        ("fuzz.sin", "cpu"): "pass",
+        ("fuzz.flip", "cpu"): "pass",
+        ("fuzz.exp", "mutant:wrong-grad-exp"): "fail",
+        ("fuzz.sin", "mutant:wrong-grad-sin"): "fail",
+    }
+    assert result.ret == 1
