@@ -103,7 +103,7 @@ def test_a_deviation_of_torch_itself_is_reproduced_in_torch_alone(tmp_path):
     torch's gradient of this program agrees with central differences, so it exits 0."""
     program, inputs = Program(("exp", "sum-dim-keepdim"), (2, 3), "transpose", 1), np.linspace(-1, 1, 6).reshape(3, 2)
     finding = Finding(DIFFERENCES, "gradient", {"ratio": 2.0})
-    record = Deviation(resolve("cpu").describe(), program, inputs, finding).write(tmp_path)
+    record = Deviation(resolve("cpu").describe(), program, [inputs], finding).write(tmp_path)
     script = tmp_path / f"{record.stem}.py"
     assert "conformance" not in script.read_text()
     run = subprocess.run([sys.executable, "-I", str(script)], cwd=tmp_path, capture_output=True, text=True)
@@ -120,7 +120,7 @@ def test_an_input_near_a_kink_is_discarded_as_unstable():
     """abs's input 0.01 is within the kink margin of 0: the program is not checked, and says why."""
     engine = resolve("cpu")
     program, inputs = Program(("abs",), (3,), "none", 0), np.array([0.01, 1, -1])
-    outcome = check_program(engine, pool(engine, ["abs"])[0], program, inputs)
+    outcome = check_program(engine, pool(engine, ["abs"])[0], program, [inputs])
     assert outcome.unstable and "abs" in outcome.unstable and not outcome.findings
 
 
@@ -129,10 +129,10 @@ def test_a_tie_within_the_difference_step_is_discarded_as_unstable():
     engine = resolve("cpu")
     entries, _ = pool(engine, ["amax"])
     distinct = np.array([[1.0, 0.2, 0.0], [0.0, 1.0, 0.5]])
-    outcome = check_program(engine, entries, Program(("amax",), (2, 3), "none", 0), distinct)
+    outcome = check_program(engine, entries, Program(("amax",), (2, 3), "none", 0), [distinct])
     assert outcome.unstable is None  # distinct maxima: checked
     tie = np.array([[1.0, 1.0 + 1e-7, 0.0], [0.0, 1.0, 0.5]])
-    outcome = check_program(engine, entries, Program(("amax",), (2, 3), "none", 0), tie)
+    outcome = check_program(engine, entries, Program(("amax",), (2, 3), "none", 0), [tie])
     assert outcome.unstable and "differences" in outcome.unstable
 
 
@@ -163,7 +163,7 @@ def test_finite_differences_are_an_oracle_of_their_own():
 
 
 def deviation_of(operators: tuple[str, ...], oracle: str = REVERSE, kind: str = "gradient") -> Deviation:
-    return Deviation({}, Program(operators, (3,), "none", 0), np.zeros(3), Finding(oracle, kind, {}))
+    return Deviation({}, Program(operators, (3,), "none", 0), [np.zeros(3)], Finding(oracle, kind, {}))
 
 
 def test_a_shorter_deviation_explains_the_longer_chains_through_its_operators():
@@ -208,8 +208,8 @@ def test_a_vanishing_gradient_is_held_at_the_scale_of_its_terms():
     fails."""
     program, inputs = Program(("normalize",), (3, 1), "none", 0), np.array([[1.0], [2.0], [1.75]])
     correct = EpsilonInTheNorm()
-    assert not check_program(correct, pool(correct, ["normalize"])[0], program, inputs).findings
+    assert not check_program(correct, pool(correct, ["normalize"])[0], program, [inputs]).findings
     wrong = EpsilonInTheNorm()
     wrong.functional = SimpleNamespace(normalize=lambda x, p=2.0, dim=1, eps=1e-12: x / x.detach().abs())
-    findings = check_program(wrong, pool(wrong, ["normalize"])[0], program, inputs).findings
+    findings = check_program(wrong, pool(wrong, ["normalize"])[0], program, [inputs]).findings
     assert (REVERSE, "gradient") in {(finding.oracle, finding.kind) for finding in findings}
