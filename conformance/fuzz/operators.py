@@ -40,6 +40,11 @@ class Chainable:
             return self.output_shape_with(shape, shape)
         return probed_output_shape(self, shape)
 
+    @property
+    def kinked_where_inputs_meet(self) -> bool:
+        """Whether the binary operator's gradient jumps where its two inputs are equal (:func:`kinked_at_ties`)."""
+        return self.binary and kinked_at_ties(self)
+
     def takes(self, shape: tuple[int, ...]) -> bool:
         """Whether a program chains the operator on a running value of ``shape``: a binary operator on every shape of
         :data:`SHAPES`; a unary one where its output is not 0-d either (so a full reduction is chained nowhere, as in
@@ -123,6 +128,34 @@ def supported(entry: Entry, engine: Backend) -> bool:
     """Whether ``engine`` declares every capability the entry needs and lacks none of the members it uses."""
     lacked = {member for name in entry.needs & engine.lacks.keys() for member in engine.lacks[name]}
     return entry.needs <= engine.capabilities and not entry.uses & lacked
+
+
+#: how far apart the two inputs are set, either way, where :func:`kinked_at_ties` compares the gradients
+TIE_STEP = 1e-3
+#: a gradient that changes by more than this (absolute, and relative to its size) across a tie jumps there
+TIE_JUMP = 0.05
+
+
+@functools.cache
+def kinked_at_ties(entry: Chainable) -> bool:
+    """Whether the oracle's gradient of a binary operator jumps across the line where its inputs meet: compared at
+    ``(a, a + δ)`` and ``(a, a - δ)`` for a few ``a`` of its domain (and 0 where in it). maximum, minimum, fmax,
+    fmin (a tie), remainder (``x / y`` crosses 1) and hypot (at the origin) do; add, mul, pow, atan2, logaddexp
+    change by δ times a second derivative only. The catalogue declares no such kink, its draws being continuous;
+    hypothesis draws equal values on purpose, and at a tie an engine's subgradient is a convention, not a
+    derivative to hold it to (the central-difference filters miss a tie along which the function is linear)."""
+    low, high = (0.5, 1.5) if entry.op.positive else entry.op.domain or (-1.0, 1.0)
+    points = [low + (high - low) * fraction for fraction in (0.2, 0.5, 0.8)] + ([0.0] if low < 0 < high else [])
+    for point in points:
+        sides = []
+        for step in (TIE_STEP, -TIE_STEP):
+            arrays = [np.array(point), np.array(point + step)]
+            with as_shipped():
+                _, grads = gradients(ORACLE, entry.op, arrays, np.array(1.0), np.float64)
+            sides.append(np.array([float(grad) for grad in grads]))
+        if (np.abs(sides[0] - sides[1]) > TIE_JUMP * (1 + np.abs(sides[0]))).any():
+            return True
+    return False
 
 
 @functools.cache

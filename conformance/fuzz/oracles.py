@@ -27,6 +27,7 @@ from conformance.gradcheck import (
     FD_STEP,
     FLOAT32,
     FLOAT64,
+    KINK_MARGIN,
     ORACLE,
     SPREAD_FACTOR,
     TOLERANCES,
@@ -144,7 +145,8 @@ def check_program(
 
 def keep_in_domain(entries: dict[str, Chainable], program: Program, inputs: list[np.ndarray]) -> None:
     """Raise :class:`Unstable` where an operator's input, as the oracle computes it, leaves its domain: the running
-    value, and a binary step's operand (drawn in the domain, but not kept from its kinks)."""
+    value, and a binary step's operand (drawn in the domain, but not kept from its kinks); or where a binary step's
+    two inputs meet and its gradient jumps there (:func:`~.operators.kinked_at_ties`: maximum at a tie)."""
     value, operands = program.viewed(ORACLE.tensor64(inputs[0])), iter(inputs[1:])
     for name, operand in zip(program.operators, program.operands or [None] * len(program.operators), strict=True):
         if not within_domain(entries[name].op, ORACLE.to_numpy(value)):
@@ -155,6 +157,8 @@ def keep_in_domain(entries: dict[str, Chainable], program: Program, inputs: list
         array = next(operands)
         if not within_domain(entries[name].op, array):
             raise Unstable(f"the operand of {name} is outside its domain or near a kink")
+        if entries[name].kinked_where_inputs_meet and (np.abs(ORACLE.to_numpy(value) - array) < KINK_MARGIN).any():
+            raise Unstable(f"the inputs of {name} meet (a tie)")
         value = entries[name].op.fn(ORACLE, value, ORACLE.tensor64(array))
 
 
