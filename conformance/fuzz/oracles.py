@@ -4,9 +4,11 @@ against its reverse mode (``<u, J t> = <Jᵀ u, t>``), (c) in float64, its gradi
 its own forward, (d) its second derivatives against the oracle's. Each disagreement names the check of the
 specs it falls in (:mod:`conformance.checks`), so that a known failure restricted to one covers it alone.
 
-A program is unstable, and checked no further, where a chained operator's input leaves its domain or comes within
-the kink margin, or where central differences at steps h and 2h disagree beyond their own tolerance (the
-difference estimates their truncation error): the count of such programs is reported, never passed silently."""
+Every check covers every input of the program: the first, and each binary step's operand, whose gradient is the
+sum over the dimensions it was broadcast along. A program is unstable, and checked no further, where a chained
+operator's input (a binary step's operand among them) leaves its domain or comes within the kink margin, or where
+central differences at steps h and 2h disagree beyond their own tolerance (the difference estimates their
+truncation error): the count of such programs is reported, never passed silently."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from conformance.gradcheck import (
     FD_STEP,
     FLOAT32,
     FLOAT64,
+    KINK_MARGIN,
     ORACLE,
     SPREAD_FACTOR,
     TOLERANCES,
@@ -112,20 +115,23 @@ def seeded_global_draws(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
-def check_program(engine: Backend, entries: dict[str, Chainable], program: Program, inputs: np.ndarray) -> Outcome:
-    """Run every check the engine declares on the program at ``inputs``."""
-    op, arrays = program.as_op(entries), [inputs]
+def check_program(
+    engine: Backend, entries: dict[str, Chainable], program: Program, inputs: list[np.ndarray]
+) -> Outcome:
+    """Run every check the engine declares on the program at ``inputs`` (one array per input of
+    :meth:`Program.input_shapes`)."""
+    op, arrays = program.as_op(entries), list(inputs)
     try:
         with as_shipped():
             output = forward(ORACLE, op, arrays, np.float64)
     except Exception as error:  # the operators' shapes fit, the view does not (view() of a transposed input)
         return Outcome(refused=f"torch refuses the program: {type(error).__name__}")
-    cotangent, direction = program.randomness(output.shape)
+    cotangent, directions = program.randomness(output.shape)
     try:
         with as_shipped():
-            keep_in_domain(entries, program, inputs)
+            keep_in_domain(entries, program, arrays)
         with engine.spec_scope():
-            findings = list(engine_findings(engine, op, arrays, cotangent, direction, program.seed))
+            findings = list(engine_findings(engine, op, arrays, cotangent, directions, program.seed))
     except Unstable as reason:
         return Outcome(unstable=str(reason))
     except Unsupported as error:
@@ -137,94 +143,137 @@ def check_program(engine: Backend, entries: dict[str, Chainable], program: Progr
     return Outcome(findings)
 
 
-def keep_in_domain(entries: dict[str, Chainable], program: Program, inputs: np.ndarray) -> None:
-    """Raise :class:`Unstable` where an operator's input, as the oracle computes it, leaves its domain."""
-    value = program.viewed(ORACLE.tensor64(inputs))
-    for name in program.operators:
+def keep_in_domain(entries: dict[str, Chainable], program: Program, inputs: list[np.ndarray]) -> None:
+    """Raise :class:`Unstable` where an operator's input, as the oracle computes it, leaves its domain: the running
+    value, and a binary step's operand (drawn in the domain, but not kept from its kinks); or where a binary step's
+    two inputs meet and its gradient jumps there (:func:`~.operators.kinked_at_ties`: maximum at a tie)."""
+    value, operands = program.viewed(ORACLE.tensor64(inputs[0])), iter(inputs[1:])
+    for name, operand in zip(program.operators, program.operands or [None] * len(program.operators), strict=True):
         if not within_domain(entries[name].op, ORACLE.to_numpy(value)):
             raise Unstable(f"the input of {name} is outside its domain or near a kink")
-        value = entries[name].op.fn(ORACLE, value)
+        if operand is None:
+            value = entries[name].op.fn(ORACLE, value)
+            continue
+        array = next(operands)
+        if not within_domain(entries[name].op, array):
+            raise Unstable(f"the operand of {name} is outside its domain or near a kink")
+        if entries[name].kinked_where_inputs_meet and (np.abs(ORACLE.to_numpy(value) - array) < KINK_MARGIN).any():
+            raise Unstable(f"the inputs of {name} meet (a tie)")
+        value = entries[name].op.fn(ORACLE, value, ORACLE.tensor64(array))
 
 
-def engine_findings(engine: Backend, op, arrays, cotangent: np.ndarray, direction: np.ndarray, seed: int):
-    """Yield each check's finding; the order is (a) to (d), and (c) may raise :class:`Unstable`."""
+def of_input(figures: dict | None, index: int, inputs: int) -> dict | None:
+    """``figures`` naming the input they are of, where the program has several."""
+    return figures if figures is None or inputs == 1 else {**figures, "input": index}
+
+
+def engine_findings(engine: Backend, op, arrays, cotangent: np.ndarray, directions: list[np.ndarray], seed: int):
+    """Yield each check's finding; the order is (a) to (d), and (c) may raise :class:`Unstable`. A gradient or
+    Hessian-vector product is checked for each input in turn, and only the first input's disagreement is
+    yielded per check (its figures name the input where there are several)."""
     precision = FLOAT64 if cap.FLOAT64 in engine.capabilities else FLOAT32
     dtype = precision.dtype
     arrays = [array.astype(dtype).astype(np.float64) for array in arrays]
-    cotangent, direction = cotangent.astype(dtype).astype(np.float64), direction.astype(dtype).astype(np.float64)
+    cotangent = cotangent.astype(dtype).astype(np.float64)
+    directions = [direction.astype(dtype).astype(np.float64) for direction in directions]
     with as_shipped(), seeded_global_draws(seed):
         expected = Expectation.of(op, arrays, cotangent, precision)
-    output, (grad,) = gradients(engine, op, arrays, cotangent, dtype)
-    scales = (op.rounding_scale, max(op.rounding_scale, vanished_gradient_scale(arrays, expected, cotangent)))
-    for kind, actual, value, spread, scale in zip(
-        ("forward", "gradient"), (output, grad), expected.values, expected.spreads, scales, strict=True
+    output, grads = gradients(engine, op, arrays, cotangent, dtype)
+    scales = [
+        op.rounding_scale,
+        *(max(op.rounding_scale, vanished_gradient_scale(arrays, expected, i, cotangent)) for i in range(len(grads))),
+    ]
+    kinds = ["forward", *["gradient"] * len(grads)]
+    reported = set()
+    for index, (kind, actual, value, spread, scale) in enumerate(
+        zip(kinds, [output, *grads], expected.values, expected.spreads, scales, strict=True)
     ):
+        if kind in reported:
+            continue
         if np.shape(actual) != value.shape:
-            yield Finding(REVERSE, kind, {"shape": list(np.shape(actual)), "expected_shape": list(value.shape)})
+            figures = {"shape": list(np.shape(actual)), "expected_shape": list(value.shape)}
+            reported.add(kind)
+            yield Finding(REVERSE, kind, figures if kind == "forward" else of_input(figures, index - 1, len(grads)))
             continue
         error = np.abs(np.asarray(actual, dtype=np.float64) - value)
         if figures := worst(error, tolerance(value, spread, precision, scale)):
             coarse = precision is FLOAT64 and not worst(error, tolerance(value, spread, FLOAT32, scale))
+            figures = figures if kind == "forward" else of_input(figures, index - 1, len(grads))
+            reported.add(kind)
             yield Finding(REVERSE, kind, figures, checks.FLOAT64 if coarse else "")
+    if any(np.shape(grad) != np.shape(array) for grad, array in zip(grads, arrays, strict=True)):
+        return  # the reductions over broadcast dimensions are wrong already: no product with a direction holds
     rtol, atol = TOLERANCES[dtype]
+    along_reverse = sum(np.sum(grad * direction) for grad, direction in zip(grads, directions, strict=True))
     if cap.JVP in engine.capabilities and op.forward_mode:
         with checks.check(checks.FORWARD_MODE):
-            tangent = tangent_of(engine, op, arrays, [direction], dtype)
-        along_forward, along_reverse = np.sum(cotangent * tangent), np.sum(grad * direction)
-        scale = max(np.abs(cotangent * tangent).sum(), np.abs(grad * direction).sum())
+            tangent = tangent_of(engine, op, arrays, directions, dtype)
+        along_forward = np.sum(cotangent * tangent)
+        scale = max(
+            np.abs(cotangent * tangent).sum(),
+            sum(np.abs(grad * direction).sum() for grad, direction in zip(grads, directions, strict=True)),
+        )
         if figures := worst(np.abs(along_forward - along_reverse), atol + rtol * scale):
             yield Finding(FORWARD, "jvp", figures, checks.FORWARD_MODE)
-    if dtype is np.float64 and (figures := against_differences(engine, op, arrays, cotangent, direction, grad)):
+    if dtype is np.float64 and (
+        figures := against_differences(engine, op, arrays, cotangent, directions, along_reverse)
+    ):
         yield Finding(DIFFERENCES, "gradient", figures)
     if cap.SECOND_ORDER in engine.capabilities and op.second_order:
         with checks.check(checks.SECOND_ORDER):
-            (product,) = second_order(engine, op, arrays, cotangent, [direction], dtype)
+            products = second_order(engine, op, arrays, cotangent, directions, dtype)
         with as_shipped():
-            (expected_product,), reference = oracle_second_order(op, arrays, cotangent, [direction])
-            keep_oracle_second_order_determined(op, arrays, cotangent, direction, expected_product)
+            expected_products, reference = oracle_second_order(op, arrays, cotangent, directions)
+            keep_oracle_second_order_determined(op, arrays, cotangent, directions, expected_products)
         exact = reference == TORCHS
-        if figures := beyond_allclose(
-            product, expected_product, rtol if exact else FD_RTOL, atol if exact else FD_ATOL
-        ):
-            yield Finding(SECOND, "hessian-vector", figures, checks.SECOND_ORDER)
+        for index, (product, expected_product) in enumerate(zip(products, expected_products, strict=True)):
+            if figures := beyond_allclose(
+                product, expected_product, rtol if exact else FD_RTOL, atol if exact else FD_ATOL
+            ):
+                yield Finding(SECOND, "hessian-vector", of_input(figures, index, len(products)), checks.SECOND_ORDER)
+                break
 
 
-def vanished_gradient_scale(arrays, expected: Expectation, cotangent: np.ndarray) -> float:
+def vanished_gradient_scale(arrays, expected: Expectation, index: int, cotangent: np.ndarray) -> float:
     """Where the oracle's gradient vanishes (0 at every element, up to its own spread at the simulated rounding),
     the scale the error model's floor takes instead of its own: ``|cotangent| |output| / |input|`` at their
-    largest. A gradient that vanishes by cancellation (``normalize`` over one element is ±1 whatever its input:
-    ``1/|x| - x²/|x|³``) is computed from terms of that size, and as the forward's floor lets another algorithm's
-    output differ from torch's by that floor relative to ``|output|``, its derivative may differ by that much
-    (paddle's ``x / (|x| + 1e-12)``: 1e-12 where torch's is 0). A gradient that does not vanish keeps its own
-    scale: a small one is not loosened."""
-    (_, grad), (_, spread) = expected.values, expected.spreads
+    largest (for input ``index``'s gradient). A gradient that vanishes by cancellation (``normalize`` over one
+    element is ±1 whatever its input: ``1/|x| - x²/|x|³``) is computed from terms of that size, and as the
+    forward's floor lets another algorithm's output differ from torch's by that floor relative to ``|output|``, its
+    derivative may differ by that much (paddle's ``x / (|x| + 1e-12)``: 1e-12 where torch's is 0). A gradient that
+    does not vanish keeps its own scale: a small one is not loosened."""
+    grad, spread = expected.values[1 + index], expected.spreads[1 + index]
     largest_input = max(float(np.abs(array).max(initial=0.0)) for array in arrays)
     if np.abs(grad).max(initial=0.0) > SPREAD_FACTOR * spread.max(initial=0.0) or largest_input == 0:
         return 0.0
     return float(np.abs(cotangent).max(initial=0.0) * np.abs(expected.values[0]).max(initial=0.0)) / largest_input
 
 
-def keep_oracle_second_order_determined(op, arrays, cotangent, direction, expected_product) -> None:
+def keep_oracle_second_order_determined(op, arrays, cotangent, directions, expected_products) -> None:
     """Raise :class:`Unstable` where the oracle's Hessian-vector product is not central differences of its own
     gradients: torch's double backward loses it near a singularity of its formula (cumprod's divides by the
     input, a value of 1e-282 gives 1e265), where no engine can be held to torch's figure."""
     numeric = directional_difference(
-        lambda moved: gradients(ORACLE, op, moved, cotangent, np.float64)[1], op, arrays, [direction]
+        lambda moved: gradients(ORACLE, op, moved, cotangent, np.float64)[1], op, arrays, directions
     )
-    if beyond_allclose(expected_product, numeric[0], FD_RTOL, FD_ATOL):
+    if any(
+        beyond_allclose(product, difference, FD_RTOL, FD_ATOL)
+        for product, difference in zip(expected_products, numeric, strict=True)
+    ):
         raise Unstable("torch's second derivative is not central differences of its gradients")
 
 
-def against_differences(engine: Backend, op, arrays, cotangent, direction, grad) -> dict | None:
-    """The directional derivative ``<grad, d>`` against the central difference of ``f = sum(cotangent * op)``
-    along ``d`` at step h; :class:`Unstable` where that is not a derivative to hold the engine to: where the
-    central differences at h and 2h disagree (truncation or rounding error), or where the one-sided differences'
-    gap fails to grow with the step as a smooth function's does (h f'' at h, twice that at 2h), which a kink or
-    tie within 2h of the input makes a jump instead (max of two values closer than the step)."""
-    (x,) = arrays
+def against_differences(engine: Backend, op, arrays, cotangent, directions, along_gradient: float) -> dict | None:
+    """The directional derivative ``Σᵢ <gradᵢ, dᵢ>`` (``along_gradient``) against the central difference of
+    ``f = sum(cotangent * op)`` along ``d`` (every input moved along its direction) at step h; :class:`Unstable`
+    where that is not a derivative to hold the engine to: where the central differences at h and 2h disagree
+    (truncation or rounding error), or where the one-sided differences' gap fails to grow with the step as a smooth
+    function's does (h f'' at h, twice that at 2h), which a kink or tie within 2h of the input makes a jump instead
+    (max of two values closer than the step)."""
 
     def f(step: float) -> float:
-        return float(np.sum(cotangent * forward(engine, op, [x + step * direction], np.float64)))
+        moved = [x + step * direction for x, direction in zip(arrays, directions, strict=True)]
+        return float(np.sum(cotangent * forward(engine, op, moved, np.float64)))
 
     h = FD_STEP
     at = {multiple: f(multiple * h) for multiple in (-2, -1, 0, 1, 2)}
@@ -236,4 +285,4 @@ def against_differences(engine: Backend, op, arrays, cotangent, direction, grad)
         raise Unstable(f"central differences at h and 2h disagree ({central!r}, {central_2h!r})")
     if abs(gap_2h - 2 * gap) > allowed:
         raise Unstable(f"one-sided differences jump: a kink or tie within 2h ({gap!r}, {gap_2h!r})")
-    return beyond_allclose(np.sum(grad * direction), central, FD_RTOL, FD_ATOL)
+    return beyond_allclose(along_gradient, central, FD_RTOL, FD_ATOL)

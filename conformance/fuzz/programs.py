@@ -1,5 +1,6 @@
 """A program as data: the catalogue operators it chains, the shape the first one sees, the view its input is seen
-through and the seed of its cotangent and directions; and the hypothesis strategy that draws programs and inputs."""
+through, the shapes of the binary steps' operands (each a leaf input of its own, broadcast against the running
+value) and the seed of its cotangent and directions; and the hypothesis strategy that draws programs and inputs."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from conformance.gradcheck import KINK_MARGIN, Op
 
-from .operators import SHAPES, Chainable
+from .operators import SHAPES, Chainable, operand_shapes
 
 #: how a program's input reaches its first operator: as drawn, transposed (``x.mT``), or every other row
 #: (``x[::2]``), the last two non-contiguous views of a leaf of another shape
@@ -22,21 +23,46 @@ VIEWS = ("none", "transpose", "stride")
 UNBOUNDED = (-2.0, 2.0)
 #: the smallest nonzero magnitude of an input element
 SMALLEST = 2.0**-20
+#: one step in this many is binary, where the pool has binary operators: the draw is an integer that hypothesis
+#: shrinks to 0, a unary step, unless the deviation needs the operand
+BINARY_ODDS = 4
 
 
 @dataclass(frozen=True)
 class Program:
+    """``operands`` has one entry per operator: the shape of a binary step's operand, None for a unary step (empty
+    where every step is unary, as in the records of single-input programs)."""
+
     operators: tuple[str, ...]
     shape: tuple[int, ...]
     view: str
     seed: int
+    operands: tuple[tuple[int, ...] | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        if all(operand is None for operand in self.operands):
+            object.__setattr__(self, "operands", ())  # one spelling of a single-input program, for its key
+        elif len(self.operands) != len(self.operators):
+            raise ValueError(f"{len(self.operands)} operand shapes for {len(self.operators)} operators")
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.operands:
+            del data["operands"]  # a single-input program's record reads as before
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Program:
-        return cls(tuple(data["operators"]), tuple(data["shape"]), data["view"], int(data["seed"]))
+        operands = tuple(None if shape is None else tuple(shape) for shape in data.get("operands", ()))
+        return cls(tuple(data["operators"]), tuple(data["shape"]), data["view"], int(data["seed"]), operands)
+
+    def operand_shapes(self) -> list[tuple[int, ...]]:
+        """The binary steps' operands' shapes, in order: the program's inputs after the first."""
+        return [operand for operand in self.operands if operand is not None]
+
+    def input_shapes(self) -> list[tuple[int, ...]]:
+        """Every leaf input's shape: the first operator's input (before the view), then each operand's."""
+        return [self.leaf_shape(), *self.operand_shapes()]
 
     def key(self) -> str:
         return json.dumps(self.to_json(), sort_keys=True)
@@ -60,7 +86,7 @@ class Program:
         has_formulation = any(op.oracle is not None for op in chain)
         return Op(
             self.chained([op.fn for op in chain]),
-            [self.leaf_shape()],
+            self.input_shapes(),
             forward_mode=all(op.forward_mode for op in chain),
             second_order=all(op.second_order for op in chain),
             rounding_scale=max(op.rounding_scale for op in chain),
@@ -68,21 +94,25 @@ class Program:
         )
 
     def chained(self, functions: list) -> Callable:
-        """``fn(lib, x)``: the view, then each of ``functions`` (an operator's ``fn(lib, value)``) in turn; the
+        """``fn(lib, x, *operands)``: the view of ``x``, then each of ``functions`` in turn, an operator's
+        ``fn(lib, value)``, or a binary step's ``fn(lib, value, operand)`` with the next of ``operands``; the
         oracle's takes each operator's own formulation where it has one (:mod:`conformance.formulations`)."""
+        binary = [operand is not None for operand in self.operands] or [False] * len(functions)
 
-        def fn(lib, x):
-            value = self.viewed(x)
-            for function in functions:
-                value = function(lib, value)
+        def fn(lib, x, *operands):
+            value, given = self.viewed(x), iter(operands)
+            for function, takes_operand in zip(functions, binary, strict=True):
+                value = function(lib, value, next(given)) if takes_operand else function(lib, value)
             return value
 
         return fn
 
-    def randomness(self, output_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """The cotangent (of the output's shape) and the input direction the checks use, from :attr:`seed`."""
+    def randomness(self, output_shape: tuple[int, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The cotangent (of the output's shape) and the direction the checks use (one array per input), from
+        :attr:`seed`; a single-input program's are those of the version before operands."""
         generator = np.random.default_rng(self.seed)
-        return generator.standard_normal(output_shape), generator.standard_normal(self.leaf_shape())
+        cotangent = generator.standard_normal(output_shape)
+        return cotangent, [generator.standard_normal(shape) for shape in self.input_shapes()]
 
 
 def input_interval(op: Op) -> tuple[float, float]:
@@ -108,26 +138,56 @@ def snapped_to_zero(value: float) -> float:
     return 0.0 if abs(value) < SMALLEST else value
 
 
+def drawn_array(draw, op: Op, shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 array of ``shape``, unique elements in ``op``'s :func:`input_interval`, tiny ones snapped to 0."""
+    low, high = input_interval(op)
+    elements = st.floats(low, high, allow_nan=False, allow_infinity=False).map(snapped_to_zero)
+    return draw(arrays(np.float64, shape, elements=elements, unique=True))
+
+
+def taking(entries: dict[str, Chainable], kinds: list[list[str]], shape: tuple[int, ...]) -> list[str]:
+    """The operators of the first of ``kinds`` (lists of names) of which any takes ``shape``: the kind drawn for a
+    step, else the other."""
+    for kind in kinds:
+        if candidates := [name for name in kind if entries[name].takes(shape)]:
+            return candidates
+    return []
+
+
 @st.composite
 def cases(
     draw, entries: dict[str, Chainable], most_operators: int = 3, first: str | None = None
-) -> tuple[Program, np.ndarray]:
-    """A program of 1 to ``most_operators`` operators of ``entries`` and its float64 input, the first operator
-    (``first`` where given) taking the drawn shape and each next one its predecessor's output shape."""
+) -> tuple[Program, list[np.ndarray]]:
+    """A program of 1 to ``most_operators`` operators of ``entries`` and its float64 inputs, the first operator
+    (``first`` where given) taking the drawn shape and each next one its predecessor's output shape. A step is
+    binary one time in :data:`BINARY_ODDS` (where ``entries`` has binary operators): its operand's shape is drawn
+    among those broadcasting with the running value (:func:`~.operators.operand_shapes`), and its elements in the
+    binary operator's domain, as the first input's are in the first operator's."""
     starters = [entries[first]] if first is not None else entries.values()
-    shape = draw(st.sampled_from([s for s in SHAPES if any(e.output_shape(s) for e in starters)]))
+    shape = draw(st.sampled_from([s for s in SHAPES if any(e.takes(s) for e in starters)]))
     views = ["none", *(["transpose"] if len(shape) >= 2 else []), *(["stride"] if len(shape) >= 1 else [])]
     view = draw(st.sampled_from(views))
     length = draw(st.integers(1, most_operators))
-    names, current = [], shape
+    unary = sorted(name for name, entry in entries.items() if not entry.binary)
+    binary = sorted(name for name, entry in entries.items() if entry.binary)
+    names, operands, current = [], [], shape
     for _ in range(length):
-        named = [first] if first is not None and not names else sorted(entries)
-        candidates = [name for name in named if entries[name].output_shape(current)]
+        if first is not None and not names:
+            kinds = [[first]]
+        elif binary and (not unary or draw(st.integers(0, BINARY_ODDS - 1)) == BINARY_ODDS - 1):
+            kinds = [binary, unary]
+        else:
+            kinds = [unary, binary]
+        candidates = taking(entries, kinds, current)
         if not candidates:
             break
         names.append(draw(st.sampled_from(candidates)))
-        current = entries[names[-1]].output_shape(current)
-    program = Program(tuple(names), shape, view, draw(st.integers(0, 2**31 - 1)))
-    low, high = input_interval(entries[names[0]].op)
-    elements = st.floats(low, high, allow_nan=False, allow_infinity=False).map(snapped_to_zero)
-    return program, draw(arrays(np.float64, program.leaf_shape(), elements=elements, unique=True))
+        entry = entries[names[-1]]
+        operands.append(draw(st.sampled_from(operand_shapes(current))) if entry.binary else None)
+        current = entry.output_shape_with(current, operands[-1])
+    program = Program(tuple(names), shape, view, draw(st.integers(0, 2**31 - 1)), tuple(operands))
+    inputs = [drawn_array(draw, entries[names[0]].op, program.leaf_shape())]
+    for name, operand in zip(names, operands, strict=True):
+        if operand is not None:
+            inputs.append(drawn_array(draw, entries[name].op, operand))
+    return program, inputs

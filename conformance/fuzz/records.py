@@ -13,7 +13,7 @@ import numpy as np
 
 from backends import Backend
 
-from .operators import chainable_entries, pool
+from .operators import pool, program_entries
 from .oracles import Finding, Outcome, check_program
 from .programs import Program
 from .reproduction import script
@@ -21,9 +21,11 @@ from .reproduction import script
 
 @dataclass(frozen=True)
 class Deviation:
+    """``inputs``: one array per input of the program (:meth:`Program.input_shapes`)."""
+
     engine: dict
     program: Program
-    inputs: np.ndarray
+    inputs: list[np.ndarray]
     finding: Finding
 
     @property
@@ -44,7 +46,7 @@ class Deviation:
             "signature": self.signature,
             "engine": self.engine,
             "program": self.program.to_json(),
-            "inputs": self.inputs.tolist(),
+            "inputs": [array.tolist() for array in self.inputs],
             "oracle": self.finding.oracle,
             "kind": self.finding.kind,
             "figures": self.finding.figures,
@@ -54,9 +56,8 @@ class Deviation:
     @classmethod
     def from_json(cls, data: dict) -> Deviation:
         finding = Finding(data["oracle"], data["kind"], data["figures"], data.get("check", ""))
-        return cls(
-            data["engine"], Program.from_json(data["program"]), np.array(data["inputs"], dtype=np.float64), finding
-        )
+        program = Program.from_json(data["program"])
+        return cls(data["engine"], program, inputs_of(program, data["inputs"]), finding)
 
     def write(self, directory: Path) -> Path:
         """``<signature>.json`` and ``<signature>.py``, its reproduction script (:mod:`.reproduction`), in
@@ -65,9 +66,18 @@ class Deviation:
         stem = re.sub(r"[^\w.-]+", "_", self.signature)
         record = directory / f"{stem}.json"
         record.write_text(json.dumps(self.to_json(), indent=1) + "\n")
-        entries = {entry.name: entry for entry in chainable_entries()}
+        entries = program_entries()
         (directory / f"{stem}.py").write_text(script(self.to_json(), record, entries))
         return record
+
+
+def inputs_of(program: Program, recorded: list) -> list[np.ndarray]:
+    """The recorded inputs as arrays: a list of one array per input, or, in records of the single-input version, the
+    one input's array itself (told apart by its shape, the program's input's)."""
+    shapes = program.input_shapes()
+    if len(shapes) == 1 and np.shape(recorded) == shapes[0]:
+        return [np.array(recorded, dtype=np.float64)]
+    return [np.array(values, dtype=np.float64).reshape(shape) for values, shape in zip(recorded, shapes, strict=True)]
 
 
 def replay(path: Path, engine: Backend) -> tuple[Deviation, Outcome]:

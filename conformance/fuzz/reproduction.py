@@ -20,8 +20,9 @@ import sys
 sys.exit(subprocess.call([sys.executable, "-m", "conformance.fuzz", "--backend={backend}", "--replay={record}"]))
 '''
 
-TORCH_ALONE = '''"""{signature} in torch alone, float64 on the CPU: the program's gradient along a direction against
-central differences of its value (exits 1 where they disagree). Recorded on {engine}: {figures}"""
+TORCH_ALONE = '''"""{signature} in torch alone, float64 on the CPU: the program's gradient along a direction (each
+input moved along its own) against central differences of its value (exits 1 where they disagree). Recorded on
+{engine}: {figures}"""
 import types
 
 import numpy as np
@@ -30,31 +31,33 @@ import torch
 lib = types.SimpleNamespace(
     functional=torch.nn.functional, linalg=torch.linalg, special=torch.special, ops=torch, tensor=torch.tensor
 )
+# each step, and whether it takes the next input as its second operand (a binary step, which broadcasts)
 steps = [
 {steps}
 ]
 view = {view!r}
-inputs = np.array({inputs!r}, dtype=np.float64)
+inputs = [np.array(values, dtype=np.float64) for values in {inputs!r}]
 generator = np.random.default_rng({seed})
 
 
-def program(x):
-    value = x.mT if view == "transpose" else x[::2] if view == "stride" else x
-    for step in steps:
-        value = step(lib, value)
+def program(x, *operands):
+    value, operands = (x.mT if view == "transpose" else x[::2] if view == "stride" else x), iter(operands)
+    for step, binary in steps:
+        value = step(lib, value, next(operands)) if binary else step(lib, value)
     return value
 
 
-x = torch.tensor(inputs, requires_grad=True)
-output = program(x)
+leaves = [torch.tensor(array, requires_grad=True) for array in inputs]
+output = program(*leaves)
 cotangent = torch.tensor(generator.standard_normal(tuple(output.shape)))
-direction = torch.tensor(generator.standard_normal(inputs.shape))
-(gradient,) = torch.autograd.grad(output, x, cotangent)
+directions = [torch.tensor(generator.standard_normal(array.shape)) for array in inputs]
+gradients = torch.autograd.grad(output, leaves, cotangent)
 h = 1e-6
 with torch.no_grad():
-    plus, minus = (cotangent * program(x + h * direction)).sum(), (cotangent * program(x - h * direction)).sum()
+    plus = (cotangent * program(*(x + h * d for x, d in zip(leaves, directions)))).sum()
+    minus = (cotangent * program(*(x - h * d for x, d in zip(leaves, directions)))).sum()
     difference = (plus - minus) / (2 * h)
-along_gradient = float((gradient * direction).sum())
+along_gradient = float(sum((gradient * d).sum() for gradient, d in zip(gradients, directions)))
 print(f"gradient along the direction {{along_gradient!r}}, central differences {{float(difference)!r}}")
 raise SystemExit(int(abs(along_gradient - float(difference)) > 1e-6 + 1e-5 * abs(float(difference))))
 '''
@@ -81,7 +84,8 @@ def lambda_source(entry: Chainable) -> str | None:
 def script(record: dict, record_path: Path, entries: dict[str, Chainable]) -> str:
     """The reproduction script of a deviation record: torch alone where the engine is torch and every operator's
     source reads on its own, else the suite's replay."""
-    sources = [lambda_source(entries[name]) for name in record["program"]["operators"]]
+    operators = record["program"]["operators"]
+    sources = [lambda_source(entries[name]) for name in operators]
     if record["engine"]["engine"] != "torch" or None in sources:
         return SUITE_REPLAY.format(
             signature=record["signature"], backend=record["engine"]["backend"], record=record_path.resolve()
@@ -90,7 +94,9 @@ def script(record: dict, record_path: Path, entries: dict[str, Chainable]) -> st
         signature=record["signature"],
         engine=record["engine"]["backend"],
         figures=record["figures"],
-        steps="\n".join(f"    {source}," for source in sources),
+        steps="\n".join(
+            f"    ({source}, {entries[name].binary})," for name, source in zip(operators, sources, strict=True)
+        ),
         view=record["program"]["view"],
         inputs=record["inputs"],
         seed=record["program"]["seed"],

@@ -48,6 +48,8 @@ class Summary:
     known: dict[str, str] = field(default_factory=dict)
     #: programs whose deviation a recorded one explains (:meth:`Deviation.explains`): its signature -> count
     explained: Counter = field(default_factory=Counter)
+    #: programs with a binary step (an operand of their own)
+    binary: int = 0
 
     def record(self, deviation: Deviation) -> None:
         """Keep ``deviation``, in place of the recorded ones it explains."""
@@ -94,11 +96,13 @@ def fuzz(
 
     def check(case) -> None:
         program, inputs = case
-        key = program.key() + inputs.tobytes().hex()
+        key = program.key() + "|".join(array.tobytes().hex() for array in inputs)
         first_time = key not in summary.programs
         if spent() and first_time:
             return
         summary.programs.add(key)
+        if first_time and program.operands:
+            summary.binary += 1
         outcome = check_program(engine, entries, program, inputs)
         if first_time and outcome.unstable:  # hypothesis replays programs while shrinking: each counted once
             summary.unstable[outcome.unstable.split(" (")[0]] += 1

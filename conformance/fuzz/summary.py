@@ -17,6 +17,7 @@ def report(engine_name: str, summary: Summary, seconds: float, out: Path) -> str
     lines = [
         f"backend {engine_name}: {len(summary.programs)} programs in {seconds:.0f} s "
         f"({60 * len(summary.programs) / max(seconds, 1e-9):.0f} per minute)",
+        f"with a binary step (an operand of their own): {summary.binary}",
         f"discarded as unstable: {sum(summary.unstable.values())}",
         *(f"  {count:5d}  {reason}" for reason, count in summary.unstable.most_common(TOP)),
         f"unsupported by the engine: {sum(summary.unsupported.values())}",
