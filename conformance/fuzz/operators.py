@@ -47,9 +47,8 @@ class Chainable:
 
     def takes(self, shape: tuple[int, ...]) -> bool:
         """Whether a program chains the operator on a running value of ``shape``: a binary operator on every shape of
-        :data:`SHAPES`; a unary one where its output is not 0-d either (so a full reduction is chained nowhere, as in
-        the single-input version)."""
-        return bool(operand_shapes(shape)) if self.binary else bool(self.output_shape(shape))
+        :data:`SHAPES`; a unary one where the oracle computes it (a full reduction's 0-d output included)."""
+        return bool(operand_shapes(shape)) if self.binary else self.output_shape(shape) is not None
 
     def output_shape_with(self, shape: tuple[int, ...], operand: tuple[int, ...] | None) -> tuple[int, ...] | None:
         """The output's shape with an operand of shape ``operand`` (None for a unary operator)."""
@@ -168,7 +167,7 @@ def chainable_entries() -> tuple[Chainable, ...]:
         for entry in CATALOGUE
         if len(entry.op.shapes) == 1 and not entry.op.constant and not entry.op.zeros
     ]
-    return tuple(entry for entry in entries if any(entry.output_shape(shape) for shape in SHAPES))
+    return tuple(entry for entry in entries if any(entry.output_shape(shape) is not None for shape in SHAPES))
 
 
 @functools.cache
