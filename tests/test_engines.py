@@ -20,6 +20,8 @@ from backends import Backend, capabilities, resolve
 from backends.registry import BUILTIN_ADAPTERS
 from conformance import known_failures
 from conformance.catalogue import collect
+from conformance.fuzz import findings
+from tests.test_layering import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = sorted(BUILTIN_ADAPTERS)
@@ -301,48 +303,46 @@ def test_pools_take_an_unbatched_input_as_torch_does(engine_name, name, shape, a
     np.testing.assert_allclose(backend.to_numpy(pooled), expected.numpy(), rtol=1e-12)
 
 
-def test_jax_i0_has_gradient_one_at_zero_a_finding_of_the_fuzzer(jax_x64):
-    """Found by ``python -m conformance.fuzz --backend=jax`` (docs/fuzzing.md), where shrinking reaches 0 exactly
-    and the catalogue's draws do not: i0'(0) = i1(0) = 0 and i0''(0) = 1/2, but jax computes i0 as exp(|x|) i0e(x)
-    and takes |x|'s derivative at 0 as 1. No spec fails (``opgrad.i0`` draws away from 0), so it is no known
-    failure: a finding, reproduced here."""
-    i0 = jax_x64.scipy.special.i0
-    assert float(jax_x64.grad(i0)(0.0)) == 1.0 != 0.0
-    assert float(jax_x64.grad(jax_x64.grad(i0))(0.0)) == 1.5 != 0.5
-    assert abs(float(jax_x64.grad(i0)(1e-3)) - 5.000000625e-4) < 1e-12  # right away from 0
+# --- the fuzzer's triaged findings (backends/findings/): each engine bug reproduced by a standalone script ---------
+
+SHIPPED_FINDINGS = sorted(findings.FINDINGS.glob("*.json"))
+#: (engine, finding) -> its reproduction script, of every shipped finding that has one
+FINDING_REPRODUCTIONS = {
+    (path.stem, finding.name): finding.reproduction
+    for path in SHIPPED_FINDINGS
+    for finding in findings.load(path).findings
+    if finding.reproduction is not None
+}
 
 
-def test_paddle_prod_has_a_nan_gradient_at_a_zero_factor_a_finding_of_the_fuzzer():
-    """Found by ``python -m conformance.fuzz --backend=paddle`` (docs/fuzzing.md): the product's derivative w.r.t.
-    a zero factor is the product of the others (torch: 2 here); paddle divides the product by each factor."""
-    paddle = pytest.importorskip("paddle")
-    x = paddle.to_tensor(np.array([0.0, 1.0, 2.0]), stop_gradient=False)
-    (grad,) = paddle.grad(paddle.prod(x), [x])
-    assert np.isnan(grad.numpy()[0]) and list(grad.numpy()[1:]) == [0.0, 0.0]
-    at = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    at.prod().backward()
-    assert at.grad.tolist() == [2.0, 0.0, 0.0]
+@pytest.mark.parametrize("path", SHIPPED_FINDINGS, ids=lambda path: path.stem)
+def test_a_findings_file_is_an_engines_and_loads(path):
+    """``backends/findings/<engine>.json`` is read for the backends whose ``engine`` is its name: one of the built-in
+    adapters'; it loads (every entry well formed, its reproduction there, its known failures in the engine's file)."""
+    assert path.stem in ENGINES
+    loaded = findings.load(path, known_failures.load(adapter_class(path.stem).known_failures_file).listed)
+    assert loaded.findings
+    assert all(finding.reproduction for finding in loaded.findings if finding.triage == findings.ENGINE_BUG)
 
 
-@pytest.mark.parametrize("engine_name", ["paddle", "mygrad"])
-def test_std_over_one_element_has_a_nan_gradient_a_finding_of_the_fuzzer(engine_name):
-    """Found by ``python -m conformance.fuzz --backend=paddle`` and ``--backend=mygrad``: the population std over a
-    dimension of one element is 0 whatever the input, so its gradient is 0 (torch's); both give NaN (sqrt's
-    derivative at 0 times var's 0)."""
-    engine = pytest.importorskip(engine_name)
-    x = np.array([[0.0], [1.0], [2.0]])
-    if engine_name == "paddle":
-        leaf = engine.to_tensor(x, stop_gradient=False)
-        (grad,) = engine.grad(engine.std(leaf, axis=1, unbiased=False).sum(), [leaf])
-        grad = grad.numpy()
-    else:
-        leaf = engine.tensor(x)
-        engine.std(leaf, axis=1).backward()
-        grad = leaf.grad
-    assert np.isnan(grad).all()
-    at = torch.tensor(x, requires_grad=True)
-    at.std(dim=1, correction=0).sum().backward()
-    assert at.grad.tolist() == [[0.0], [0.0], [0.0]]
+@pytest.mark.parametrize(("engine_name", "finding"), sorted(FINDING_REPRODUCTIONS), ids="{0[0]}:{0[1]}".format)
+def test_a_findings_reproduction_imports_its_engine_numpy_and_the_standard_library_only(engine_name, finding):
+    """What an upstream report needs: a script in the engine's own code, never this suite."""
+    imported = {module.partition(".")[0] for module in imported_modules(FINDING_REPRODUCTIONS[engine_name, finding])}
+    assert imported <= {engine_name, "numpy", *sys.stdlib_module_names}, imported
+
+
+@pytest.mark.parametrize(("engine_name", "finding"), sorted(FINDING_REPRODUCTIONS), ids="{0[0]}:{0[1]}".format)
+def test_a_findings_reproduction_still_reproduces_on_the_pinned_engine(engine_name, finding, tmp_path):
+    """Each triaged finding's script (found by ``python -m conformance.fuzz``, docs/fuzzing.md), run alone in a bare
+    interpreter outside the checkout (``python -I``): it exits 1 while the behaviour is there, printing the observed
+    and the expected values (jax's ``i0`` at 0, paddle's ``prod`` at a zero factor, paddle's and mygrad's ``std`` over
+    one element, tinygrad's ``diag`` of a matrix). Exit 0 means the engine fixed it: its finding goes."""
+    skip_unless_installed(engine_name)
+    script = FINDING_REPRODUCTIONS[engine_name, finding]
+    run = subprocess.run([sys.executable, "-I", str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, f"{script} exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
+    assert "expected" in run.stdout, run.stdout
 
 
 @pytest.mark.reproduces("jax", "opgrad.max-pool2d-dilation")
