@@ -333,3 +333,5 @@ def test_an_engine_without_a_findings_file_has_none_and_the_shipped_ones_are_fou
     assert findings.of_engine(resolve("cpu")) == Findings()
     assert findings.shipped(resolve("mutant:wrong-grad-exp")) is None  # a mutant of torch is torch's: none
     assert findings.shipped(SimpleNamespace(engine="jax")) == findings.FINDINGS / "jax.json"
+    for name in ("../known_failures/jax", "jax\x00", "\ud800", None):  # what a third party's backend may say
+        assert findings.shipped(SimpleNamespace(engine=name)) is None

@@ -35,6 +35,7 @@ naming the file and the entry, as a malformed known-failures file is (:mod:`conf
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -239,8 +240,12 @@ def load(path: Path, listed: frozenset[str] | None = None) -> Findings:
 
 
 def shipped(engine: Backend) -> Path | None:
-    """The findings file shipped for ``engine`` (``backends/findings/<engine>.json``), if there is one."""
-    path = FINDINGS / f"{engine.engine}.json"
+    """The findings file shipped for ``engine`` (``backends/findings/<engine>.json``), if there is one. An engine name
+    that is no plain file name (a path, control characters: a third party's backend says what it likes) has none."""
+    name = engine.engine
+    if not isinstance(name, str) or not re.fullmatch(r"\w[\w.-]*", name, re.ASCII):
+        return None
+    path = FINDINGS / f"{name}.json"
     return path if path.is_file() else None
 
 
