@@ -154,21 +154,23 @@ def shown_path(path: Path) -> str:
         return Path(path).as_posix() if not Path(path).is_absolute() else Path(path).name
 
 
-def parse_option(values: Iterable[str], backend_names: Iterable[str]) -> dict[str, Path]:
-    """``--known-failures`` values (``BACKEND=PATH``) as backend name -> path. A backend name has no ``=``, a
-    path may."""
+def parse_option(
+    values: Iterable[str], backend_names: Iterable[str], option: str = "--known-failures"
+) -> dict[str, Path]:
+    """``--known-failures`` values (``BACKEND=PATH``), or another ``option``'s of that form (``--fuzz-findings``),
+    as backend name -> path. A backend name has no ``=``, a path may."""
     names = set(backend_names)
     paths: dict[str, Path] = {}
     for value in values:
         name, sep, path = value.partition("=")
         if not sep or not name or not path:
-            raise pytest.UsageError(f"--known-failures={value}: expected BACKEND=PATH")
+            raise pytest.UsageError(f"{option}={value}: expected BACKEND=PATH")
         if name not in names:
             raise pytest.UsageError(
-                f"--known-failures={value}: backend {name!r} is not selected (--backend: {', '.join(sorted(names))})"
+                f"{option}={value}: backend {name!r} is not selected (--backend: {', '.join(sorted(names))})"
             )
         if name in paths:
-            raise pytest.UsageError(f"--known-failures: two files for backend {name!r}: {paths[name]} and {path}")
+            raise pytest.UsageError(f"{option}: two files for backend {name!r}: {paths[name]} and {path}")
         paths[name] = Path(path)
     return paths
 

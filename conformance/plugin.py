@@ -110,6 +110,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="where fuzz items write their deviations' records and reproductions, a folder per item (default fuzz-out)",
     )
+    group.addoption(
+        "--fuzz-findings",
+        action="append",
+        default=[],
+        metavar="BACKEND=PATH",
+        help="JSON file of BACKEND's triaged fuzz findings, in place of backends/findings/<engine>.json (repeatable)",
+    )
 
 
 def positive_int(text: str) -> int:

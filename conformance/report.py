@@ -43,6 +43,7 @@ import torch
 
 from . import checks, known_failures, render, untrusted, verdicts
 from .catalogue import KINDS, VALUE, spec_of
+from .fuzz import findings
 from .plugin import (
     BACKENDS,
     DESCRIPTIONS,
@@ -106,9 +107,11 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Load the known failures (after the plugin has resolved the backends); a bad file is a usage error. A run
-    that only lists the specs (``--collect-only``) runs none, so it has no verdicts to report."""
+    """Load the known failures and the fuzz items' triaged findings (:mod:`conformance.fuzz.findings`) after the
+    plugin has resolved the backends; a bad file is a usage error. A run that only lists the specs
+    (``--collect-only``) runs none, so it has no verdicts to report."""
     known = known_failures.for_backends(config.stash[BACKENDS], config.getoption("known_failures"))
+    config.stash[findings.STASH] = findings.for_backends(config.stash[BACKENDS], config.getoption("fuzz_findings"))
     if config.option.collectonly:
         return
     config.pluginmanager.register(ConformanceReport(config, known), "conformance-report")

@@ -20,6 +20,8 @@ from backends import Backend, capabilities, resolve
 from backends.registry import BUILTIN_ADAPTERS
 from conformance import known_failures
 from conformance.catalogue import collect
+from conformance.fuzz import findings
+from tests.test_layering import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = sorted(BUILTIN_ADAPTERS)
@@ -301,129 +303,46 @@ def test_pools_take_an_unbatched_input_as_torch_does(engine_name, name, shape, a
     np.testing.assert_allclose(backend.to_numpy(pooled), expected.numpy(), rtol=1e-12)
 
 
-@pytest.mark.reproduces("jax", "opgrad.i0-at-zero")
-def test_jax_i0_has_gradient_one_at_zero_a_finding_of_the_fuzzer(jax_x64):
-    """Found by ``python -m conformance.fuzz --backend=jax`` (docs/fuzzing.md), where shrinking reaches 0 exactly:
-    i0'(0) = i1(0) = 0 and i0''(0) = 1/2, but jax computes i0 as exp(|x|) i0e(x) and takes |x|'s derivative at 0
-    as 1."""
-    i0 = jax_x64.scipy.special.i0
-    assert float(jax_x64.grad(i0)(0.0)) == 1.0 != 0.0
-    assert float(jax_x64.grad(jax_x64.grad(i0))(0.0)) == 1.5 != 0.5
-    assert abs(float(jax_x64.grad(i0)(1e-3)) - 5.000000625e-4) < 1e-12  # right away from 0
+# --- the fuzzer's triaged findings (backends/findings/): each engine bug reproduced by a standalone script ---------
+
+SHIPPED_FINDINGS = sorted(findings.FINDINGS.glob("*.json"))
+#: (engine, finding) -> its reproduction script, of every shipped finding that has one
+FINDING_REPRODUCTIONS = {
+    (path.stem, finding.name): finding.reproduction
+    for path in SHIPPED_FINDINGS
+    for finding in findings.load(path).findings
+    if finding.reproduction is not None
+}
 
 
-@pytest.mark.reproduces("paddle", "opgrad.prod-with-zero", "opgrad.prod-dim-with-zero")
-def test_paddle_prod_has_a_nan_gradient_at_a_zero_factor_a_finding_of_the_fuzzer():
-    """Found by ``python -m conformance.fuzz --backend=paddle`` (docs/fuzzing.md): the product's derivative w.r.t.
-    a zero factor is the product of the others (torch: 2 here); paddle divides the product by each factor."""
-    paddle = pytest.importorskip("paddle")
-    x = paddle.to_tensor(np.array([0.0, 1.0, 2.0]), stop_gradient=False)
-    (grad,) = paddle.grad(paddle.prod(x), [x])
-    assert np.isnan(grad.numpy()[0]) and list(grad.numpy()[1:]) == [0.0, 0.0]
-    rows = paddle.to_tensor(np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]), stop_gradient=False)
-    (grad,) = paddle.grad(paddle.prod(rows, axis=1).sum(), [rows])
-    assert np.isnan(grad.numpy()[0, 0]) and grad.numpy()[1].tolist() == [20.0, 15.0, 12.0]
-    at = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    at.prod().backward()
-    assert at.grad.tolist() == [2.0, 0.0, 0.0]
+@pytest.mark.parametrize("path", SHIPPED_FINDINGS, ids=lambda path: path.stem)
+def test_a_findings_file_is_an_engines_and_loads(path):
+    """``backends/findings/<engine>.json`` is read for the backends whose ``engine`` is its name: one of the built-in
+    adapters'; it loads (every entry well formed, its reproduction there, its known failures in the engine's file)."""
+    assert path.stem in ENGINES
+    loaded = findings.load(path, known_failures.load(adapter_class(path.stem).known_failures_file).listed)
+    assert loaded.findings
+    assert all(finding.reproduction for finding in loaded.findings if finding.triage == findings.ENGINE_BUG)
 
 
-def std_over_one_element_gradient(engine_name: str) -> np.ndarray:
-    """The engine's own gradient of the population std over a dimension of one element, ``(3, 1)`` input (jax's
-    in float64 where the test turned it on)."""
-    engine = pytest.importorskip(engine_name)
-    x = np.array([[0.0], [1.0], [2.0]])
-    if engine_name == "paddle":
-        leaf = engine.to_tensor(x, stop_gradient=False)
-        (grad,) = engine.grad(engine.std(leaf, axis=1, unbiased=False).sum(), [leaf])
-        return grad.numpy()
-    if engine_name == "mygrad":
-        leaf = engine.tensor(x)
-        engine.std(leaf, axis=1).backward()
-        return leaf.grad
-    return np.asarray(engine.grad(lambda v: engine.numpy.std(v, axis=1, ddof=0).sum())(x))
+@pytest.mark.parametrize(("engine_name", "finding"), sorted(FINDING_REPRODUCTIONS), ids="{0[0]}:{0[1]}".format)
+def test_a_findings_reproduction_imports_its_engine_numpy_and_the_standard_library_only(engine_name, finding):
+    """What an upstream report needs: a script in the engine's own code, never this suite."""
+    imported = {module.partition(".")[0] for module in imported_modules(FINDING_REPRODUCTIONS[engine_name, finding])}
+    assert imported <= {engine_name, "numpy", *sys.stdlib_module_names}, imported
 
 
-def assert_nan_where_torch_has_zero(grad: np.ndarray) -> None:
-    """The population std over one element is 0 whatever the input, a function whose gradient is 0 (torch's)."""
-    assert np.isnan(grad).all()
-    at = torch.tensor([[0.0], [1.0], [2.0]], requires_grad=True)
-    at.std(dim=1, correction=0).sum().backward()
-    assert at.grad.tolist() == [[0.0], [0.0], [0.0]]
-
-
-@pytest.mark.reproduces("paddle", "opgrad.std-one-element")
-def test_paddle_std_over_one_element_has_a_nan_gradient_a_finding_of_the_fuzzer():
-    """Found by ``python -m conformance.fuzz --backend=paddle``: sqrt's derivative at 0 times var's 0."""
-    assert_nan_where_torch_has_zero(std_over_one_element_gradient("paddle"))
-
-
-@pytest.mark.reproduces("mygrad", "opgrad.std-one-element")
-def test_mygrad_std_over_one_element_has_a_nan_gradient_a_finding_of_the_fuzzer():
-    """Found by ``python -m conformance.fuzz --backend=mygrad``: sqrt's derivative at 0 times var's 0."""
-    assert_nan_where_torch_has_zero(std_over_one_element_gradient("mygrad"))
-
-
-@pytest.mark.reproduces("jax", "opgrad.std-one-element")
-def test_jax_std_over_one_element_has_a_nan_gradient(jax_x64):
-    """``jnp.std`` is ``sqrt(var)``, differentiated as such: sqrt's derivative at 0 times var's 0."""
-    assert_nan_where_torch_has_zero(std_over_one_element_gradient("jax"))
-
-
-@pytest.mark.reproduces("tensorflow", "opgrad.cumprod-with-zero")
-def test_tensorflow_cumprod_gradient_at_a_zero_factor_is_zero():
-    """``tf.math.cumprod``'s gradient divides by the input with ``div_no_nan``: at a zero factor the terms
-    through it are dropped. d/dx1 of ``[x0, x0 x1, x0 x1 x2]`` summed is ``x0 + x0 x2`` = 8 at ``[2, 0, 3]``."""
-    tf = pytest.importorskip("tensorflow")
-    x = tf.constant([2.0, 0.0, 3.0], tf.float64)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        running = tf.math.cumprod(x)
-    np.testing.assert_array_equal(tape.gradient(running, x).numpy(), [1.0, 0.0, 0.0])
-    at = torch.tensor([2.0, 0.0, 3.0], dtype=torch.float64, requires_grad=True)
-    at.cumprod(0).sum().backward()
-    assert at.grad.tolist() == [1.0, 8.0, 0.0]
-
-
-@pytest.mark.reproduces("tensorflow", "opgrad.modified-bessel-i1-at-zero", "opgrad.i0-at-zero")
-def test_tensorflow_bessel_i1_gradient_at_zero_is_one():
-    """I1(x) = x/2 + x³/16 + ..., so I1'(0) = 1/2; TensorFlow's gradient of ``bessel_i1`` is 1 there. i0's gradient
-    is i1 (right, 0 at 0), so i0's second derivative at 0 is that 1 too, not 1/2."""
-    tf = pytest.importorskip("tensorflow")
-    x = tf.constant([0.0, 1e-3], tf.float64)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        i1 = tf.math.special.bessel_i1(x)
-    np.testing.assert_allclose(tape.gradient(i1, x).numpy(), [1.0, 0.5000001875], rtol=1e-10)
-    with tf.GradientTape() as outer:
-        outer.watch(x)
-        with tf.GradientTape() as inner:
-            inner.watch(x)
-            i0 = tf.math.bessel_i0(x)
-        first = inner.gradient(i0, x)
-    np.testing.assert_allclose(first.numpy(), [0.0, 5.000000625e-4], rtol=1e-10)
-    np.testing.assert_allclose(outer.gradient(first, x).numpy(), [1.0, 0.5000001875], rtol=1e-10)
-    at = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
-    (slope,) = torch.autograd.grad(torch.special.modified_bessel_i1(at).sum(), at)
-    assert slope.tolist() == [0.5]
-
-
-@pytest.mark.reproduces("tensorflow", "opgrad.prod-with-zero", "opgrad.prod-dim-with-zero")
-def test_tensorflow_prod_second_derivative_through_a_zero_factor_is_zero():
-    """``tf.reduce_prod``'s gradient is right at a zero factor, but not differentiable again through it: the
-    derivative of another factor's gradient (the product of the rest) w.r.t. the zero factor is the product of
-    the remaining ones (the Hessian of ``x0 x1 x2`` at ``[0, 3, 2]`` is symmetric, ``H[1, 0] = 2``); TensorFlow's
-    is 0."""
-    tf = pytest.importorskip("tensorflow")
-    x = tf.Variable(np.array([0.0, 3.0, 2.0]))
-    with tf.GradientTape() as outer:
-        with tf.GradientTape() as inner:
-            product = tf.reduce_prod(x)
-        grad = inner.gradient(product, x)
-    np.testing.assert_array_equal(grad.numpy(), [6.0, 0.0, 0.0])
-    np.testing.assert_array_equal(outer.jacobian(grad, x).numpy(), [[0.0, 2.0, 3.0], [0.0, 0.0, 0.0], [0.0] * 3])
-    exact = torch.autograd.functional.hessian(torch.prod, torch.tensor([0.0, 3.0, 2.0], dtype=torch.float64))
-    assert exact.tolist() == [[0.0, 2.0, 3.0], [2.0, 0.0, 0.0], [3.0, 0.0, 0.0]]
+@pytest.mark.parametrize(("engine_name", "finding"), sorted(FINDING_REPRODUCTIONS), ids="{0[0]}:{0[1]}".format)
+def test_a_findings_reproduction_still_reproduces_on_the_pinned_engine(engine_name, finding, tmp_path):
+    """Each triaged finding's script (found by ``python -m conformance.fuzz``, docs/fuzzing.md), run alone in a bare
+    interpreter outside the checkout (``python -I``): it exits 1 while the behaviour is there, printing the observed
+    and the expected values (jax's ``i0`` at 0, paddle's ``prod`` at a zero factor, paddle's and mygrad's ``std`` over
+    one element, tinygrad's ``diag`` of a matrix). Exit 0 means the engine fixed it: its finding goes."""
+    skip_unless_installed(engine_name)
+    script = FINDING_REPRODUCTIONS[engine_name, finding]
+    run = subprocess.run([sys.executable, "-I", str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, f"{script} exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
+    assert "expected" in run.stdout, run.stdout
 
 
 @pytest.mark.reproduces("jax", "opgrad.max-pool2d-dilation")
@@ -2245,7 +2164,8 @@ def test_known_failure_paddle_frozen_layer2_leaves_the_running_statistics_withou
 
 
 def reproductions() -> dict[tuple[str, str], list[str]]:
-    """(engine, spec ID) -> the tests of this module marked as reproducing it."""
+    """(engine, spec ID) -> the tests of this module marked as reproducing it, and the reproduction scripts of the
+    engine's findings that name it."""
     table: dict[tuple[str, str], list[str]] = {}
     for test_name, function in globals().items():
         for mark in getattr(function, "pytestmark", []) if test_name.startswith("test_") else []:
@@ -2254,6 +2174,10 @@ def reproductions() -> dict[tuple[str, str], list[str]]:
                 assert spec_ids, f"{test_name} names no spec ID"
                 for spec_id in spec_ids:
                     table.setdefault((engine, spec_id), []).append(test_name)
+    for path in SHIPPED_FINDINGS:  # a finding's script reproduces the known failures it is the cause of
+        for finding in findings.load(path).findings:
+            for spec_id in finding.known_failures if finding.reproduction else ():
+                table.setdefault((path.stem, spec_id), []).append(str(finding.reproduction))
     return table
 
 

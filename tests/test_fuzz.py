@@ -1,9 +1,11 @@
 """Differential gradient fuzzing: torch passes, mutants of the operator catalogue are caught and named, a benign
 variant passes, a deviation replays from its record, and unstable points are counted rather than checked."""
 
+import fnmatch
 import json
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,12 +14,15 @@ import torch
 
 from backends import resolve
 from backends.torch_backend import TorchBackend
+from conformance.fuzz import findings
 from conformance.fuzz.__main__ import main
+from conformance.fuzz.findings import Findings, KnownFinding
 from conformance.fuzz.operators import binary_entries, operand_shapes, pool
 from conformance.fuzz.oracles import DIFFERENCES, REVERSE, Finding, check_program
 from conformance.fuzz.programs import Program
 from conformance.fuzz.records import Deviation, replay
 from conformance.fuzz.runner import Budget, Summary, fuzz
+from conformance.fuzz.signatures import Signature
 
 
 @pytest.fixture(autouse=True)
@@ -257,7 +262,7 @@ def test_a_gradient_wrong_only_when_broadcasting_is_caught_by_a_binary_program(m
         assert operator in deviation.program.operators
         shapes = [np.shape(array) for array in deviation.inputs]
         assert len(set(shapes)) > 1, deviation.signature
-    assert any(operators_of(signature) == [operator] for signature in summary.deviations)
+    assert any(operators_of(signature) == [operator] for signature in summary.deviations), sorted(summary.deviations)
 
 
 def test_a_record_with_several_inputs_round_trips_and_replays(tmp_path):
@@ -345,3 +350,121 @@ def test_a_binary_steps_inputs_that_meet_at_a_kink_are_discarded_as_unstable():
     mul = Program(("mul-broadcast",), (1,), "none", 0, ((1,),))
     both = [np.array([0.75]), np.array([0.75])]
     assert check_program(engine, pool(engine, ["mul-broadcast"])[0], mul, both).unstable is None
+
+
+#: the mutant's doubled exp, as the fuzzer signs it with ``--operators=exp,...``: its three oracles
+DOUBLED_EXP = ["exp|reverse-vs-torch|gradient", "exp|finite-differences|gradient", "exp|second-order|hessian-vector"]
+
+
+def findings_file(directory: Path, signatures: list[str] = DOUBLED_EXP, **changes) -> Path:
+    """A findings file in ``directory`` of one engine bug, ``doubled-exp``, with its reproduction script beside it;
+    ``changes`` replace (or, as None, remove) its keys."""
+    (directory / "doubled_exp.py").write_text("import sys\n\nsys.exit(1)\n")
+    finding = {
+        "signatures": signatures,
+        "triage": "engine-bug",
+        "reason": "exp's gradient is twice exp",
+        "observed": {"torch": "2.15.0"},
+        "reproduction": "doubled_exp.py",
+    } | changes
+    path = directory / "findings.json"
+    path.write_text(json.dumps({"doubled-exp": {key: value for key, value in finding.items() if value is not None}}))
+    return path
+
+
+def test_a_deviation_a_known_finding_explains_is_listed_and_does_not_fail_the_command(tmp_path, capsys):
+    """Every program through exp deviates, ``neg>exp`` and ``exp>neg`` too: the finding on exp explains them all, so
+    the command lists the finding met, with its reason, its reproduction and the deviations it explains, and exits 0
+    (the records are still written)."""
+    path = findings_file(tmp_path)
+    out = tmp_path / "out"
+    arguments = ["--backend=mutant:wrong-grad-exp", "--operators=exp,neg", "--budget=20", f"--out={out}"]
+    assert main([*arguments, f"--findings={path}"]) == 0
+    printed = capsys.readouterr().out
+    assert f"known findings met: 1 of 1 ({path.name})" in printed
+    assert "doubled-exp (engine-bug, observed on torch 2.15.0): exp's gradient is twice exp" in printed
+    assert f"reproduction: {(tmp_path / 'doubled_exp.py').name}" in printed
+    assert "    exp|reverse-vs-torch|gradient: {'ratio'" in printed
+    assert "new deviations: 0" in printed and "not met" not in printed
+    assert (out / "exp_reverse-vs-torch_gradient.json").is_file()
+
+
+def test_a_deviation_no_known_finding_explains_still_fails_the_command(tmp_path, capsys):
+    """A finding of the reverse-mode gradient alone leaves finite differences and second order new: exit 1."""
+    path = findings_file(tmp_path, ["exp|reverse-vs-torch|gradient"])
+    arguments = ["--backend=mutant:wrong-grad-exp", "--operators=exp", "--budget=10", f"--out={tmp_path / 'out'}"]
+    assert main([*arguments, f"--findings={path}"]) == 1
+    printed = capsys.readouterr().out
+    assert "known findings met: 1 of 1" in printed
+    new = printed.split("new deviations: ")[1]
+    assert int(new.split()[0]) >= 1 and "exp|finite-differences|gradient: {" in new
+    assert "exp|reverse-vs-torch|gradient" not in new.split("programs a recorded")[0]
+
+
+def test_a_known_finding_not_met_is_said_and_is_no_error(tmp_path, capsys):
+    """A random budget is no evidence of absence: torch meets no finding of a doubled sin, and exits 0 saying so."""
+    path = findings_file(tmp_path, ["sin|reverse-vs-torch|gradient"])
+    assert main(["--backend=cpu", "--operators=sin", "--budget=5", f"--out={tmp_path}", f"--findings={path}"]) == 0
+    printed = capsys.readouterr().out
+    assert "known findings met: 0 of 1" in printed
+    assert "known findings not met: 1 (no error: a random budget is no evidence of their absence)" in printed
+    assert "  doubled-exp" in printed
+
+
+def test_a_finding_explains_the_longer_chains_through_its_operators_with_its_oracle_and_kind():
+    """As a recorded deviation explains a longer one: a finding on ``prod-dim`` covers ``erf>prod-dim`` and
+    ``prod-dim>neg>abs``, not another oracle's, kind's or operator's; one finding covers several signatures."""
+    finding = KnownFinding(
+        "prod-at-a-zero",
+        (Signature.parse("prod-dim|reverse-vs-torch|gradient"), Signature.parse("cumprod|second-order|hessian-vector")),
+        "engine-bug",
+        "NaN at a zero factor",
+        {"paddlepaddle": "3.3.1"},
+    )
+    assert finding.explains("erf>prod-dim|reverse-vs-torch|gradient")
+    assert finding.explains("prod-dim>neg>abs|reverse-vs-torch|gradient")
+    assert finding.explains("exp>cumprod|second-order|hessian-vector")
+    assert not finding.explains("erf>prod-dim|finite-differences|gradient")
+    assert not finding.explains("erf>prod-dim|reverse-vs-torch|forward")
+    assert not finding.explains("erf>sum-dim|reverse-vs-torch|gradient")
+    assert not finding.explains("cumprod|reverse-vs-torch|gradient")
+    deviations = {"erf>prod-dim|reverse-vs-torch|gradient": "prod", "exp|runs|ValueError": "raised"}
+    met, new = Findings(Path("paddle.json"), (finding,)).split(deviations)
+    assert (met, new) == ({"prod-at-a-zero": ["prod"]}, {"exp|runs|ValueError": "raised"})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"fixed_in": "3.4"}, "unknown keys fixed_in"),
+        ({"reason": None}, "missing reason"),
+        ({"reason": " "}, "expected a non-empty reason string"),
+        ({"reproduction": "gone.py"}, "reproduction 'gone.py': *gone.py does not exist"),
+        ({"reproduction": None}, "an engine bug needs a reproduction"),
+        ({"reproduction": "../doubled_exp.py"}, "expected a path relative to the findings file's folder"),
+        ({"signatures": ["exp|reverse-vs-torch"]}, "signature 'exp|reverse-vs-torch' is not OPERATOR>...|ORACLE|KIND"),
+        ({"signatures": ["exp|backwards|gradient"]}, "oracle 'backwards' is none of reverse-vs-torch, *"),
+        ({"signatures": ["expo|reverse-vs-torch|gradient"]}, "expo is no operator of the catalogue"),
+        ({"triage": "bug"}, "triage 'bug' is none of engine-bug, *"),
+        ({"observed": {"torch": "recent"}}, "observed torch 'recent' is not a version"),
+        ({"triage": "known-failure"}, "known_failures must list the spec IDs the finding is the cause of"),
+        ({"triage": "known-failure", "known_failures": ["opgrad.nope"]}, "known_failures opgrad.nope are not in *"),
+        ({"known_failures": ["opgrad.nope"]}, "known_failures opgrad.nope are not in *"),
+        ({"known_failures": []}, "known_failures must list the spec IDs the finding is the cause of"),
+    ],
+)
+def test_a_malformed_findings_file_is_an_error_naming_the_file_and_the_entry(tmp_path, capsys, changes, message):
+    path = findings_file(tmp_path, **changes)
+    with pytest.raises(pytest.UsageError) as raised:
+        findings.of_engine(resolve("cpu"), path)
+    assert fnmatch.fnmatch(str(raised.value), f"findings file {path}: entry 'doubled-exp': *{message}*"), raised.value
+    assert main(["--backend=cpu", "--budget=1", f"--findings={path}"]) == 2
+    assert f"error: findings file {path}: entry 'doubled-exp': " in capsys.readouterr().err
+
+
+def test_an_engine_without_a_findings_file_has_none_and_the_shipped_ones_are_found_by_engine_name():
+    assert findings.of_engine(resolve("cpu")) == Findings()
+    assert findings.shipped(resolve("mutant:wrong-grad-exp")) is None  # a mutant of torch is torch's: none
+    assert findings.shipped(SimpleNamespace(engine="jax")) == findings.FINDINGS / "jax.json"
+    for name in ("../known_failures/jax", "jax\x00", "\ud800", None):  # what a third party's backend may say
+        assert findings.shipped(SimpleNamespace(engine=name)) is None

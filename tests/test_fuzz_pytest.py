@@ -157,3 +157,82 @@ def test_paired_mutants_meet_the_fuzz_item_of_the_spec_they_break(harness):
         ("fuzz.sin", "mutant:wrong-grad-sin"): "fail",
     }
     assert result.ret == 1
+
+
+def findings_file(directory, signatures, triage="engine-bug"):
+    """A findings file of one finding, ``doubled-exp``, with its reproduction beside it (an engine bug needs one)."""
+    (directory / "doubled_exp.py").write_text("import sys\n\nsys.exit(1)\n")
+    finding = {
+        "signatures": signatures,
+        "triage": triage,
+        "reason": "exp's gradient is twice exp",
+        "observed": {"torch": "2.15.0"},
+        "reproduction": "doubled_exp.py",
+    }
+    path = directory / "findings.json"
+    path.write_text(json.dumps({"doubled-exp": finding}))
+    return path
+
+
+DOUBLED_EXP = ["exp|reverse-vs-torch|gradient", "exp|finite-differences|gradient", "exp|second-order|hessian-vector"]
+
+
+def test_an_item_whose_every_deviation_a_known_finding_explains_is_a_known_failure_with_its_reason(harness, tmp_path):
+    path = findings_file(tmp_path, DOUBLED_EXP)
+    cells, report, result = verdicts(
+        harness, "--backend=mutant:wrong-grad-exp", f"--fuzz-findings=mutant:wrong-grad-exp={path}",
+        "--spec=fuzz.exp", "--fuzz-programs=5",
+    )  # fmt: skip
+    cell = cells["fuzz.exp", "mutant:wrong-grad-exp"]
+    assert cell["verdict"] == "known-failure"
+    assert cell["reason"] == (
+        "known finding (findings.json): doubled-exp (engine-bug, observed on torch 2.15.0): "
+        "exp's gradient is twice exp (reproduction: doubled_exp.py)"
+    )
+    assert report["backends"]["mutant:wrong-grad-exp"]["failures_by_kind"]["value"] == 1  # a silent wrong result
+    assert result.ret == 0
+
+
+def test_an_item_with_a_deviation_no_known_finding_explains_fails(harness, tmp_path):
+    """The finding covers the reverse-mode gradient only: finite differences and second order still fail the item."""
+    path = findings_file(tmp_path, ["exp|reverse-vs-torch|gradient"])
+    cells, _, result = verdicts(
+        harness, "--backend=mutant:wrong-grad-exp", f"--fuzz-findings=mutant:wrong-grad-exp={path}",
+        "--spec=fuzz.exp", "--fuzz-programs=5",
+    )  # fmt: skip
+    assert cells["fuzz.exp", "mutant:wrong-grad-exp"]["verdict"] == "fail"
+    result.stdout.fnmatch_lines(["*known findings met: 1 of 1*", "*new deviations: *", "*exp|finite-differences*"])
+    assert result.ret == 1
+
+
+def test_a_known_finding_of_an_engine_that_raises_is_a_loud_known_failure(harness, tmp_path):
+    path = findings_file(tmp_path, ["exp|runs|RuntimeError"], triage="accepted-difference")
+    cells, report, _ = verdicts(
+        harness, "--backend=engines:Raising", f"--fuzz-findings=engines:Raising={path}", "--spec=fuzz.exp",
+        "--fuzz-programs=3",
+    )  # fmt: skip
+    cell = cells["fuzz.exp", "engines:Raising"]
+    assert cell["verdict"] == "known-failure"
+    assert cell["raised"].startswith("EngineRaised: RuntimeError: the tape is broken")
+    assert report["backends"]["engines:Raising"]["failures_by_kind"]["loud"] == 1
+
+
+def test_known_findings_do_not_stand_in_for_the_operators_known_failure(harness, tmp_path):
+    """torch's ``opgrad.hardsigmoid`` is a known failure in the float64 check: with a finding that explains the
+    item's deviations, the entry is no longer met, which is "known failure passes" as before (its strictness)."""
+    path = findings_file(tmp_path, ["hardsigmoid|reverse-vs-torch|gradient", "hardsigmoid|reverse-vs-torch|forward"])
+    cells, _, result = verdicts(
+        harness, "--backend=cpu", f"--fuzz-findings=cpu={path}", "--spec=fuzz.hardsigmoid", "--fuzz-programs=5"
+    )
+    assert cells["fuzz.hardsigmoid", "cpu"]["verdict"] == "known-failure-passes"
+    assert result.ret == 1
+
+
+def test_a_malformed_findings_file_is_a_usage_error_naming_it_and_the_entry(harness, tmp_path):
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps({"doubled-exp": {"signatures": DOUBLED_EXP, "triage": "engine-bug"}}))
+    result = harness.runpytest_inprocess(
+        "--pyargs", "fuzz_tests", "--backend=cpu", f"--fuzz-findings=cpu={path}", "--spec=fuzz.exp"
+    )
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"*findings file {path}: entry 'doubled-exp': missing reason, observed*"])

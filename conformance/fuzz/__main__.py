@@ -1,6 +1,8 @@
 """``python -m conformance.fuzz --backend=NAME [--budget=60s|500] [--seed=N] [--out=DIR] [--operators=a,b]``:
-exit 0 when no deviation is found, 1 when one is (each written to ``--out``); ``--replay=RECORD`` runs a recorded
-deviation again instead, exiting 1 while it is still there."""
+exit 0 when no new deviation is found, 1 when one is (each written to ``--out``); a deviation that a triaged finding
+of the engine explains (``backends/findings/<engine>.json``, or ``--findings=PATH``) is listed as a known finding
+and does not fail the run. ``--replay=RECORD`` runs a recorded deviation again instead, exiting 1 while it is still
+there. A malformed findings file is a usage error (exit 2)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from backends import resolve
 
+from . import findings
 from .records import replay
 from .runner import Budget, fuzz
 from .summary import report
@@ -25,6 +30,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--operators", help="comma-separated catalogue names to chain (default: every chainable one)")
     parser.add_argument("--most-operators", type=int, default=3, help="the longest chain")
     parser.add_argument("--replay", type=Path, help="a deviation record (JSON) to run again")
+    parser.add_argument(
+        "--findings",
+        type=Path,
+        help="the engine's triaged findings (JSON), in place of backends/findings/<engine>.json",
+    )
     return parser.parse_args(argv)
 
 
@@ -46,11 +56,17 @@ def main(argv: list[str] | None = None) -> int:
         again = [finding for finding in outcome.findings if (finding.oracle, finding.kind) == recorded]
         print(f"{deviation.signature}: {'still there ' + str(again[0].figures) if again else 'gone'}")
         return 1 if again else 0
+    try:
+        known = findings.of_engine(engine, args.findings)
+    except pytest.UsageError as error:
+        print(f"python -m conformance.fuzz: error: {error}", file=sys.stderr)
+        return 2
     operators = args.operators.split(",") if args.operators else None
     started = time.monotonic()
     summary = fuzz(engine, args.budget, args.seed, operators, args.most_operators)
-    print(report(engine.name, summary, time.monotonic() - started, args.out))
-    return 1 if summary.deviations else 0
+    print(report(engine.name, summary, time.monotonic() - started, args.out, known))
+    _, new = known.split(summary.deviations)
+    return 1 if new else 0
 
 
 if __name__ == "__main__":

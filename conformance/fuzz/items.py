@@ -17,19 +17,23 @@ import re
 import time
 import zlib
 from contextlib import nullcontext
+from typing import NoReturn
 
 import pytest
 
 from backends import Backend
-from conformance import checks
+from conformance import checks, untrusted, verdicts
 from conformance.catalogue import VALUE, ParameterSet, spec_param
 from conformance.gradcheck import as_shipped
+from conformance.known_failures import shown_path
 from conformance.operator_catalogue import CATALOGUE
 from conformance.plugin import UNSUPPORTED
 
+from . import findings
 from .operators import chainable_entries
-from .oracles import RUNS
+from .records import Deviation
 from .runner import Budget, fuzz
+from .signatures import RUNS
 from .summary import report
 
 #: the order of the checks in a spec (:func:`conformance.gradcheck.check_gradients`), first order ("") first: an item
@@ -71,28 +75,55 @@ def seed_of(node: pytest.Item, name: str) -> int:
     return node.config.getoption("fuzz_seed") * 2**32 + zlib.crc32(f"{name}:{draw}".encode())
 
 
+def deciding(deviations: list[Deviation]) -> tuple[str, EngineRaised | None]:
+    """The check the deviations fail the item in (the first, in the order of the spec's checks) and, where the engine
+    raised in every deviation in it, the exception that says so (a loud failure)."""
+    check = min((deviation.finding.check for deviation in deviations), key=CHECK_ORDER.index)
+    falling = [deviation.finding for deviation in deviations if deviation.finding.check == check]
+    if all(finding.oracle == RUNS for finding in falling):
+        return check, EngineRaised(f"{falling[0].kind}: {falling[0].figures['message']}")
+    return check, None
+
+
 def fuzz_programs_starting_with(engine: Backend, name: str, node: pytest.Item) -> None:
-    """Fuzz the programs that start with ``name`` on ``engine``: fail with the summary where one deviates, skip as
-    unsupported where the engine supported none of them, and give no verdict where none was checked."""
+    """Fuzz the programs that start with ``name`` on ``engine``: fail with the summary where one deviates, report a
+    known failure where every deviation is a triaged finding of the engine's (:mod:`.findings`), skip as unsupported
+    where the engine supported none of the programs, and give no verdict where none was checked."""
     budget, out = Budget(programs=node.config.getoption("fuzz_programs")), node.config.getoption("fuzz_out")
     started = time.monotonic()
     with as_shipped():  # the harness's scope paused: the fuzzer holds the engine's around the engine's calls alone
         summary = fuzz(engine, budget, seed_of(node, name), first=name)
-    text = report(engine.name, summary, time.monotonic() - started, out / re.sub(r"[^\w.-]+", "_", node.callspec.id))
-    if summary.deviations:
-        check = min((deviation.finding.check for deviation in summary.deviations.values()), key=CHECK_ORDER.index)
-        deciding = [deviation for deviation in summary.deviations.values() if deviation.finding.check == check]
+    known = node.config.stash.get(findings.STASH, {}).get(engine.name) or findings.Findings()
+    folder = out / re.sub(r"[^\w.-]+", "_", node.callspec.id)
+    text = report(engine.name, summary, time.monotonic() - started, folder, known)
+    met, new = known.split(summary.deviations)
+    if new:
+        check, raised = deciding(list(new.values()))
         text = f"programs starting with {name} deviate\n{text}"
-        error = (
-            EngineRaised(f"{deciding[0].finding.kind}: {deciding[0].finding.figures['message']}\n{text}")
-            if all(deviation.finding.oracle == RUNS for deviation in deciding)
-            else AssertionError(text)
-        )
+        error = EngineRaised(f"{raised}\n{text}") if raised else AssertionError(text)
         with checks.check(check) if check else nullcontext():
             raise error
+    # An item whose operator's spec is a known failure (strict, marked at collection) is held to that entry alone:
+    # met findings do not stand in for it, so that an entry the programs do not meet is still "known failure passes".
+    if met and node.get_closest_marker("xfail") is None:
+        known_findings_met(node, known, met)
     discarded = [summary.unstable, summary.unsupported, summary.refused]
     if len(summary.programs) > sum(sum(counts.values()) for counts in discarded):
         return
     if summary.unsupported:
         pytest.skip(f"{UNSUPPORTED}: every program starting with {name}: {', '.join(sorted(summary.unsupported))}")
     pytest.skip(f"no program starting with {name} was checked\n{text}")
+
+
+def known_findings_met(node: pytest.Item, known: findings.Findings, met: dict[str, list[Deviation]]) -> NoReturn:
+    """End the item as a known failure (pytest's xfail, which the report folds as the known-failures file's are)
+    with the reasons of the findings met, failed in the check of their first deviation; loud where the engine raised
+    in every deviation of that check."""
+    check, raised = deciding([deviation for deviations in met.values() for deviation in deviations])
+    reasons = "; ".join(known.by_name[name].describe() for name in met)
+    if raised is not None:
+        node.user_properties.append((verdicts.RAISED_PROPERTY, untrusted.exception(raised)))
+    outcome = pytest.xfail.Exception(f"known finding ({shown_path(known.path)}): {reasons}")
+    if check:
+        setattr(outcome, checks.ATTRIBUTE, check)  # what checks.check tags an Exception with; xfail's is not one
+    raise outcome

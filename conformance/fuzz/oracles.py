@@ -47,10 +47,7 @@ from conformance.plugin import lacked_member_in
 
 from .operators import Chainable
 from .programs import Program, within_domain
-
-REVERSE, FORWARD, DIFFERENCES, SECOND = "reverse-vs-torch", "forward-vs-reverse", "finite-differences", "second-order"
-#: the engine raised where the oracle computed
-RUNS = "runs"
+from .signatures import DIFFERENCES, FORWARD, REVERSE, RUNS, SECOND
 
 
 @dataclass(frozen=True)

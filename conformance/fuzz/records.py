@@ -17,6 +17,7 @@ from .operators import pool, program_entries
 from .oracles import Finding, Outcome, check_program
 from .programs import Program
 from .reproduction import script
+from .signatures import Signature
 
 
 @dataclass(frozen=True)
@@ -29,17 +30,19 @@ class Deviation:
     finding: Finding
 
     @property
+    def signed(self) -> Signature:
+        return Signature(self.program.operators, self.finding.oracle, self.finding.kind)
+
+    @property
     def signature(self) -> str:
-        return f"{'>'.join(self.program.operators)}|{self.finding.oracle}|{self.finding.kind}"
+        return str(self.signed)
 
     def explains(self, other: Deviation) -> bool:
         """Whether ``other`` is this deviation again in a longer program: the same oracle disagreeing the same way
-        on a chain that has this one's operators in order (``prod-dim`` explains ``erf>prod-dim``). An engine's
-        broken operator makes every program through it deviate; one record of it is what a bug report needs."""
-        if (self.finding.oracle, self.finding.kind) != (other.finding.oracle, other.finding.kind):
-            return False
-        rest = iter(other.program.operators)
-        return all(name in rest for name in self.program.operators)
+        on a chain that has this one's operators in order (``prod-dim`` explains ``erf>prod-dim``,
+        :meth:`Signature.explains`). An engine's broken operator makes every program through it deviate; one record
+        of it is what a bug report needs."""
+        return self.signed.explains(other.signed)
 
     def to_json(self) -> dict:
         return {

@@ -94,11 +94,15 @@ def fuzz(
             return time.monotonic() - started >= budget.seconds
         return len(summary.programs) >= budget.programs
 
+    #: whether the round has raised a new deviation, which hypothesis is shrinking: the budget ends the drawing of
+    #: new programs, not the shrinking of one found (a candidate skipped as over budget would pass, and stop it)
+    shrinking = [False]
+
     def check(case) -> None:
         program, inputs = case
         key = program.key() + "|".join(array.tobytes().hex() for array in inputs)
         first_time = key not in summary.programs
-        if spent() and first_time:
+        if spent() and first_time and not shrinking[0]:
             return
         summary.programs.add(key)
         if first_time and program.operands:
@@ -113,6 +117,7 @@ def fuzz(
         for finding in outcome.findings:
             deviation = Deviation(engine.describe(), program, inputs, finding)
             if (explanation := summary.explaining(deviation)) is None:
+                shrinking[0] = True
                 raise NewDeviation(deviation)
             if first_time and explanation.signature != deviation.signature:
                 summary.explained[explanation.signature] += 1
@@ -120,6 +125,7 @@ def fuzz(
     for round_number in range(10**6):
         if spent():
             break
+        shrinking[0] = False
         run = settings(
             max_examples=ROUND,
             database=None,
