@@ -9,8 +9,10 @@ the oracle computes the operator another way (:mod:`conformance.formulations`), 
 import mpmath
 import numpy as np
 import pytest
+import torch
 
 from backends.torch_backend import TorchBackend
+from conformance import formulations
 from conformance.gradcheck import FLOAT64, ORACLE, forward, gradients
 from conformance.operator_catalogue import CATALOGUE
 from tests.conftest import torch_known_failures_here
@@ -109,3 +111,24 @@ def test_an_oracle_formulation_replaces_a_torch_kernel_that_is_not_exact(name):
     value, derivative = exactly(EXACT[name], array)
     errors = [np.abs(a - b).max() / np.abs(b).max() for a, b in ((output, value), (grad, derivative))]
     assert max(errors) > ORACLE_SHARE * FLOAT64.floor_units * FLOAT64.roundoff
+
+
+BESSEL = {"bessel-j0": formulations.bessel_j0, "bessel-j1": formulations.bessel_j1,
+          "bessel-y0": formulations.bessel_y0, "bessel-y1": formulations.bessel_y1}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(BESSEL))
+def test_a_bessel_formulation_is_exact_to_the_second_derivative_and_nan_past_its_limit(name):
+    """The specs' second-order check takes the oracle's double backward of the series: exact to float64 across the
+    domain too. Past :data:`~conformance.formulations.BESSEL_LIMIT` the series round too much, and give NaN."""
+    array = np.linspace(*OPERATORS[name].domain, SWEEP)
+    x = torch.tensor(array, requires_grad=True)
+    (grad,) = torch.autograd.grad(BESSEL[name](x).sum(), x, create_graph=True)
+    (second,) = torch.autograd.grad(grad.sum(), x)
+    with mpmath.workdps(30):
+        exact = np.array([float(mpmath.diff(EXACT[name], mpmath.mpf(float(v)), 2)) for v in array])
+    error = np.abs(second.numpy() - exact).max() / np.abs(exact).max()
+    assert error <= ORACLE_SHARE * FLOAT64.floor_units * FLOAT64.roundoff
+    limit = formulations.BESSEL_LIMIT
+    at_and_past = torch.tensor([limit, limit * (1 + 1e-15)], dtype=torch.float64)
+    assert BESSEL[name](at_and_past).isnan().tolist() == [False, True]
