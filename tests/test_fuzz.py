@@ -468,3 +468,10 @@ def test_an_engine_without_a_findings_file_has_none_and_the_shipped_ones_are_fou
     assert findings.shipped(SimpleNamespace(engine="jax")) == findings.FINDINGS / "jax.json"
     for name in ("../known_failures/jax", "jax\x00", "\ud800", None):  # what a third party's backend may say
         assert findings.shipped(SimpleNamespace(engine=name)) is None
+
+
+def test_a_program_that_overflows_on_the_oracle_is_discarded_as_unstable():
+    """exp(exp(exp(2))) = exp(1618.2) is inf in float64 for the oracle as for the engine: no deviation to report."""
+    entries, _ = pool(resolve("cpu"), ["exp"])
+    outcome = check_program(resolve("cpu"), entries, Program(("exp", "exp", "exp"), (1,), "none", 0), [np.array([2.0])])
+    assert outcome.unstable.startswith("the oracle's output is not finite") and not outcome.findings

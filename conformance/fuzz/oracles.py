@@ -125,6 +125,7 @@ def check_program(
         return Outcome(refused=f"torch refuses the program: {type(error).__name__}")
     cotangent, directions = program.randomness(output.shape)
     try:
+        keep_finite(output)
         with as_shipped():
             keep_in_domain(entries, program, arrays)
         with engine.spec_scope():
@@ -138,6 +139,13 @@ def check_program(
             return Outcome(unsupported=lacked)
         return Outcome([Finding(RUNS, type(error).__name__, {"message": str(error)[:500]}, checks.failed_in(error))])
     return Outcome(findings)
+
+
+def keep_finite(output: np.ndarray) -> None:
+    """Discard a program whose output overflows on the oracle too (``exp>exp>exp`` at 2): float64's range, not
+    the engine, decides its value there, and an error of inf against inf is no figure to hold it to."""
+    if not np.isfinite(output).all():
+        raise Unstable("the oracle's output is not finite (overflow)")
 
 
 def keep_in_domain(entries: dict[str, Chainable], program: Program, inputs: list[np.ndarray]) -> None:
