@@ -19,7 +19,7 @@ def unbatched(
 
     def call(input, *args, **kwargs):
         dims = spatial(input, *args, **kwargs) if callable(spatial) else spatial
-        if input.ndim != dims + 1:
+        if len(input.shape) != dims + 1:
             return function(input, *args, **kwargs)
         output = function(add(input), *args, **kwargs)
         return tuple(drop(part) for part in output) if isinstance(output, tuple) else drop(output)

@@ -476,6 +476,7 @@ ALWAYS = Capability(
         "device",
         "capabilities",
         "known_failures_file",
+        "findings_file",
         "lacks",
         "describe",
         "tensor",

@@ -91,6 +91,10 @@ class Backend:
     #: JSON file mapping spec ID -> observed behaviour, for the specs this engine is known to fail. Known
     #: failures are data: the report shows them as such, and flags one that starts passing.
     known_failures_file: ClassVar[Path | None] = None
+    #: JSON file of the differential fuzzer's triaged findings on this engine (``conformance.fuzz.findings``): the
+    #: deviations already looked into, with standalone reproductions; ``python -m conformance.fuzz`` reports them as
+    #: known and fails on new ones only.
+    findings_file: ClassVar[Path | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A tape engine has the functional path through its tape (:meth:`vjp`): declaring ``autograd``

@@ -86,6 +86,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import capabilities as cap
+from .batching import unbatched
 from .contract import Backend, import_engine
 from .proxy import TensorProxy, numpy_spelling, pair, translate
 
@@ -1021,7 +1022,7 @@ def _functional() -> types.SimpleNamespace:
         embedding=embedding,
         pad=pad,
         scaled_dot_product_attention=scaled_dot_product_attention,
-        unfold=unfold,
+        unfold=unbatched(unfold, 2),  # torch unfolds an unbatched (C, H, W) input too
     )
 
 
@@ -1066,6 +1067,7 @@ class JaxBackend(Backend):
         ),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "jax.json"
+    findings_file = Path(__file__).parent / "findings" / "jax.json"
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

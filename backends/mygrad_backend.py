@@ -455,6 +455,7 @@ class MygradBackend(Backend):
         ),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "mygrad.json"
+    findings_file = Path(__file__).parent / "findings" / "mygrad.json"
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

@@ -365,6 +365,7 @@ class PaddleBackend(Backend):
         cap.FUNCTIONS: frozenset({"ops.addmv", "ops.logdet", "ops.clamp"}),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "paddle.json"
+    findings_file = Path(__file__).parent / "findings" / "paddle.json"
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

@@ -142,8 +142,12 @@ def functional() -> dict[str, Callable]:
         "bilinear": lambda input1, input2, weight, bias=None: F.bilinear(
             input1, input2, weight, None if bias is None else bias.unsqueeze(0)
         ),
-        "unfold": lambda input, kernel_size, dilation=1, padding=0, stride=1: F.unfold(
-            input, kernel_size, strides=stride, paddings=padding, dilations=dilation
+        # torch unfolds an unbatched (C, H, W) input too
+        "unfold": unbatched(
+            lambda input, kernel_size, dilation=1, padding=0, stride=1: F.unfold(
+                input, kernel_size, strides=stride, paddings=padding, dilations=dilation
+            ),
+            2,
         ),
         "fold": lambda input, output_size, kernel_size, dilation=1, padding=0, stride=1: F.fold(
             input, output_size, kernel_size, strides=stride, paddings=padding, dilations=dilation

@@ -595,6 +595,7 @@ class TensorflowBackend(Backend):
         cap.FLOAT64: _lacked("functional", "avg_pool3d max_pool3d"),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "tensorflow.json"
+    findings_file = Path(__file__).parent / "findings" / "tensorflow.json"
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

@@ -387,7 +387,7 @@ def functional() -> dict[str, Callable]:
         return reduced(tf.reduce_mean(loss, axis=-1), reduction)
 
     def pool(function: Callable, dims: int) -> Callable:
-        """A pool of torch's unbatched input too, on a batch of one."""
+        """A pool (or unfold) of torch's unbatched input too, on a batch of one."""
         return unbatched(function, dims, add=lambda x: tf.expand_dims(x, 0), drop=lambda x: tf.squeeze(x, [0]))
 
     return {
@@ -432,7 +432,7 @@ def functional() -> dict[str, Callable]:
         "embedding": embedding,
         "pixel_shuffle": pixel_shuffle,
         "pixel_unshuffle": pixel_unshuffle,
-        "unfold": unfold,
+        "unfold": pool(unfold, 2),  # torch unfolds an unbatched (C, H, W) input too
         # nn.functional.losses
         "mse_loss": mse_loss,
         "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,

@@ -602,6 +602,7 @@ class TinygradBackend(Backend):
         ),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "tinygrad.json"
+    findings_file = Path(__file__).parent / "findings" / "tinygrad.json"
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

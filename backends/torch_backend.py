@@ -59,6 +59,7 @@ class TorchBackend(Backend):
     capabilities = cap.ALL
     #: what a torch release that pyproject.toml admits lacks, each entry keyed by the torch versions it applies to
     known_failures_file = Path(__file__).parent / "known_failures" / "torch.json"
+    findings_file = Path(__file__).parent / "findings" / "torch.json"
 
     def __init__(self, device: str = "cpu", name: str | None = None) -> None:
         super().__init__(name or device)

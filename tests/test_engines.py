@@ -289,13 +289,18 @@ def jax_x64():
 
 @pytest.mark.parametrize(
     ("name", "shape", "arguments"),
-    [("avg_pool1d", (2, 7), (3, 2)), ("max_pool1d", (2, 7), (3, 2)), ("avg_pool2d", (1, 5, 6), (2, 2, 1))],
+    [
+        ("avg_pool1d", (2, 7), (3, 2)),
+        ("max_pool1d", (2, 7), (3, 2)),
+        ("avg_pool2d", (1, 5, 6), (2, 2, 1)),
+        ("unfold", (2, 3, 3), (2, 1, 1)),
+    ],
 )
 @pytest.mark.parametrize("engine_name", ["jax", "paddle", "tensorflow"])
 def test_pools_take_an_unbatched_input_as_torch_does(engine_name, name, shape, arguments):
-    """torch documents ``(C, L)`` and ``(C, H, W)`` inputs to its pools; the jax adapter pooled the last dimensions
-    of a batched input only, paddle's and TensorFlow's pools refuse an unbatched one (findings of
-    ``python -m conformance.fuzz``)."""
+    """torch documents ``(C, L)`` and ``(C, H, W)`` inputs to its pools and ``unfold``; the jax adapter pooled the
+    last dimensions of a batched input only, paddle's and TensorFlow's pools and paddle's ``unfold`` refuse an
+    unbatched one (findings of ``python -m conformance.fuzz``)."""
     pytest.importorskip(engine_name)
     backend = resolve(engine_name)
     x = np.random.default_rng(0).standard_normal(shape)

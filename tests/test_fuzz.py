@@ -428,9 +428,11 @@ def test_a_finding_explains_the_longer_chains_through_its_operators_with_its_ora
     assert not finding.explains("erf>prod-dim|reverse-vs-torch|forward")
     assert not finding.explains("erf>sum-dim|reverse-vs-torch|gradient")
     assert not finding.explains("cumprod|reverse-vs-torch|gradient")
-    deviations = {"erf>prod-dim|reverse-vs-torch|gradient": "prod", "exp|runs|ValueError": "raised"}
+    prod = SimpleNamespace(finding=SimpleNamespace(check=""))
+    raised = SimpleNamespace(finding=SimpleNamespace(check=""))
+    deviations = {"erf>prod-dim|reverse-vs-torch|gradient": prod, "exp|runs|ValueError": raised}
     met, new = Findings(Path("paddle.json"), (finding,)).split(deviations)
-    assert (met, new) == ({"prod-at-a-zero": ["prod"]}, {"exp|runs|ValueError": "raised"})
+    assert (met, new) == ({"prod-at-a-zero": [prod]}, {"exp|runs|ValueError": raised})
 
 
 @pytest.mark.parametrize(
@@ -451,6 +453,7 @@ def test_a_finding_explains_the_longer_chains_through_its_operators_with_its_ora
         ({"triage": "known-failure", "known_failures": ["opgrad.nope"]}, "known_failures opgrad.nope are not in *"),
         ({"known_failures": ["opgrad.nope"]}, "known_failures opgrad.nope are not in *"),
         ({"known_failures": []}, "known_failures must list the spec IDs the finding is the cause of"),
+        ({"fails_in": "third-order"}, "fails_in 'third-order' is none of float32, float64, *"),
     ],
 )
 def test_a_malformed_findings_file_is_an_error_naming_the_file_and_the_entry(tmp_path, capsys, changes, message):
@@ -462,12 +465,21 @@ def test_a_malformed_findings_file_is_an_error_naming_the_file_and_the_entry(tmp
     assert f"error: findings file {path}: entry 'doubled-exp': " in capsys.readouterr().err
 
 
-def test_an_engine_without_a_findings_file_has_none_and_the_shipped_ones_are_found_by_engine_name():
-    assert findings.of_engine(resolve("cpu")) == Findings()
-    assert findings.shipped(resolve("mutant:wrong-grad-exp")) is None  # a mutant of torch is torch's: none
-    assert findings.shipped(SimpleNamespace(engine="jax")) == findings.FINDINGS / "jax.json"
-    for name in ("../known_failures/jax", "jax\x00", "\ud800", None):  # what a third party's backend may say
-        assert findings.shipped(SimpleNamespace(engine=name)) is None
+def test_a_backend_declares_its_findings_file_and_torchs_serve_the_backends_made_of_it():
+    assert (
+        findings.shipped(resolve("cpu")) == findings.FINDINGS / "torch.json" == findings.shipped(resolve("torch.func"))
+    )
+    assert findings.shipped(SimpleNamespace(engine="a plug-in")) is None  # declares none: has none
+    assert findings.of_engine(SimpleNamespace(engine="a plug-in", known_failures_file=None)) == Findings()
+
+
+def test_a_finding_restricted_to_a_check_does_not_explain_a_deviation_in_another():
+    """torch's Bessel finding is float64's (right to float32's precision): a wrong first-order gradient of the same
+    operator, a mutant's, is no known finding."""
+    (finding,) = findings.of_engine(resolve("cpu")).findings
+    assert finding.fails_in == "float64"
+    assert finding.explains("bessel-j0|reverse-vs-torch|gradient", "float64")
+    assert not finding.explains("bessel-j0|reverse-vs-torch|gradient", "")
 
 
 def test_a_program_that_overflows_on_the_oracle_is_discarded_as_unstable():

@@ -1,8 +1,9 @@
 """The fuzzer's triaged findings, per engine, as data: the deviations already looked into, what they are and how to
 reproduce them without this suite.
 
-``backends/findings/<engine>.json`` (by the backend's :attr:`~backends.Backend.engine`; a file for an engine is all
-it takes) maps a finding's name to an object::
+An engine's findings file (:attr:`~backends.Backend.findings_file`; the shipped adapters' are
+``backends/findings/<engine>.json``, torch's applying to the backends made of it) maps a finding's name to an
+object::
 
     {"i0-at-zero": {
         "signatures": ["i0|reverse-vs-torch|gradient", "i0|second-order|hessian-vector"],
@@ -24,6 +25,9 @@ it takes) maps a finding's name to an object::
   ``sys`` only, never this suite), relative to the file's folder (``jax/i0_at_zero.py``): it prints the observed and
   the expected values and exits 1 while the behaviour is there, 0 once it is gone; what an upstream report needs.
   Required for an engine bug.
+- ``fails_in``: the check of the specs its deviations fall in (``float64``: off by more than float64's error model but
+  within float32's, ``forward-mode``, ``second-order``; as a known failure's), where it is one: a deviation in
+  another check (a wrong first-order gradient of the same operator) is not this finding's.
 - ``known_failures``: the spec IDs of the engine's known-failures file whose cause it is, listed in that file
   (required for a finding of triage ``known-failure``; an engine bug a spec was written for names that spec, and
   its reproduction is the known failure's).
@@ -36,7 +40,6 @@ naming the file and the entry, as a malformed known-failures file is (:mod:`conf
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -46,7 +49,7 @@ import pytest
 from packaging.version import InvalidVersion, Version
 
 from backends import Backend
-from conformance import known_failures, user_files
+from conformance import checks, known_failures, user_files
 from conformance.operator_catalogue import CATALOGUE
 
 from .signatures import Signature
@@ -66,7 +69,7 @@ ENGINE_BUG = "engine-bug"
 KNOWN_FAILURE = "known-failure"
 #: the keys a finding has: required, then optional
 REQUIRED = ("signatures", "triage", "reason", "observed")
-OPTIONAL = ("reproduction", "known_failures")
+OPTIONAL = ("reproduction", "known_failures", "fails_in")
 #: the findings of each backend of a pytest run (``--fuzz-findings``, else the shipped ones)
 STASH = pytest.StashKey[dict[str, "Findings"]]()
 
@@ -82,9 +85,13 @@ class KnownFinding:
     observed: dict[str, str]
     reproduction: Path | None = None
     known_failures: tuple[str, ...] = ()
+    fails_in: str | None = None
 
-    def explains(self, signature: str) -> bool:
-        """Whether a deviation of ``signature`` is this finding's (one of its signatures explains it)."""
+    def explains(self, signature: str, check: str = "") -> bool:
+        """Whether a deviation of ``signature``, in the specs' ``check``, is this finding's (one of its signatures
+        explains it, in the check the finding fails in where it names one)."""
+        if self.fails_in is not None and check != self.fails_in:
+            return False
         deviation = Signature.parse(signature)
         return any(mine.explains(deviation) for mine in self.signatures)
 
@@ -112,9 +119,10 @@ class Findings:
     path: Path | None = None
     findings: tuple[KnownFinding, ...] = ()
 
-    def explaining(self, signature: str) -> KnownFinding | None:
-        """The finding that explains a deviation of ``signature``, if one does (the first in the file)."""
-        return next((finding for finding in self.findings if finding.explains(signature)), None)
+    def explaining(self, signature: str, check: str = "") -> KnownFinding | None:
+        """The finding that explains a deviation of ``signature`` in ``check``, if one does (the first in the
+        file)."""
+        return next((finding for finding in self.findings if finding.explains(signature, check)), None)
 
     def split(self, deviations: dict[str, Explained]) -> tuple[dict[str, list[Explained]], dict[str, Explained]]:
         """``deviations`` (signature -> deviation) as those a finding explains, by finding name in the file's order,
@@ -122,7 +130,7 @@ class Findings:
         met: dict[str, list[Explained]] = {}
         new: dict[str, Explained] = {}
         for signature, deviation in deviations.items():
-            if (finding := self.explaining(signature)) is None:
+            if (finding := self.explaining(signature, deviation.finding.check)) is None:
                 new[signature] = deviation
             else:
                 met.setdefault(finding.name, []).append(deviation)
@@ -194,7 +202,15 @@ def parse_finding(
         dict(observed),
         reproduction_of(where, value.get("reproduction"), triage),
         known_failures_of(where, value.get("known_failures"), triage, listed),
+        check_of(where, value.get("fails_in")),
     )
+
+
+def check_of(where: _Where, check: Any) -> str | None:
+    """The check a finding fails in, one of the specs' (:data:`conformance.checks.NAMES`), or None (any)."""
+    if check is not None and check not in checks.NAMES:
+        raise where.error(f"fails_in {check!r} is none of {', '.join(checks.NAMES)}")
+    return check
 
 
 def reproduction_of(where: _Where, relative: Any, triage: str) -> Path | None:
@@ -240,13 +256,10 @@ def load(path: Path, listed: frozenset[str] | None = None) -> Findings:
 
 
 def shipped(engine: Backend) -> Path | None:
-    """The findings file shipped for ``engine`` (``backends/findings/<engine>.json``), if there is one. An engine name
-    that is no plain file name (a path, control characters: a third party's backend says what it likes) has none."""
-    name = engine.engine
-    if not isinstance(name, str) or not re.fullmatch(r"\w[\w.-]*", name, re.ASCII):
-        return None
-    path = FINDINGS / f"{name}.json"
-    return path if path.is_file() else None
+    """The findings file ``engine`` declares (:attr:`~backends.Backend.findings_file`), if it declares one: torch's
+    for torch and the backends made of it (``torch.func``, its mutants and variants), ``backends/findings/jax.json``
+    for jax, a plug-in's own."""
+    return getattr(engine, "findings_file", None)
 
 
 def listed_known_failures(engine: Backend) -> frozenset[str]:

@@ -47,8 +47,15 @@ class Chainable:
 
     def takes(self, shape: tuple[int, ...]) -> bool:
         """Whether a program chains the operator on a running value of ``shape``: a binary operator on every shape of
-        :data:`SHAPES`; a unary one where the oracle computes it (a full reduction's 0-d output included)."""
-        return bool(operand_shapes(shape)) if self.binary else self.output_shape(shape) is not None
+        :data:`SHAPES`; a unary one where the oracle computes it (a full reduction's 0-d output included), but on a
+        0-d value only where its output is not 0-d too (``expand``, ``unsqueeze``): torch takes ``dim=0`` and
+        ``dim=-1`` of a 0-d tensor as of a 1-d one, which the catalogue's ``amin(dim=0)``, ``cummin(dim=0)`` and
+        ``mean(-1, keepdim=True)`` would then use, and other engines refuse, an API difference rather than a
+        gradient to check (`opgrad.*-0d` entries check 0-d tensors)."""
+        if self.binary:
+            return bool(operand_shapes(shape))
+        output = self.output_shape(shape)
+        return output is not None and (shape != () or output != ())
 
     def output_shape_with(self, shape: tuple[int, ...], operand: tuple[int, ...] | None) -> tuple[int, ...] | None:
         """The output's shape with an operand of shape ``operand`` (None for a unary operator)."""
@@ -167,7 +174,7 @@ def chainable_entries() -> tuple[Chainable, ...]:
         for entry in CATALOGUE
         if len(entry.op.shapes) == 1 and not entry.op.constant and not entry.op.zeros
     ]
-    return tuple(entry for entry in entries if any(entry.output_shape(shape) is not None for shape in SHAPES))
+    return tuple(entry for entry in entries if any(entry.takes(shape) for shape in SHAPES))
 
 
 @functools.cache
