@@ -319,6 +319,8 @@ FINDING_REPRODUCTIONS = {
     for finding in findings.load(path).findings
     if finding.reproduction is not None
 }
+#: the (engine, finding) pairs with a reproduction, by the test id ``engine:finding``
+REPRODUCED_FINDINGS = [pytest.param(*pair, id=":".join(pair)) for pair in sorted(FINDING_REPRODUCTIONS)]
 
 
 @pytest.mark.parametrize("path", SHIPPED_FINDINGS, ids=lambda path: path.stem)
@@ -332,14 +334,14 @@ def test_a_findings_file_is_an_engines_and_loads(path):
     assert all(finding.reproduction for finding in loaded.findings if finding.triage == findings.ENGINE_BUG)
 
 
-@pytest.mark.parametrize(("engine_name", "finding"), sorted(FINDING_REPRODUCTIONS), ids="{0[0]}:{0[1]}".format)
+@pytest.mark.parametrize(("engine_name", "finding"), REPRODUCED_FINDINGS)
 def test_a_findings_reproduction_imports_its_engine_numpy_and_the_standard_library_only(engine_name, finding):
     """What an upstream report needs: a script in the engine's own code, never this suite."""
     imported = {module.partition(".")[0] for module in imported_modules(FINDING_REPRODUCTIONS[engine_name, finding])}
     assert imported <= {engine_name, "numpy", *sys.stdlib_module_names}, imported
 
 
-@pytest.mark.parametrize(("engine_name", "finding"), sorted(FINDING_REPRODUCTIONS), ids="{0[0]}:{0[1]}".format)
+@pytest.mark.parametrize(("engine_name", "finding"), REPRODUCED_FINDINGS)
 def test_a_findings_reproduction_still_reproduces_on_the_pinned_engine(engine_name, finding, tmp_path):
     """Each triaged finding's script (found by ``python -m conformance.fuzz``, docs/fuzzing.md), run alone in a bare
     interpreter outside the checkout (``python -I``): it exits 1 while the behaviour is there, printing the observed
