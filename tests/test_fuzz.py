@@ -487,3 +487,13 @@ def test_a_program_that_overflows_on_the_oracle_is_discarded_as_unstable():
     entries, _ = pool(resolve("cpu"), ["exp"])
     outcome = check_program(resolve("cpu"), entries, Program(("exp", "exp", "exp"), (1,), "none", 0), [np.array([2.0])])
     assert outcome.unstable.startswith("the oracle's output is not finite") and not outcome.findings
+
+
+def test_central_differences_within_the_rounding_of_a_large_output_are_discarded_as_unstable():
+    """threshold(x, 0.1, 20) then expm1 makes elements of 4.9e8 that do not move: the moving ones' differences are
+    left at float64's resolution there, so central differences are no derivative to hold the engine to."""
+    entries, _ = pool(resolve("cpu"), ["threshold", "expm1"])
+    program = Program(("threshold", "expm1"), (2, 1, 3), "none", 0)
+    inputs = [np.array([[[0.0, 1.0, 1.5]], [[0.25, 0.5, 2.0]]])]
+    outcome = check_program(resolve("cpu"), entries, program, inputs)
+    assert outcome.unstable.startswith("central differences are within the rounding") and not outcome.findings

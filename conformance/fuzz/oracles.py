@@ -268,24 +268,34 @@ def keep_oracle_second_order_determined(op, arrays, cotangent, directions, expec
         raise Unstable("torch's second derivative is not central differences of its gradients")
 
 
+#: ulps of the output's magnitude that the sum of ``cotangent * output`` may be off by (:func:`against_differences`)
+ROUNDING_UNITS = 4
+
+
 def against_differences(engine: Backend, op, arrays, cotangent, directions, along_gradient: float) -> dict | None:
     """The directional derivative ``Σᵢ <gradᵢ, dᵢ>`` (``along_gradient``) against the central difference of
     ``f = sum(cotangent * op)`` along ``d`` (every input moved along its direction) at step h; :class:`Unstable`
     where that is not a derivative to hold the engine to: where the central differences at h and 2h disagree
-    (truncation or rounding error), or where the one-sided differences' gap fails to grow with the step as a smooth
-    function's does (h f'' at h, twice that at 2h), which a kink or tie within 2h of the input makes a jump instead
-    (max of two values closer than the step)."""
+    (truncation or rounding error), or could be rounding alone (the output's magnitude times float64's epsilon,
+    over the step, beyond the tolerance), or where the one-sided differences' gap fails to grow with the step as a
+    smooth function's does (h f'' at h, twice that at 2h), which a kink or tie within 2h of the input makes a jump
+    instead (max of two values closer than the step)."""
 
-    def f(step: float) -> float:
+    def terms(step: float) -> np.ndarray:
         moved = [x + step * direction for x, direction in zip(arrays, directions, strict=True)]
-        return float(np.sum(cotangent * forward(engine, op, moved, np.float64)))
+        return cotangent * forward(engine, op, moved, np.float64)
 
     h = FD_STEP
-    at = {multiple: f(multiple * h) for multiple in (-2, -1, 0, 1, 2)}
+    at = {multiple: float(np.sum(terms(multiple * h))) for multiple in (-2, -1, 0, 1, 2)}
     central = (at[1] - at[-1]) / (2 * h)
     central_2h = (at[2] - at[-2]) / (4 * h)
     gap, gap_2h = (at[1] - 2 * at[0] + at[-1]) / h, (at[2] - 2 * at[0] + at[-2]) / (2 * h)
     allowed = FD_ATOL + FD_RTOL * abs(central)
+    # the sum's rounding at the magnitude of its terms, over the step: an output of 5e8 (expm1 of 20) that does not
+    # move leaves the moving terms' differences at float64's resolution there, 6e-8 / 2e-6 (h and 2h may agree)
+    rounding = ROUNDING_UNITS * np.finfo(np.float64).eps * float(np.sum(np.abs(terms(0.0)))) / h
+    if rounding > allowed:
+        raise Unstable(f"central differences are within the rounding of the output's magnitude ({rounding!r})")
     if abs(central - central_2h) > allowed:
         raise Unstable(f"central differences at h and 2h disagree ({central!r}, {central_2h!r})")
     if abs(gap_2h - 2 * gap) > allowed:
