@@ -14,7 +14,9 @@ import sysconfig
 
 from tests.conftest import ROOT
 
-UNSHIPPED = shutil.ignore_patterns(".git", ".venv", ".tox", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
+UNSHIPPED = shutil.ignore_patterns(
+    ".git", ".venv*", ".tox", "fuzz-out", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"
+)
 
 
 def run(*args, cwd):
