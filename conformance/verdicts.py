@@ -208,7 +208,9 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known: Entry | Non
         return Verdict(ERROR, engine_error)
     error, failed_in = properties.get(RAISED_PROPERTY, ""), properties.get(FAILED_IN_PROPERTY, "")
     if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file
-        return Verdict(KNOWN_FAILURE, known.reason if known else report.wasxfail, raised=error, failed_in=failed_in)
+        # pytest before 8.1 prefixes the reason of an imperative pytest.xfail (a known finding's) with "reason: "
+        reason = known.reason if known else report.wasxfail.removeprefix("reason: ")
+        return Verdict(KNOWN_FAILURE, reason, raised=error, failed_in=failed_in)
     if report.when == "setup":
         if report.failed:
             return Verdict(ERROR, "setup error")
