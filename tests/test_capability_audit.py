@@ -13,6 +13,7 @@ from backends import resolve
 from backends.lacks import derive, literal, main, missing_members
 from backends.registry import BUILTIN_ADAPTERS
 from conformance.catalogue import ROOT, SPEC_DIR
+from tests.conftest import torch_known_failures_here
 
 AUDIT = ("--backend=conformance.capability_audit:backend", "-p", "conformance.capability_audit")
 
@@ -29,9 +30,13 @@ def outcomes(recorder: pytest.HookRecorder) -> dict[str, str]:
 
 
 def test_every_spec_uses_exactly_the_capabilities_it_declares(pytester):
+    """Every spec passes on torch offering only what the spec declares, but those torch itself fails on the installed
+    version (its known failures: no Bessel gradients before 2.15), which say nothing of the capabilities."""
     recorder = pytester.inline_run(str(SPEC_DIR), "-p", "no:randomly", "-p", "no:cacheprovider", *AUDIT)
     results = outcomes(recorder)
-    assert {name: text for name, text in results.items() if text not in ("passed", "skipped")} == {}
+    torchs = {f"test_operator_gradient[-{spec_id.removeprefix('opgrad.')}]" for spec_id in torch_known_failures_here()}
+    failed = {name: text for name, text in results.items() if text not in ("passed", "skipped") and name not in torchs}
+    assert failed == {}
     assert sum(text == "passed" for text in results.values()) > 80
 
 
