@@ -38,7 +38,7 @@ NOT_APPLICABLE = "not applicable"
 #: a run ends through pytest (SIGTERM, os._exit); refuse downloads for the whole run (weights come from the local
 #: hub cache only); time limits and --isolate;
 #: the report (so that ``pytest -p conformance.plugin`` loads the whole harness); xdist workers' share of the cores;
-#: the watchdog of specs that ignore their time limit
+#: the watchdog of specs that ignore their time limit; the program a crashed fuzz item ran
 pytest_plugins = [
     "conformance.exits",
     "conformance.no_download",
@@ -46,6 +46,7 @@ pytest_plugins = [
     "conformance.report",
     "conformance.worker_threads",
     "conformance.watchdog",
+    "conformance.fuzz.crash_reports",
 ]
 
 

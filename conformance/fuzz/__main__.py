@@ -1,8 +1,11 @@
-"""``python -m conformance.fuzz --backend=NAME [--budget=60s|500] [--seed=N] [--out=DIR] [--operators=a,b]``:
-exit 0 when no new deviation is found, 1 when one is (each written to ``--out``); a deviation that a triaged finding
-of the engine explains (``backends/findings/<engine>.json``, or ``--findings=PATH``) is listed as a known finding
-and does not fail the run. ``--replay=RECORD`` runs a recorded deviation again instead, exiting 1 while it is still
-there. A malformed findings file is a usage error (exit 2)."""
+"""``python -m conformance.fuzz --backend=NAME [--budget=60s|500] [--seed=N] [--out=DIR] [--operators=a,b]
+[--isolate]``: exit 0 when no new deviation is found, 1 when one is (each written to ``--out``); a deviation that a
+triaged finding of the engine explains (``backends/findings/<engine>.json``, or ``--findings=PATH``) is listed as a
+known finding and does not fail the run. ``--isolate`` fuzzes in a child process that is replaced when the engine
+kills it: the crash is a deviation (kind ``crashed``) with its program, read back from the flight record
+(:mod:`.crashes`, :mod:`.isolated`). A known crash (a finding of kind ``crashed``) is not run again, isolated or
+not. ``--replay=RECORD`` runs a recorded deviation again instead, exiting 1 while it is still there. A malformed
+findings file is a usage error (exit 2)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import pytest
 from backends import resolve
 
 from . import findings
+from .crashes import FLIGHT_RECORD, Flight
+from .isolated import fuzz_isolated
 from .records import replay
 from .runner import Budget, fuzz
 from .summary import report
@@ -30,6 +35,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--operators", help="comma-separated catalogue names to chain (default: every chainable one)")
     parser.add_argument("--most-operators", type=int, default=3, help="the longest chain")
     parser.add_argument("--replay", type=Path, help="a deviation record (JSON) to run again")
+    parser.add_argument(
+        "--isolate",
+        action="store_true",
+        help="fuzz in a child process, replaced when the engine crashes it (the crash is recorded as a deviation)",
+    )
     parser.add_argument(
         "--findings",
         type=Path,
@@ -63,7 +73,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     operators = args.operators.split(",") if args.operators else None
     started = time.monotonic()
-    summary = fuzz(engine, args.budget, args.seed, operators, args.most_operators)
+    if args.isolate:
+        flight = args.out / FLIGHT_RECORD
+        summary = fuzz_isolated(
+            args.backend, args.budget, args.seed, operators, args.most_operators, flight, known.crashes
+        )
+    else:
+        summary = fuzz(
+            engine, args.budget, args.seed, operators, args.most_operators, flight=Flight(None, known.crashes)
+        )
     print(report(engine.name, summary, time.monotonic() - started, args.out, known))
     _, new = known.split(summary.deviations)
     return 1 if new else 0

@@ -52,7 +52,7 @@ from backends import Backend
 from conformance import checks, known_failures, user_files
 from conformance.operator_catalogue import CATALOGUE
 
-from .signatures import Signature
+from .signatures import CRASHED, Signature
 
 #: where the shipped findings files lie, one per engine: ``<engine>.json``
 FINDINGS = Path(__file__).resolve().parent.parent.parent / "backends" / "findings"
@@ -123,6 +123,12 @@ class Findings:
         """The finding that explains a deviation of ``signature`` in ``check``, if one does (the first in the
         file)."""
         return next((finding for finding in self.findings if finding.explains(signature, check)), None)
+
+    @property
+    def crashes(self) -> list[Signature]:
+        """The signatures of the known crashes (kind ``crashed``), which the fuzzer does not run again
+        (:mod:`.crashes`)."""
+        return [signature for finding in self.findings for signature in finding.signatures if signature.kind == CRASHED]
 
     def split(self, deviations: dict[str, Explained]) -> tuple[dict[str, list[Explained]], dict[str, Explained]]:
         """``deviations`` (signature -> deviation) as those a finding explains, by finding name in the file's order,

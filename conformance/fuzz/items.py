@@ -13,7 +13,6 @@ a folder named by the item's test id.
 
 from __future__ import annotations
 
-import re
 import time
 import zlib
 from contextlib import nullcontext
@@ -30,6 +29,8 @@ from conformance.operator_catalogue import CATALOGUE
 from conformance.plugin import UNSUPPORTED
 
 from . import findings
+from .crash_reports import item_folder
+from .crashes import FLIGHT_RECORD, Flight
 from .operators import chainable_entries
 from .records import Deviation
 from .runner import Budget, fuzz
@@ -89,12 +90,13 @@ def fuzz_programs_starting_with(engine: Backend, name: str, node: pytest.Item) -
     """Fuzz the programs that start with ``name`` on ``engine``: fail with the summary where one deviates, report a
     known failure where every deviation is a triaged finding of the engine's (:mod:`.findings`), skip as unsupported
     where the engine supported none of the programs, and give no verdict where none was checked."""
-    budget, out = Budget(programs=node.config.getoption("fuzz_programs")), node.config.getoption("fuzz_out")
+    budget = Budget(programs=node.config.getoption("fuzz_programs"))
+    folder = item_folder(node.config.getoption("fuzz_out"), node.callspec.id)
+    known = node.config.stash.get(findings.STASH, {}).get(engine.name) or findings.Findings()
+    flight = Flight(folder / FLIGHT_RECORD, known.crashes)
     started = time.monotonic()
     with as_shipped():  # the harness's scope paused: the fuzzer holds the engine's around the engine's calls alone
-        summary = fuzz(engine, budget, seed_of(node, name), first=name)
-    known = node.config.stash.get(findings.STASH, {}).get(engine.name) or findings.Findings()
-    folder = out / re.sub(r"[^\w.-]+", "_", node.callspec.id)
+        summary = fuzz(engine, budget, seed_of(node, name), first=name, flight=flight)
     text = report(engine.name, summary, time.monotonic() - started, folder, known)
     met, new = known.split(summary.deviations)
     if new:

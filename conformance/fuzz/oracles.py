@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -48,6 +49,9 @@ from conformance.plugin import lacked_member_in
 from .operators import Chainable
 from .programs import Program, within_domain
 from .signatures import DIFFERENCES, FORWARD, REVERSE, RUNS, SECOND
+
+if TYPE_CHECKING:
+    from .crashes import Flight
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,15 @@ def seeded_global_draws(seed: int) -> Iterator[None]:
 
 
 def check_program(
-    engine: Backend, entries: dict[str, Chainable], program: Program, inputs: list[np.ndarray]
+    engine: Backend,
+    entries: dict[str, Chainable],
+    program: Program,
+    inputs: list[np.ndarray],
+    flight: Flight | None = None,
 ) -> Outcome:
     """Run every check the engine declares on the program at ``inputs`` (one array per input of
-    :meth:`Program.input_shapes`)."""
+    :meth:`Program.input_shapes`), each oracle announced to ``flight`` before it runs the engine (which leaves out
+    a known crash, :mod:`.crashes`)."""
     op, arrays = program.as_op(entries), list(inputs)
     try:
         with as_shipped():
@@ -129,7 +138,7 @@ def check_program(
         with as_shipped():
             keep_in_domain(entries, program, arrays)
         with engine.spec_scope():
-            findings = list(engine_findings(engine, op, arrays, cotangent, directions, program.seed))
+            findings = list(engine_findings(engine, op, arrays, cotangent, directions, program.seed, flight))
     except Unstable as reason:
         return Outcome(unstable=str(reason))
     except Unsupported as error:
@@ -172,17 +181,29 @@ def of_input(figures: dict | None, index: int, inputs: int) -> dict | None:
     return figures if figures is None or inputs == 1 else {**figures, "input": index}
 
 
-def engine_findings(engine: Backend, op, arrays, cotangent: np.ndarray, directions: list[np.ndarray], seed: int):
+def precision_of(engine: Backend):
+    """The precision the engine is checked in: float64 where it declares it, else float32."""
+    return FLOAT64 if cap.FLOAT64 in engine.capabilities else FLOAT32
+
+
+def engine_findings(
+    engine: Backend, op, arrays, cotangent: np.ndarray, directions: list[np.ndarray], seed: int, flight: Flight | None
+):
     """Yield each check's finding; the order is (a) to (d), and (c) may raise :class:`Unstable`. A gradient or
     Hessian-vector product is checked for each input in turn, and only the first input's disagreement is
-    yielded per check (its figures name the input where there are several)."""
-    precision = FLOAT64 if cap.FLOAT64 in engine.capabilities else FLOAT32
+    yielded per check (its figures name the input where there are several). An oracle that ``flight`` answers
+    with a finding (a known crash) yields that finding and is not run."""
+    announce = flight.entering if flight is not None else lambda oracle: None
+    precision = precision_of(engine)
     dtype = precision.dtype
     arrays = [array.astype(dtype).astype(np.float64) for array in arrays]
     cotangent = cotangent.astype(dtype).astype(np.float64)
     directions = [direction.astype(dtype).astype(np.float64) for direction in directions]
     with as_shipped(), seeded_global_draws(seed):
         expected = Expectation.of(op, arrays, cotangent, precision)
+    if crash := announce(REVERSE):
+        yield crash
+        return
     output, grads = gradients(engine, op, arrays, cotangent, dtype)
     scales = [
         op.rounding_scale,
@@ -208,35 +229,54 @@ def engine_findings(engine: Backend, op, arrays, cotangent: np.ndarray, directio
             yield Finding(REVERSE, kind, figures, checks.FLOAT64 if coarse else "")
     if any(np.shape(grad) != np.shape(array) for grad, array in zip(grads, arrays, strict=True)):
         return  # the reductions over broadcast dimensions are wrong already: no product with a direction holds
-    rtol, atol = TOLERANCES[dtype]
     along_reverse = sum(np.sum(grad * direction) for grad, direction in zip(grads, directions, strict=True))
-    if cap.JVP in engine.capabilities and op.forward_mode:
-        with checks.check(checks.FORWARD_MODE):
-            tangent = tangent_of(engine, op, arrays, directions, dtype)
-        along_forward = np.sum(cotangent * tangent)
-        scale = max(
-            np.abs(cotangent * tangent).sum(),
-            sum(np.abs(grad * direction).sum() for grad, direction in zip(grads, directions, strict=True)),
-        )
-        if figures := worst(np.abs(along_forward - along_reverse), atol + rtol * scale):
-            yield Finding(FORWARD, "jvp", figures, checks.FORWARD_MODE)
-    if dtype is np.float64 and (
-        figures := against_differences(engine, op, arrays, cotangent, directions, along_reverse)
-    ):
-        yield Finding(DIFFERENCES, "gradient", figures)
-    if cap.SECOND_ORDER in engine.capabilities and op.second_order:
-        with checks.check(checks.SECOND_ORDER):
-            products = second_order(engine, op, arrays, cotangent, directions, dtype)
-        with as_shipped():
-            expected_products, reference = oracle_second_order(op, arrays, cotangent, directions)
-            keep_oracle_second_order_determined(op, arrays, cotangent, directions, expected_products)
-        exact = reference == TORCHS
-        for index, (product, expected_product) in enumerate(zip(products, expected_products, strict=True)):
-            if figures := beyond_allclose(
-                product, expected_product, rtol if exact else FD_RTOL, atol if exact else FD_ATOL
-            ):
-                yield Finding(SECOND, "hessian-vector", of_input(figures, index, len(products)), checks.SECOND_ORDER)
-                break
+    stages = {
+        FORWARD: cap.JVP in engine.capabilities and op.forward_mode,
+        DIFFERENCES: dtype is np.float64,
+        SECOND: cap.SECOND_ORDER in engine.capabilities and op.second_order,
+    }
+    for oracle in (oracle for oracle, runs in stages.items() if runs):
+        if crash := announce(oracle):
+            yield crash
+        elif oracle == FORWARD:
+            yield from forward_mode_findings(engine, op, arrays, cotangent, directions, grads, along_reverse)
+        elif oracle == DIFFERENCES:
+            if figures := against_differences(engine, op, arrays, cotangent, directions, along_reverse):
+                yield Finding(DIFFERENCES, "gradient", figures)
+        else:
+            yield from second_order_findings(engine, op, arrays, cotangent, directions)
+
+
+def forward_mode_findings(engine: Backend, op, arrays, cotangent, directions, grads, along_reverse: float):
+    """(b): ``<u, J t>`` of the engine's forward mode against ``<Jᵀ u, t>`` of its reverse mode."""
+    dtype = precision_of(engine).dtype
+    rtol, atol = TOLERANCES[dtype]
+    with checks.check(checks.FORWARD_MODE):
+        tangent = tangent_of(engine, op, arrays, directions, dtype)
+    along_forward = np.sum(cotangent * tangent)
+    scale = max(
+        np.abs(cotangent * tangent).sum(),
+        sum(np.abs(grad * direction).sum() for grad, direction in zip(grads, directions, strict=True)),
+    )
+    if figures := worst(np.abs(along_forward - along_reverse), atol + rtol * scale):
+        yield Finding(FORWARD, "jvp", figures, checks.FORWARD_MODE)
+
+
+def second_order_findings(engine: Backend, op, arrays, cotangent, directions):
+    """(d): the engine's Hessian-vector products against the oracle's, for each input until one disagrees."""
+    dtype = precision_of(engine).dtype
+    rtol, atol = TOLERANCES[dtype]
+    with checks.check(checks.SECOND_ORDER):
+        products = second_order(engine, op, arrays, cotangent, directions, dtype)
+    with as_shipped():
+        expected_products, reference = oracle_second_order(op, arrays, cotangent, directions)
+        keep_oracle_second_order_determined(op, arrays, cotangent, directions, expected_products)
+    exact = reference == TORCHS
+    for index, (product, expected_product) in enumerate(zip(products, expected_products, strict=True)):
+        tolerances = (rtol, atol) if exact else (FD_RTOL, FD_ATOL)
+        if figures := beyond_allclose(product, expected_product, *tolerances):
+            yield Finding(SECOND, "hessian-vector", of_input(figures, index, len(products)), checks.SECOND_ORDER)
+            return
 
 
 def vanished_gradient_scale(arrays, expected: Expectation, index: int, cotangent: np.ndarray) -> float:

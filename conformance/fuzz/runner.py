@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from backends import Backend
 
+from .crashes import Flight
 from .operators import pool
 from .oracles import check_program
-from .programs import cases
+from .programs import Program, cases
 from .records import Deviation
 
 #: programs per hypothesis run: a run ends at its first new deviation, or here
@@ -64,6 +67,11 @@ class Summary:
         return next((recorded for recorded in self.deviations.values() if recorded.explains(deviation)), None)
 
 
+def program_key(program: Program, inputs: list[np.ndarray]) -> str:
+    """What tells programs apart: the program and its inputs' bytes."""
+    return program.key() + "|".join(array.tobytes().hex() for array in inputs)
+
+
 class NewDeviation(Exception):
     """A deviation of a signature not seen yet: fails the hypothesis run, which shrinks its program."""
 
@@ -79,14 +87,22 @@ def fuzz(
     operators: list[str] | None = None,
     most_operators: int = 3,
     first: str | None = None,
+    flight: Flight | None = None,
+    resume: tuple[Summary, int] | None = None,
+    after_round: Callable[[Summary, int], None] | None = None,
 ) -> Summary:
     """Fuzz ``engine`` with programs of ``operators`` (every chainable one it supports by default), each starting
-    with ``first`` where given: that operator is fuzzed even where it is a known failure of the engine."""
+    with ``first`` where given: that operator is fuzzed even where it is a known failure of the engine. Each
+    program boards ``flight`` (:mod:`.crashes`); ``resume`` goes on from a summary and the round to run next,
+    and ``after_round`` is told the summary and the next round after each round (:mod:`.isolated`)."""
     entries, known = pool(engine, operators)
     if first is not None and first not in entries:
         entries |= pool(engine, [first])[0]
         known.pop(first, None)
-    summary = Summary(known=known)
+    summary, first_round = resume or (Summary(), 0)
+    summary.known = known
+    flight = flight or Flight()
+    described = engine.describe()
     started = time.monotonic()
 
     def spent() -> bool:
@@ -100,14 +116,15 @@ def fuzz(
 
     def check(case) -> None:
         program, inputs = case
-        key = program.key() + "|".join(array.tobytes().hex() for array in inputs)
+        key = program_key(program, inputs)
         first_time = key not in summary.programs
         if spent() and first_time and not shrinking[0]:
             return
         summary.programs.add(key)
         if first_time and program.operands:
             summary.binary += 1
-        outcome = check_program(engine, entries, program, inputs)
+        flight.boarding(described, program, inputs)
+        outcome = check_program(engine, entries, program, inputs, flight)
         if first_time and outcome.unstable:  # hypothesis replays programs while shrinking: each counted once
             summary.unstable[outcome.unstable.split(" (")[0]] += 1
         if first_time and outcome.unsupported:
@@ -115,14 +132,14 @@ def fuzz(
         if first_time and outcome.refused:
             summary.refused[outcome.refused] += 1
         for finding in outcome.findings:
-            deviation = Deviation(engine.describe(), program, inputs, finding)
+            deviation = Deviation(described, program, inputs, finding)
             if (explanation := summary.explaining(deviation)) is None:
                 shrinking[0] = True
                 raise NewDeviation(deviation)
             if first_time and explanation.signature != deviation.signature:
                 summary.explained[explanation.signature] += 1
 
-    for round_number in range(10**6):
+    for round_number in range(first_round, 10**6):
         if spent():
             break
         shrinking[0] = False
@@ -140,4 +157,7 @@ def fuzz(
             run()
         except NewDeviation as found:
             summary.record(found.deviation)
+        if after_round is not None:
+            after_round(summary, round_number + 1)
+    flight.landed()
     return summary

@@ -13,6 +13,8 @@ REVERSE, FORWARD, DIFFERENCES, SECOND = "reverse-vs-torch", "forward-vs-reverse"
 #: the engine raised where the oracle computed
 RUNS = "runs"
 ORACLES = (REVERSE, FORWARD, DIFFERENCES, SECOND, RUNS)
+#: the kind of a deviation whose process died in the oracle it names (:mod:`.crashes`)
+CRASHED = "crashed"
 
 
 @dataclass(frozen=True)
