@@ -495,3 +495,27 @@ def test_central_differences_within_the_rounding_of_a_large_output_are_discarded
     inputs = [np.array([[[0.0, 1.0, 1.5]], [[0.25, 0.5, 2.0]]])]
     outcome = check_program(resolve("cpu"), entries, program, inputs)
     assert outcome.unstable.startswith("central differences are within the rounding") and not outcome.findings
+
+
+class OneElementFor0d(TorchBackend):
+    """torch, but a 0-d result comes back of shape (1,), as jittor's do (it has no 0-d Var); ``scale`` times it."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def to_numpy(self, tensor):
+        array = super().to_numpy(tensor)
+        return array.reshape(1) * self.scale if array.ndim == 0 else array
+
+
+@pytest.mark.parametrize(("scale", "kinds"), [(1.0, {"forward-shape"}), (1.5, {"forward-shape", "forward"})])
+def test_a_result_of_another_shape_is_a_shape_deviation_and_its_values_are_still_checked(scale, kinds):
+    """``sum`` of a matrix as ``(1,)``: a deviation of its own kind (so a finding can accept the shape), and where
+    its one value is wrong as well, that is a deviation too: a wrong shape hides no wrong value."""
+    engine = OneElementFor0d(scale)
+    program, inputs = Program(("sum",), (2, 3), "none", 0), np.arange(6.0).reshape(2, 3) / 7
+    outcome = check_program(engine, pool(engine, ["sum"])[0], program, [inputs])
+    assert {finding.kind for finding in outcome.findings if finding.oracle == REVERSE} == kinds
+    shape = next(finding for finding in outcome.findings if finding.kind == "forward-shape")
+    assert shape.figures == {"shape": [1], "expected_shape": []}

@@ -13,6 +13,7 @@ truncation error): the count of such programs is reported, never passed silently
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -56,7 +57,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Finding:
-    """One oracle's disagreement: ``kind`` says what disagreed (``forward``, ``gradient``, an exception's type);
+    """One oracle's disagreement: ``kind`` says what disagreed (``forward``, ``gradient``, ``hessian-vector``, their
+    shapes ``forward-shape``, ``gradient-shape``, ``hessian-vector-shape``, an exception's type, ``crashed``);
     ``check`` the check of the specs it falls in, as :func:`conformance.gradcheck.check_gradients` names them
     (empty for first order; ``float64`` for a float64 result right to float32's precision only)."""
 
@@ -95,6 +97,17 @@ def worst(error: np.ndarray, allowed: np.ndarray) -> dict | None:
         "element": [int(i) for i in np.unravel_index(at, ratios.shape)],
         "elements_outside": int((ratios > 1).sum()),
     }
+
+
+def reshaped(actual, shape: tuple[int, ...]) -> tuple[np.ndarray | None, dict | None]:
+    """``actual`` as an array of ``shape``, and the figures of its own shape where that is another: its values in
+    ``shape`` where only the shape differs (jittor's ``(1,)`` for a 0-d result: the values are still held to the
+    oracle's, a wrong shape is no excuse for a wrong value), None where the sizes differ too."""
+    actual = np.asarray(actual, dtype=np.float64)
+    if actual.shape == tuple(shape):
+        return actual, None
+    figures = {"shape": list(actual.shape), "expected_shape": list(shape)}
+    return (actual.reshape(shape) if actual.size == math.prod(shape) else None), figures
 
 
 def beyond_allclose(actual, expected, rtol: float, atol: float) -> dict | None:
@@ -214,12 +227,12 @@ def engine_findings(
     for index, (kind, actual, value, spread, scale) in enumerate(
         zip(kinds, [output, *grads], expected.values, expected.spreads, scales, strict=True)
     ):
-        if kind in reported:
-            continue
-        if np.shape(actual) != value.shape:
-            figures = {"shape": list(np.shape(actual)), "expected_shape": list(value.shape)}
-            reported.add(kind)
-            yield Finding(REVERSE, kind, figures if kind == "forward" else of_input(figures, index - 1, len(grads)))
+        actual, shape_figures = reshaped(actual, value.shape)
+        if shape_figures and f"{kind}-shape" not in reported:
+            reported.add(f"{kind}-shape")
+            figures = shape_figures if kind == "forward" else of_input(shape_figures, index - 1, len(grads))
+            yield Finding(REVERSE, f"{kind}-shape", figures)
+        if kind in reported or actual is None:
             continue
         error = np.abs(np.asarray(actual, dtype=np.float64) - value)
         if figures := worst(error, tolerance(value, spread, precision, scale)):
@@ -227,7 +240,8 @@ def engine_findings(
             figures = figures if kind == "forward" else of_input(figures, index - 1, len(grads))
             reported.add(kind)
             yield Finding(REVERSE, kind, figures, checks.FLOAT64 if coarse else "")
-    if any(np.shape(grad) != np.shape(array) for grad, array in zip(grads, arrays, strict=True)):
+    grads = [reshaped(grad, array.shape)[0] for grad, array in zip(grads, arrays, strict=True)]
+    if any(grad is None for grad in grads):
         return  # the reductions over broadcast dimensions are wrong already: no product with a direction holds
     along_reverse = sum(np.sum(grad * direction) for grad, direction in zip(grads, directions, strict=True))
     stages = {
@@ -272,10 +286,15 @@ def second_order_findings(engine: Backend, op, arrays, cotangent, directions):
         expected_products, reference = oracle_second_order(op, arrays, cotangent, directions)
         keep_oracle_second_order_determined(op, arrays, cotangent, directions, expected_products)
     exact = reference == TORCHS
+    tolerances = (rtol, atol) if exact else (FD_RTOL, FD_ATOL)
     for index, (product, expected_product) in enumerate(zip(products, expected_products, strict=True)):
-        tolerances = (rtol, atol) if exact else (FD_RTOL, FD_ATOL)
-        if figures := beyond_allclose(product, expected_product, *tolerances):
+        product, shape_figures = reshaped(product, np.shape(expected_product))
+        if shape_figures:
+            figures = of_input(shape_figures, index, len(products))
+            yield Finding(SECOND, "hessian-vector-shape", figures, checks.SECOND_ORDER)
+        if product is not None and (figures := beyond_allclose(product, expected_product, *tolerances)):
             yield Finding(SECOND, "hessian-vector", of_input(figures, index, len(products)), checks.SECOND_ORDER)
+        if shape_figures or figures:
             return
 
 
