@@ -107,8 +107,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import capabilities as cap
+from .batching import unbatched
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, pair, translate
+from .proxy import TensorProxy, pair, squeezed_dims, translate
 
 #: environment defaults jittor needs on a CPU machine, set before its import (see the module docstring)
 JITTOR_ENVIRONMENT = {"nvcc_path": "", "use_mkl": "0"}
@@ -208,6 +209,13 @@ class JittorTensor(TensorProxy):
     def expand_as(self, other: Any) -> Any:
         return self.wrap(self.wrapped.expand_as(self.unwrap(other)))
 
+    def squeeze(self, dim: Any = None) -> Any:
+        """jittor's squeeze takes one dimension and refuses one whose size is not 1, which torch leaves as it is."""
+        if dim is None:
+            return self.wrap(self.wrapped.squeeze())
+        dims = squeezed_dims(self.wrapped.shape, dim)
+        return self.wrap(self.wrapped.reshape([size for d, size in enumerate(self.wrapped.shape) if d not in dims]))
+
     def split(self, split_size: Any, dim: int = 0) -> list:
         return [self.wrap(part) for part in _jittor().split(self.wrapped, split_size, dim)]
 
@@ -258,8 +266,7 @@ ELEMENTWISE = {
 translate(JittorTensor, lambda name: getattr(_jittor(), name), ELEMENTWISE)
 #: torch's shape methods that are jittor's of the same name, with torch's arguments
 SHAPE_METHODS = (
-    "view permute transpose t expand squeeze unsqueeze flip roll repeat contiguous diagonal diag tril triu "
-    "repeat_interleave"
+    "view permute transpose t expand unsqueeze flip roll repeat contiguous diagonal diag tril triu repeat_interleave"
 )
 translate(JittorTensor, lambda name: getattr(_jittor(), name), {name: name for name in _names(SHAPE_METHODS)})
 #: torch's index-taking methods that are jittor's ``Var`` methods of the same name and arguments
@@ -553,17 +560,17 @@ def _functional() -> types.SimpleNamespace:
         conv_transpose3d=transposed(jt.nn.conv_transpose3d),
         batch_norm=batch_norm,
         relu=_on_proxies(jt.nn.relu),
-        max_pool2d=maximum(jt.nn.max_pool2d),
-        max_pool3d=maximum(jt.nn.max_pool3d),
-        avg_pool2d=average(jt.nn.AvgPool2d),
-        avg_pool3d=average(jt.nn.AvgPool3d),
-        adaptive_avg_pool3d=adaptive(jt.nn.AdaptiveAvgPool3d),
-        adaptive_max_pool2d=adaptive(jt.nn.AdaptiveMaxPool2d),
+        max_pool2d=unbatched(maximum(jt.nn.max_pool2d), 2),
+        max_pool3d=unbatched(maximum(jt.nn.max_pool3d), 3),
+        avg_pool2d=unbatched(average(jt.nn.AvgPool2d), 2),
+        avg_pool3d=unbatched(average(jt.nn.AvgPool3d), 3),
+        adaptive_avg_pool3d=unbatched(adaptive(jt.nn.AdaptiveAvgPool3d), 3),
+        adaptive_max_pool2d=unbatched(adaptive(jt.nn.AdaptiveMaxPool2d), 2),
         layer_norm=layer_norm,
         group_norm=group_norm,
         instance_norm=instance_norm,
         normalize=normalize,
-        adaptive_avg_pool2d=adaptive_avg_pool2d,
+        adaptive_avg_pool2d=unbatched(adaptive_avg_pool2d, 2),
         linear=linear,
         cross_entropy=cross_entropy,
         mse_loss=mse_loss,
@@ -577,7 +584,7 @@ def _functional() -> types.SimpleNamespace:
         scaled_dot_product_attention=scaled_dot_product_attention,
         bilinear=bilinear,
         pixel_shuffle=pixel_shuffle,
-        unfold=unfold,
+        unfold=unbatched(unfold, 2),  # torch unfolds an unbatched (C, H, W) input too
         fold=fold,
         grid_sample=grid_sample,
         affine_grid=affine_grid,

@@ -60,7 +60,7 @@ import numpy as np
 
 from . import capabilities as cap
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, numpy_spelling, translate
+from .proxy import TensorProxy, numpy_spelling, squeezed_dims, translate
 
 
 class MygradTensor(TensorProxy):
@@ -213,10 +213,8 @@ class MygradTensor(TensorProxy):
 
     def squeeze(self, dim: Any = None) -> MygradTensor:
         """torch leaves a named dimension whose size is not 1 as it is, where NumPy's (and mygrad's) refuses it."""
-        if dim is not None:
-            dims = (dim,) if isinstance(dim, int) else tuple(dim)
-            dim = tuple(d for d in dims if self.wrapped.shape[d] == 1)
-        return MygradTensor(self.wrapped.squeeze(axis=dim))
+        axes = None if dim is None else squeezed_dims(self.wrapped.shape, dim)
+        return MygradTensor(self.wrapped.squeeze(axis=axes))
 
     def unsqueeze(self, dim: int) -> MygradTensor:
         return MygradTensor(import_engine("mygrad").expand_dims(self.wrapped, dim))

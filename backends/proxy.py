@@ -8,7 +8,7 @@ back as it is otherwise (mygrad's ``==`` gives a NumPy array, and so does the pr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 
@@ -154,6 +154,14 @@ NUMPY_SPELLINGS = {
 def numpy_spelling(name: str) -> str:
     """NumPy's name of torch's elementwise ``name``."""
     return NUMPY_SPELLINGS.get(name, name)
+
+
+def squeezed_dims(shape: Sequence[int], dim: int | Sequence[int]) -> tuple[int, ...]:
+    """The dimensions torch's ``squeeze(dim)`` removes from a tensor of ``shape``: those ``dim`` names (one or
+    several, negatives from the end) whose size is 1. torch leaves a named dimension of another size as it is, where
+    NumPy's squeeze (mygrad's), TensorFlow's and jittor's refuse it."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(sorted({d % len(shape) for d in dims if shape[d] == 1}))
 
 
 def pair(size: int | tuple[int, int]) -> tuple[int, int]:

@@ -98,7 +98,7 @@ import numpy as np
 from . import capabilities as cap
 from . import tensorflow_operators as operators
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, translate
+from .proxy import TensorProxy, squeezed_dims, translate
 from .tensorflow_operators import ValuesIndices, sizes
 
 
@@ -316,7 +316,7 @@ class TensorflowTensor(TensorProxy):
         """``tf.squeeze``; torch leaves a named dimension whose size is not 1 as it is, where TensorFlow refuses."""
         if dim is None:
             return TensorflowTensor(_tf().squeeze(self.wrapped))
-        dims = [d % len(self.shape) for d in ((dim,) if isinstance(dim, int) else dim) if self.shape[d] == 1]
+        dims = list(squeezed_dims(self.shape, dim))
         if not dims:  # tf.squeeze with no axis squeezes every dimension of size 1
             return TensorflowTensor(_tf().identity(self.wrapped))
         return TensorflowTensor(_tf().squeeze(self.wrapped, axis=dims))

@@ -287,21 +287,26 @@ def jax_x64():
     jax.config.update("jax_enable_x64", previous)
 
 
+#: (operator, unbatched input shape, its arguments, the engines that have it)
+UNBATCHED_POOLS = [
+    ("avg_pool1d", (2, 7), (3, 2), ("jax", "paddle", "tensorflow")),
+    ("max_pool1d", (2, 7), (3, 2), ("jax", "paddle", "tensorflow")),
+    ("avg_pool2d", (1, 5, 6), (2, 2, 1), ("jax", "paddle", "tensorflow", "jittor")),
+    ("max_pool2d", (1, 5, 6), (2, 2), ("jittor",)),
+    ("adaptive_avg_pool2d", (2, 4, 4), ((2, 2),), ("jittor",)),
+    ("unfold", (2, 3, 3), (2, 1, 1), ("jax", "paddle", "tensorflow", "jittor")),
+]
+
+
 @pytest.mark.parametrize(
-    ("name", "shape", "arguments"),
-    [
-        ("avg_pool1d", (2, 7), (3, 2)),
-        ("max_pool1d", (2, 7), (3, 2)),
-        ("avg_pool2d", (1, 5, 6), (2, 2, 1)),
-        ("unfold", (2, 3, 3), (2, 1, 1)),
-    ],
+    ("engine_name", "name", "shape", "arguments"),
+    [(engine, *case) for *case, engines in UNBATCHED_POOLS for engine in engines],
 )
-@pytest.mark.parametrize("engine_name", ["jax", "paddle", "tensorflow"])
 def test_pools_take_an_unbatched_input_as_torch_does(engine_name, name, shape, arguments):
     """torch documents ``(C, L)`` and ``(C, H, W)`` inputs to its pools and ``unfold``; the jax adapter pooled the
-    last dimensions of a batched input only, paddle's and TensorFlow's pools and paddle's ``unfold`` refuse an
-    unbatched one (findings of ``python -m conformance.fuzz``)."""
-    pytest.importorskip(engine_name)
+    last dimensions of a batched input only, paddle's, TensorFlow's and jittor's pools and paddle's ``unfold`` refuse
+    an unbatched one (findings of ``python -m conformance.fuzz``)."""
+    skip_unless_installed(engine_name)
     backend = resolve(engine_name)
     x = np.random.default_rng(0).standard_normal(shape)
     pooled = getattr(backend.functional, name)(backend.tensor64(x), *arguments)
@@ -2201,12 +2206,12 @@ def test_every_known_failure_is_reproduced_in_engine_code_and_every_reproduction
     assert (unreproduced, stale) == ([], []), "known failures without a reproduction, reproductions of none"
 
 
-@pytest.mark.parametrize("engine_name", ["mygrad", "tensorflow"])
+@pytest.mark.parametrize("engine_name", ["mygrad", "tensorflow", "jittor"])
 def test_squeeze_leaves_a_dimension_of_another_size_as_torch_does(engine_name):
     """``x.squeeze(dim)`` leaves a dimension whose size is not 1 as it is (torch.squeeze's documentation), where
-    NumPy's squeeze, and so mygrad's, refuses it, and the TensorFlow adapter's squeezed every dimension of size 1
-    (findings of ``python -m conformance.fuzz``)."""
-    pytest.importorskip(engine_name)
+    NumPy's squeeze, and so mygrad's, refuses it, jittor's asserts it is 1, and the TensorFlow adapter's squeezed
+    every dimension of size 1 (findings of ``python -m conformance.fuzz``)."""
+    skip_unless_installed(engine_name)
     backend = resolve(engine_name)
     x = backend.tensor64(np.ones((2, 1, 3)))
     assert backend.to_numpy(x.squeeze(0)).shape == (2, 1, 3)
