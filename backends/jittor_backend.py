@@ -26,6 +26,8 @@ are declared, each member translated to jittor's own function. Names that are no
 over dimensions, and ``max(dim)``/``min(dim)`` torch's ``(values, indices)`` from ``argmax``/``argmin``, which return
 ``(indices, values)``; ``var``'s ``correction`` (0 or 1) is ``unbiased`` (jittor's default is biased, so it is always
 passed); ``norm``'s ``dim=None`` is every dimension (jittor's default is the last); ``mT`` is ``transpose(-2, -1)``;
+``squeeze(dim)`` is a reshape that leaves a dimension whose size is not 1, as torch's does (jittor's takes one
+dimension and asserts its size is 1);
 ``scatter_add`` is ``scatter(..., reduce="add")`` and ``scatter_reduce``'s ``"sum"``/``"prod"`` are ``scatter``'s
 ``"add"``/``"multiply"``; ``ops.cat`` is ``jt.concat``, ``ops.where`` ``jt.ternary`` (jittor's ``where`` of one
 argument is torch's ``nonzero``), ``ops.mm``/``ops.mv`` ``jt.matmul``, ``ops.broadcast_to`` ``jt.broadcast``,
@@ -33,7 +35,8 @@ argument is torch's ``nonzero``), ``ops.mm``/``ops.mv`` ``jt.matmul``, ``ops.bro
 the padding per side it stands for, ``dilation * (kernel - 1) / 2`` (an even extent, which torch pads unevenly, raises
 NotImplementedError), and ``conv_transpose2d`` is ``jt.nn.conv_transpose``; ``avg_pool2d``/``avg_pool3d``,
 ``adaptive_avg_pool3d`` and ``adaptive_max_pool2d`` are jittor's pooling modules (``AvgPool2d``, ...) applied once, as
-its own ``avg_pool2d`` does; ``max_pool2d``/``max_pool3d``'s ``dilation=1`` is jittor's ``None``; ``layer_norm``,
+its own ``avg_pool2d`` does; ``max_pool2d``/``max_pool3d``'s ``dilation=1`` is jittor's ``None``; the pools and
+``unfold`` take torch's unbatched input too, on a batch of one (jittor's need the batch dimension); ``layer_norm``,
 ``group_norm`` and ``instance_norm`` take ``weight=1``/``bias=0`` for torch's ``None``; ``normalize`` is
 ``jt.normalize``; ``binary_cross_entropy`` is ``jt.nn.bce_loss``, and its and ``binary_cross_entropy_with_logits``'s
 ``reduction`` (mean or sum) is ``size_average``; ``leaky_relu``'s slope is ``scale``, ``logsigmoid`` is
