@@ -426,8 +426,8 @@ def test_a_finding_explains_the_longer_chains_through_its_operators_with_its_ora
     assert not finding.explains("erf>prod-dim|reverse-vs-torch|forward")
     assert not finding.explains("erf>sum-dim|reverse-vs-torch|gradient")
     assert not finding.explains("cumprod|reverse-vs-torch|gradient")
-    prod = SimpleNamespace(finding=SimpleNamespace(check=""))
-    raised = SimpleNamespace(finding=SimpleNamespace(check=""))
+    prod = SimpleNamespace(finding=SimpleNamespace(check="", figures={}))
+    raised = SimpleNamespace(finding=SimpleNamespace(check="", figures={}))
     deviations = {"erf>prod-dim|reverse-vs-torch|gradient": prod, "exp|runs|ValueError": raised}
     met, new = Findings(Path("paddle.json"), (finding,)).split(deviations)
     assert (met, new) == ({"prod-at-a-zero": [prod]}, {"exp|runs|ValueError": raised})
@@ -452,6 +452,8 @@ def test_a_finding_explains_the_longer_chains_through_its_operators_with_its_ora
         ({"known_failures": ["opgrad.nope"]}, "known_failures opgrad.nope are not in *"),
         ({"known_failures": []}, "known_failures must list the spec IDs the finding is the cause of"),
         ({"fails_in": "third-order"}, "fails_in 'third-order' is none of float32, float64, *"),
+        ({"signatures": ["*|reverse-vs-torch|forward-shape"]}, "stands for any chain: the finding must name the fig*"),
+        ({"figures": []}, "figures must be a non-empty object of the figures a deviation it explains has"),
     ],
 )
 def test_a_malformed_findings_file_is_an_error_naming_the_file_and_the_entry(tmp_path, capsys, changes, message):
@@ -461,6 +463,24 @@ def test_a_malformed_findings_file_is_an_error_naming_the_file_and_the_entry(tmp
     assert fnmatch.fnmatch(str(raised.value), f"findings file {path}: entry 'doubled-exp': *{message}*"), raised.value
     assert main(["--backend=cpu", "--budget=1", f"--findings={path}"]) == 2
     assert f"error: findings file {path}: entry 'doubled-exp': " in capsys.readouterr().err
+
+
+def test_a_finding_of_any_chain_explains_the_deviations_with_its_figures_only():
+    """An engine with no 0-d tensors: every chain's 0-d result of shape (1,) is the finding's; a result of another
+    wrong shape, or a wrong value, is not."""
+    finding = KnownFinding(
+        "no-0-d-tensors",
+        (Signature.parse("*|reverse-vs-torch|forward-shape"),),
+        "accepted-difference",
+        "a 0-d result has shape (1,)",
+        {"jittor": "1.3.11.0"},
+        figures={"shape": [1], "expected_shape": []},
+    )
+    zero_d_as_one = {"shape": [1], "expected_shape": []}
+    assert finding.explains("exp>sum|reverse-vs-torch|forward-shape", figures=zero_d_as_one)
+    assert finding.explains("norm|reverse-vs-torch|forward-shape", figures=zero_d_as_one)
+    assert not finding.explains("sum-dim|reverse-vs-torch|forward-shape", figures={"shape": [2], "expected_shape": []})
+    assert not finding.explains("sum|reverse-vs-torch|forward", figures={"ratio": 3.0})
 
 
 def test_a_backend_declares_its_findings_file_and_torchs_serve_the_backends_made_of_it():

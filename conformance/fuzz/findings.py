@@ -28,6 +28,10 @@ object::
 - ``fails_in``: the check of the specs its deviations fall in (``float64``: off by more than float64's error model but
   within float32's, ``forward-mode``, ``second-order``; as a known failure's), where it is one: a deviation in
   another check (a wrong first-order gradient of the same operator) is not this finding's.
+- ``figures``: the figures a deviation it explains has, each the same (``{"shape": [1], "expected_shape": []}``: a
+  0-d result that comes back of shape ``(1,)``). A signature whose chain is ``*`` explains every chain with its
+  oracle and kind, so a finding with one must name its figures: an engine with no 0-d tensors is one finding,
+  ``*|reverse-vs-torch|forward-shape``, not one per operator, and a result of another wrong shape is not its.
 - ``known_failures``: the spec IDs of the engine's known-failures file whose cause it is, listed in that file
   (required for a finding of triage ``known-failure``; an engine bug a spec was written for names that spec, and
   its reproduction is the known failure's).
@@ -52,7 +56,7 @@ from backends import Backend
 from conformance import checks, known_failures, user_files
 from conformance.operator_catalogue import CATALOGUE
 
-from .signatures import CRASHED, Signature
+from .signatures import ANY, CRASHED, Signature
 
 #: where the shipped findings files lie, one per engine: ``<engine>.json``
 FINDINGS = Path(__file__).resolve().parent.parent.parent / "backends" / "findings"
@@ -69,7 +73,7 @@ ENGINE_BUG = "engine-bug"
 KNOWN_FAILURE = "known-failure"
 #: the keys a finding has: required, then optional
 REQUIRED = ("signatures", "triage", "reason", "observed")
-OPTIONAL = ("reproduction", "known_failures", "fails_in")
+OPTIONAL = ("reproduction", "known_failures", "fails_in", "figures")
 #: the findings of each backend of a pytest run (``--fuzz-findings``, else the shipped ones)
 STASH = pytest.StashKey[dict[str, "Findings"]]()
 
@@ -86,11 +90,15 @@ class KnownFinding:
     reproduction: Path | None = None
     known_failures: tuple[str, ...] = ()
     fails_in: str | None = None
+    figures: dict[str, Any] | None = None
 
-    def explains(self, signature: str, check: str = "") -> bool:
-        """Whether a deviation of ``signature``, in the specs' ``check``, is this finding's (one of its signatures
-        explains it, in the check the finding fails in where it names one)."""
+    def explains(self, signature: str, check: str = "", figures: dict | None = None) -> bool:
+        """Whether a deviation of ``signature``, in the specs' ``check``, with ``figures``, is this finding's (one of
+        its signatures explains it, in the check the finding fails in where it names one, with the figures it names
+        where it names some)."""
         if self.fails_in is not None and check != self.fails_in:
+            return False
+        if self.figures is not None and any((figures or {}).get(key) != value for key, value in self.figures.items()):
             return False
         deviation = Signature.parse(signature)
         return any(mine.explains(deviation) for mine in self.signatures)
@@ -119,10 +127,10 @@ class Findings:
     path: Path | None = None
     findings: tuple[KnownFinding, ...] = ()
 
-    def explaining(self, signature: str, check: str = "") -> KnownFinding | None:
-        """The finding that explains a deviation of ``signature`` in ``check``, if one does (the first in the
-        file)."""
-        return next((finding for finding in self.findings if finding.explains(signature, check)), None)
+    def explaining(self, signature: str, check: str = "", figures: dict | None = None) -> KnownFinding | None:
+        """The finding that explains a deviation of ``signature`` in ``check`` with ``figures``, if one does (the
+        first in the file)."""
+        return next((finding for finding in self.findings if finding.explains(signature, check, figures)), None)
 
     @property
     def crashes(self) -> list[Signature]:
@@ -136,7 +144,7 @@ class Findings:
         met: dict[str, list[Explained]] = {}
         new: dict[str, Explained] = {}
         for signature, deviation in deviations.items():
-            if (finding := self.explaining(signature, deviation.finding.check)) is None:
+            if (finding := self.explaining(signature, deviation.finding.check, deviation.finding.figures)) is None:
                 new[signature] = deviation
             else:
                 met.setdefault(finding.name, []).append(deviation)
@@ -179,7 +187,11 @@ def parse_finding(
             signature = Signature.parse(text)
         except ValueError as error:
             raise where.error(f"signature {error}") from None
-        if unknown := [operator for operator in signature.operators if operator not in operators]:
+        if signature.operators == (ANY,) and not isinstance(value.get("figures"), dict):
+            raise where.error(f"signature {text!r} stands for any chain: the finding must name the figures it has")
+        if signature.operators != (ANY,) and (
+            unknown := [operator for operator in signature.operators if operator not in operators]
+        ):
             raise where.error(f"signature {text!r}: {', '.join(unknown)} is no operator of the catalogue")
         parsed.append(signature)
     triage, reason, observed = value["triage"], value["reason"], value["observed"]
@@ -209,7 +221,15 @@ def parse_finding(
         reproduction_of(where, value.get("reproduction"), triage),
         known_failures_of(where, value.get("known_failures"), triage, listed),
         check_of(where, value.get("fails_in")),
+        figures_of(where, value.get("figures")),
     )
+
+
+def figures_of(where: _Where, figures: Any) -> dict[str, Any] | None:
+    """The figures a deviation must have to be the finding's (``{"shape": [1], "expected_shape": []}``), or None."""
+    if figures is not None and (not isinstance(figures, dict) or not figures):
+        raise where.error("figures must be a non-empty object of the figures a deviation it explains has")
+    return figures
 
 
 def check_of(where: _Where, check: Any) -> str | None:

@@ -15,6 +15,9 @@ RUNS = "runs"
 ORACLES = (REVERSE, FORWARD, DIFFERENCES, SECOND, RUNS)
 #: the kind of a deviation whose process died in the oracle it names (:mod:`.crashes`)
 CRASHED = "crashed"
+#: the chain of a finding's signature that stands for any chain (``*|reverse-vs-torch|forward-shape``): the findings
+#: file narrows it by the figures it was observed with (:mod:`.findings`)
+ANY = "*"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,11 @@ class Signature:
 
     def explains(self, other: Signature) -> bool:
         """Whether ``other`` is this disagreement again in a longer program: the same oracle disagreeing the same
-        way on a chain that has this one's operators in order (``prod-dim`` explains ``erf>prod-dim``)."""
+        way on a chain that has this one's operators in order (``prod-dim`` explains ``erf>prod-dim``; :data:`ANY`
+        explains every chain)."""
         if (self.oracle, self.kind) != (other.oracle, other.kind):
             return False
+        if self.operators == (ANY,):
+            return True
         rest = iter(other.operators)
         return all(name in rest for name in self.operators)
