@@ -213,11 +213,17 @@ class JittorTensor(TensorProxy):
         return self.wrap(self.wrapped.expand_as(self.unwrap(other)))
 
     def squeeze(self, dim: Any = None) -> Any:
-        """jittor's squeeze takes one dimension and refuses one whose size is not 1, which torch leaves as it is."""
-        if dim is None:
-            return self.wrap(self.wrapped.squeeze())
-        dims = squeezed_dims(self.wrapped.shape, dim)
-        return self.wrap(self.wrapped.reshape([size for d, size in enumerate(self.wrapped.shape) if d not in dims]))
+        """jittor's squeeze takes one dimension and refuses one whose size is not 1, which torch leaves as it is; and
+        squeezing every dimension away is jittor's 0-d shape, ``(1,)`` (it has no 0-d ``Var``: ``reshape([])``
+        raises)."""
+        shape = self.wrapped.shape
+        dims = range(len(shape)) if dim is None else squeezed_dims(shape, dim)
+        kept = [size for d, size in enumerate(shape) if d not in dims or size != 1]
+        return self.wrap(self.wrapped.reshape(kept or [1]))
+
+    def t(self) -> Any:
+        """torch's ``t()`` of a vector (or a 0-d tensor) is the tensor itself; jittor's needs two dimensions."""
+        return self.wrap(self.wrapped.t()) if len(self.wrapped.shape) == 2 else self
 
     def split(self, split_size: Any, dim: int = 0) -> list:
         return [self.wrap(part) for part in _jittor().split(self.wrapped, split_size, dim)]
@@ -269,7 +275,7 @@ ELEMENTWISE = {
 translate(JittorTensor, lambda name: getattr(_jittor(), name), ELEMENTWISE)
 #: torch's shape methods that are jittor's of the same name, with torch's arguments
 SHAPE_METHODS = (
-    "view permute transpose t expand unsqueeze flip roll repeat contiguous diagonal diag tril triu repeat_interleave"
+    "view permute transpose expand unsqueeze flip roll repeat contiguous diagonal diag tril triu repeat_interleave"
 )
 translate(JittorTensor, lambda name: getattr(_jittor(), name), {name: name for name in _names(SHAPE_METHODS)})
 #: torch's index-taking methods that are jittor's ``Var`` methods of the same name and arguments

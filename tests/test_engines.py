@@ -398,6 +398,15 @@ def jt():
     return resolve("jittor")._jt
 
 
+def test_jittor_transposes_a_vector_as_itself_and_squeezes_one_element_to_its_0d_shape(jt):
+    """torch's ``t()`` of a vector is the vector (jittor's needs two dimensions), and ``squeeze()`` of one element is
+    0-d, which jittor spells ``(1,)`` (``reshape([])`` raises): fuzzer findings, adapter gaps."""
+    backend = resolve("jittor")
+    assert backend.to_numpy(backend.tensor64(np.arange(3.0)).t()).tolist() == [0.0, 1.0, 2.0]
+    assert backend.to_numpy(backend.tensor64(np.ones((2, 3))).t()).shape == (3, 2)
+    assert backend.to_numpy(backend.tensor64(np.ones((1, 1))).squeeze()).shape == (1,)
+
+
 def test_jittor_makes_float32_by_default_float64_on_request_and_guards_its_flags(jt):
     backend = resolve("jittor")
     assert backend.to_numpy(backend.tensor([1.0])).dtype == np.float32
