@@ -739,6 +739,7 @@ class JittorBackend(Backend):
         ),
     }
     known_failures_file = Path(__file__).parent / "known_failures" / "jittor.json"
+    findings_file = Path(__file__).parent / "findings" / "jittor.json"
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

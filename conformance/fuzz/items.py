@@ -8,7 +8,8 @@ The items split the command's programs by their first operator, the item's even 
 engine; the operators after it are those the command chains. Each item runs ``--fuzz-programs`` distinct programs,
 seeded by ``--fuzz-seed`` and its operator (and its draw under ``--draws``), not by the order or the worker it runs
 in, and fails with the command's summary: the deviations' figures and their records, written under ``--fuzz-out`` in
-a folder named by the item's test id.
+a folder named by the item's test id. An item whose engine kills its worker (``--isolate`` or ``-n``) is ``crashed``,
+with the program it died in (:mod:`.crash_reports`); a known crash is not run again (:mod:`.crashes`).
 """
 
 from __future__ import annotations
