@@ -17,6 +17,7 @@ from tests.conftest import ROOT
 
 ENGINE = '''
 import ctypes
+import time
 
 from backends.torch_backend import TorchBackend
 
@@ -27,6 +28,14 @@ class SegfaultsInSecondOrder(TorchBackend):
     def vjp(self, fn, primals, cotangent, *, create_graph=False):
         if create_graph:
             ctypes.string_at(0)
+        return super().vjp(fn, primals, cotangent, create_graph=create_graph)
+
+
+class SlowInReverse(TorchBackend):
+    """torch, but each vjp takes a second."""
+
+    def vjp(self, fn, primals, cotangent, *, create_graph=False):
+        time.sleep(1)
         return super().vjp(fn, primals, cotangent, create_graph=create_graph)
 '''
 BACKEND = "crashing_engine:SegfaultsInSecondOrder"
@@ -109,16 +118,16 @@ def test_the_flight_record_reads_back_as_the_crash_of_its_oracle(tmp_path):
     assert crashed_deviation(tmp_path / "flight.json", "of signal 11") is None
 
 
-def entry(harness, monkeypatch, *arguments):
+def entry(harness, monkeypatch, *arguments, backend=BACKEND):
     """``pytest fuzz_tests`` on the crashing engine, isolated; its JSON report's cell of ``fuzz.exp``."""
     harness.makepyfile(crashing_engine=ENGINE)
     monkeypatch.setenv("PYTHONPATH", f"{ROOT}:{harness.path}")
     run = harness.runpytest_subprocess(
-        "--pyargs", "fuzz_tests", f"--backend={BACKEND}", "--spec=fuzz.exp", "--isolate", "--fuzz-programs=3",
+        "--pyargs", "fuzz_tests", f"--backend={backend}", "--spec=fuzz.exp", "--isolate", "--fuzz-programs=3",
         "--fuzz-out=out", "--conformance-json=report.json", "-p", "no:cacheprovider", *arguments, timeout=600,
     )  # fmt: skip
     report = json.loads((harness.path / "report.json").read_text())
-    return run, report["specs"][0]["verdicts"][BACKEND]
+    return run, report["specs"][0]["verdicts"][backend]
 
 
 def test_a_crashed_fuzz_item_names_the_program_and_writes_its_record(harness, monkeypatch):
@@ -137,3 +146,12 @@ def test_a_fuzz_item_whose_crash_is_known_is_a_known_failure(harness, monkeypatc
     assert cell["verdict"] == "known-failure", run.stdout.str()[-3000:]
     assert "second-order-crash" in cell["reason"]
     assert run.ret == 0
+
+
+def test_a_fuzz_item_past_its_time_limit_times_out_at_once(harness, monkeypatch):
+    """pytest-timeout's exception is not the program's failure: hypothesis would shrink it, running on until the
+    watchdog ends the worker (and the program then running would read as a crash). The item times out instead."""
+    slow = "crashing_engine:SlowInReverse"
+    run, cell = entry(harness, monkeypatch, "--timeout=3", "--fuzz-programs=20", backend=slow)
+    assert cell["verdict"] == "timed-out", run.stdout.str()[-3000:]
+    assert not list((harness.path / "out").glob("*/*crashed*"))

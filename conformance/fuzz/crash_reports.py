@@ -30,7 +30,8 @@ def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport) -> None:
     from .crashes import FLIGHT_RECORD, crashed_deviation
 
     folder = item_folder(config.getoption("fuzz_out"), parameters[1])
-    if (crash := crashed_deviation(folder / FLIGHT_RECORD, "(the worker running it)")) is None:
+    crash = crashed_deviation(folder / FLIGHT_RECORD, "with its worker (a crash, or a hang its watchdog ended)")
+    if crash is None:
         return
     record = crash.write(folder)
     report.longrepr = (

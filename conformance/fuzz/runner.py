@@ -72,6 +72,16 @@ def program_key(program: Program, inputs: list[np.ndarray]) -> str:
     return program.key() + "|".join(array.tobytes().hex() for array in inputs)
 
 
+class Stopped(BaseException):
+    """A program was stopped from outside (pytest-timeout's ``Failed`` at an item's time limit, a ``SystemExit``):
+    hypothesis would take either for the program's own failure and shrink it, running on past the limit, so the
+    run ends at once and :func:`fuzz` raises ``cause`` again. Not an ``Exception``: hypothesis lets it through."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(repr(cause))
+        self.cause = cause
+
+
 class NewDeviation(Exception):
     """A deviation of a signature not seen yet: fails the hypothesis run, which shrinks its program."""
 
@@ -124,7 +134,12 @@ def fuzz(
         if first_time and program.operands:
             summary.binary += 1
         flight.boarding(described, program, inputs)
-        outcome = check_program(engine, entries, program, inputs, flight)
+        try:
+            outcome = check_program(engine, entries, program, inputs, flight)
+        except BaseException as stop:
+            if isinstance(stop, Exception) and not isinstance(stop, SystemExit):
+                raise
+            raise Stopped(stop) from stop
         if first_time and outcome.unstable:  # hypothesis replays programs while shrinking: each counted once
             summary.unstable[outcome.unstable.split(" (")[0]] += 1
         if first_time and outcome.unsupported:
@@ -157,6 +172,9 @@ def fuzz(
             run()
         except NewDeviation as found:
             summary.record(found.deviation)
+        except Stopped as stopped:
+            flight.landed()  # the process lives on: no crash to record
+            raise stopped.cause from None
         if after_round is not None:
             after_round(summary, round_number + 1)
     flight.landed()
