@@ -6,9 +6,11 @@ entry can be restricted to it (``"fails_in": "second-order"``), so that a failur
 failure. :func:`conformance.gradcheck.check_gradients` makes the first-order checks (output, gradients, finite
 differences) untagged, then ``float32`` (the same operator in single precision, for an engine whose first order
 was checked in float64), ``float64`` (float64 results held to float64's error model, where the first-order check
-held them to float32's), ``forward-mode`` and ``second-order``: a missing double backward stops the spec only
-after its first order held, and an engine that computes float64 to float32's precision (a constant rounded
-through float32) is told apart from one that computes a wrong value.
+held them to float32's), ``forward-mode``, ``second-order`` and last ``shape`` (a result of the oracle's size in
+another shape, jittor's ``(1,)`` for a 0-d result, whose values every check before held in the oracle's shape): a
+missing double backward stops the spec only after its first order held, an engine that computes float64 to
+float32's precision (a constant rounded through float32) is told apart from one that computes a wrong value, and a
+known wrong shape hides no wrong value.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ FLOAT32 = "float32"
 FLOAT64 = "float64"
 FORWARD_MODE = "forward-mode"
 SECOND_ORDER = "second-order"
+SHAPE = "shape"
 #: every check name a spec tags and a known-failures entry may name
-NAMES = (FLOAT32, FLOAT64, FORWARD_MODE, SECOND_ORDER)
+NAMES = (FLOAT32, FLOAT64, FORWARD_MODE, SECOND_ORDER, SHAPE)
 #: the attribute an escaping exception carries
 ATTRIBUTE = "conformance_check"
 

@@ -323,16 +323,17 @@ def check_gradients(engine: Backend, op: Op) -> None:
     dtype = np.float64 if cap.FLOAT64 in engine.capabilities and not float64_lacked(engine, op) else np.float32
     rtol, atol = TOLERANCES[dtype]
     if dtype is np.float64:
-        in_float64 = measure(engine, op, arrays, cotangent, FLOAT64)
-        hold(in_float64, FLOAT32, op.rounding_scale)  # right to float32's precision, or wrong
-        grads = [measured.actual for measured in in_float64[1:]]
+        first_order = measure(engine, op, arrays, cotangent, FLOAT64)
+        hold(first_order, FLOAT32, op.rounding_scale)  # right to float32's precision, or wrong
+        grads = [measured.actual for measured in first_order[1:]]
         check_finite_differences(engine, op, arrays, cotangent, grads)
         with checks.check(checks.FLOAT32):
-            check_precision(engine, op, arrays, cotangent, FLOAT32)
+            in_float32 = check_precision(engine, op, arrays, cotangent, FLOAT32)
         with checks.check(checks.FLOAT64):
-            hold(in_float64, FLOAT64, op.rounding_scale)
+            hold(first_order, FLOAT64, op.rounding_scale)
+        measured = first_order + in_float32
     else:
-        check_precision(engine, op, arrays, cotangent, FLOAT32)
+        measured = check_precision(engine, op, arrays, cotangent, FLOAT32)
     if cap.JVP in engine.capabilities and op.forward_mode:
         with checks.check(checks.FORWARD_MODE):
             tangent = tangent_of(engine, op, arrays, directions, dtype)
@@ -375,6 +376,8 @@ def check_gradients(engine: Backend, op: Op) -> None:
                         atol=FD_ATOL,
                         err_msg=f"second derivative (input {index}) differs from finite differences of the gradient",
                     )
+    with checks.check(checks.SHAPE):
+        hold_shapes(measured)
 
 
 def oracle_second_order(op: Op, arrays, cotangent: np.ndarray, directions) -> tuple[list[np.ndarray], str]:
@@ -432,12 +435,21 @@ def check_finite_differences(engine: Backend, op: Op, arrays, cotangent: np.ndar
 
 @dataclass(frozen=True)
 class Measurement:
-    """One result of an engine (its output, or one input's gradient) beside the oracle's value and spread."""
+    """One result of an engine (its output, or one input's gradient) beside the oracle's value and spread; ``shape``
+    is the result's own, where ``actual`` has the oracle's shape whenever it has its size (:func:`hold_shapes`
+    holds the shape, after every check of the values)."""
 
     name: str
     actual: np.ndarray
     value: np.ndarray
     spread: np.ndarray
+    shape: tuple[int, ...]
+
+    @classmethod
+    def of(cls, name: str, result, value: np.ndarray, spread: np.ndarray) -> Measurement:
+        actual = np.asarray(result, dtype=np.float64)
+        shape = actual.shape
+        return cls(name, actual.reshape(value.shape) if actual.size == value.size else actual, value, spread, shape)
 
 
 def measure(engine: Backend, op: Op, arrays, cotangent: np.ndarray, precision: Precision) -> list[Measurement]:
@@ -450,7 +462,7 @@ def measure(engine: Backend, op: Op, arrays, cotangent: np.ndarray, precision: P
     output, grads = gradients(engine, op, arrays, cotangent, precision.dtype)
     names = ["forward", *(f"gradient of input {index}" for index in op.differentiable())]
     results = zip(names, [output, *grads], expected.values, expected.spreads, strict=True)
-    return [Measurement(f"{precision.name} {name}", *result) for name, *result in results]
+    return [Measurement.of(f"{precision.name} {name}", *result) for name, *result in results]
 
 
 def hold(measurements: list[Measurement], model: Precision, scale: float) -> None:
@@ -459,12 +471,20 @@ def hold(measurements: list[Measurement], model: Precision, scale: float) -> Non
         assert_within_error_model(measured.name, measured.actual, measured.value, measured.spread, model, scale)
 
 
-def check_precision(engine: Backend, op: Op, arrays, cotangent: np.ndarray, precision: Precision) -> list:
+def hold_shapes(measurements: list[Measurement]) -> None:
+    """Assert every measurement has the oracle's shape."""
+    for measured in measurements:
+        assert measured.shape == measured.value.shape, (
+            f"{measured.name} has shape {measured.shape}, not {measured.value.shape}"
+        )
+
+
+def check_precision(engine: Backend, op: Op, arrays, cotangent: np.ndarray, precision: Precision) -> list[Measurement]:
     """Assert the engine's output and gradients in ``precision`` are the float64 oracle's within ``precision``'s
-    error model (module docstring); return the gradients."""
+    error model (module docstring), in the oracle's shape; return them."""
     measurements = measure(engine, op, arrays, cotangent, precision)
     hold(measurements, precision, op.rounding_scale)
-    return [measured.actual for measured in measurements[1:]]
+    return measurements
 
 
 @dataclass(frozen=True)

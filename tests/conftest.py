@@ -7,6 +7,7 @@ import pytest
 import torch._dynamo  # noqa: F401  (see below)
 import torchvision  # noqa: F401  (see below)
 
+from backends.torch_backend import TorchBackend
 from conformance import known_failures
 
 # scipy's optimize imported once, whole, before any test runs: seen on scipy 1.15.0 (the lowest pins), a later first
@@ -49,3 +50,15 @@ def torch_known_failures_here() -> dict[str, known_failures.Entry]:
     from backends.torch_backend import TorchBackend
 
     return known_failures.load(TorchBackend.known_failures_file).entries
+
+
+class OneElementFor0d(TorchBackend):
+    """torch, but a 0-d result comes back of shape (1,) (as jittor's do: it has no 0-d tensor), ``scale`` times it."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def to_numpy(self, tensor):
+        array = super().to_numpy(tensor)
+        return array.reshape(1) * self.scale if array.ndim == 0 else array

@@ -23,6 +23,7 @@ from conformance.fuzz.programs import Program
 from conformance.fuzz.records import Deviation, replay
 from conformance.fuzz.runner import Budget, Summary, fuzz
 from conformance.fuzz.signatures import Signature
+from tests.conftest import OneElementFor0d
 
 
 @pytest.fixture(autouse=True)
@@ -515,18 +516,6 @@ def test_central_differences_within_the_rounding_of_a_large_output_are_discarded
     inputs = [np.array([[[0.0, 1.0, 1.5]], [[0.25, 0.5, 2.0]]])]
     outcome = check_program(resolve("cpu"), entries, program, inputs)
     assert outcome.unstable.startswith("central differences are within the rounding") and not outcome.findings
-
-
-class OneElementFor0d(TorchBackend):
-    """torch, but a 0-d result comes back of shape (1,), as jittor's do (it has no 0-d Var); ``scale`` times it."""
-
-    def __init__(self, scale: float = 1.0) -> None:
-        super().__init__()
-        self.scale = scale
-
-    def to_numpy(self, tensor):
-        array = super().to_numpy(tensor)
-        return array.reshape(1) * self.scale if array.ndim == 0 else array
 
 
 @pytest.mark.parametrize(("scale", "kinds"), [(1.0, {"forward-shape"}), (1.5, {"forward-shape", "forward"})])

@@ -27,7 +27,7 @@ from conformance.gradcheck import (
     tolerance,
 )
 from conformance.operator_catalogue import CATALOGUE
-from tests.conftest import ROOT
+from tests.conftest import ROOT, OneElementFor0d
 
 SQUARE = Op(lambda lib, x: x * x, [(3,)])
 
@@ -292,6 +292,17 @@ def test_a_float32_only_mutant_fails_in_the_float32_check_alone(wrong):
     with pytest.raises(AssertionError) as failure:
         check_gradients(MUTANTS[wrong.name]("cpu"), entry.op)
     assert checks.failed_in(failure.value) == checks.FLOAT32
+
+
+@pytest.mark.parametrize(("scale", "check"), [(1.0, checks.SHAPE), (1.5, "")])
+def test_a_result_of_another_shape_fails_in_the_shape_check_after_its_values_held(scale, check):
+    """``sum`` as ``(1,)``: right values fail in the ``shape`` check, last, so that a known failure restricted to it
+    (an engine with no 0-d tensors) covers the shape alone; a wrong value still fails the first order."""
+    (entry,) = [entry for entry in CATALOGUE if entry.name == "sum"]
+    np.random.seed(0)
+    with pytest.raises(AssertionError, match="shape" if check else "differs") as failure:
+        check_gradients(OneElementFor0d(scale), entry.op)
+    assert checks.failed_in(failure.value) == check
 
 
 ORACLE_ONLY = """

@@ -231,7 +231,7 @@ def engine_findings(
         if shape_figures and f"{kind}-shape" not in reported:
             reported.add(f"{kind}-shape")
             figures = shape_figures if kind == "forward" else of_input(shape_figures, index - 1, len(grads))
-            yield Finding(REVERSE, f"{kind}-shape", figures)
+            yield Finding(REVERSE, f"{kind}-shape", figures, checks.SHAPE)
         if kind in reported or actual is None:
             continue
         error = np.abs(np.asarray(actual, dtype=np.float64) - value)
@@ -291,7 +291,7 @@ def second_order_findings(engine: Backend, op, arrays, cotangent, directions):
         product, shape_figures = reshaped(product, np.shape(expected_product))
         if shape_figures:
             figures = of_input(shape_figures, index, len(products))
-            yield Finding(SECOND, "hessian-vector-shape", figures, checks.SECOND_ORDER)
+            yield Finding(SECOND, "hessian-vector-shape", figures, checks.SHAPE)
         if product is not None and (figures := beyond_allclose(product, expected_product, *tolerances)):
             yield Finding(SECOND, "hessian-vector", of_input(figures, index, len(products)), checks.SECOND_ORDER)
         if shape_figures or figures:
