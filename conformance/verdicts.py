@@ -80,6 +80,9 @@ TIMED_OUT_PROPERTY = "timed_out"
 RAISED_PROPERTY = "raised"
 #: the user property of a spec that failed in a named check (see :mod:`conformance.checks`)
 FAILED_IN_PROPERTY = "failed_in"
+#: how the reason of a fuzz item's known failure starts where triaged findings explain its deviations
+#: (:mod:`conformance.fuzz.findings`): its own reason, even where its operator's spec has a known-failures entry
+KNOWN_FINDING = "known finding"
 #: how pytest's report of a strict xfail that passed starts
 XPASS_STRICT = "[XPASS(strict)]"
 #: how the report counts a value spec's failure where the engine raised instead of giving a value
@@ -207,9 +210,10 @@ def fold(previous: Verdict | None, report: pytest.TestReport, known: Entry | Non
     if engine_error := properties.get(ENGINE_OUTCOME_PROPERTY):
         return Verdict(ERROR, engine_error)
     error, failed_in = properties.get(RAISED_PROPERTY, ""), properties.get(FAILED_IN_PROPERTY, "")
-    if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file
+    if hasattr(report, "wasxfail"):  # pytest's strict xfail, set from the known-failures file, or a known finding's
         # pytest before 8.1 prefixes the reason of an imperative pytest.xfail (a known finding's) with "reason: "
-        reason = known.reason if known else report.wasxfail.removeprefix("reason: ")
+        shown = report.wasxfail.removeprefix("reason: ")
+        reason = shown if known is None or shown.startswith(KNOWN_FINDING) else known.reason
         return Verdict(KNOWN_FAILURE, reason, raised=error, failed_in=failed_in)
     if report.when == "setup":
         if report.failed:
