@@ -88,6 +88,29 @@ def test_a_deviation_outside_the_known_failures_check_is_a_failure(harness, tmp_
     assert cells["fuzz.exp", "mutant:wrong-grad-exp"]["verdict"] == "fail"
 
 
+def test_a_known_failure_its_programs_do_not_meet_passes_the_item_and_is_strict_for_its_spec(harness, tmp_path):
+    """The item shares its operator's entry as an allowance: a run of it that does not meet the failure (here torch,
+    whose exp is right, listed as failing) passes and says so, where the spec itself, whose entry it is, would be
+    "known failure passes" (jittor's ``opgrad.sqrt-0d``, a 0-d shape that ``fuzz.sqrt-0d``'s drawn programs need not
+    reach)."""
+    known = tmp_path / "known.json"
+    known.write_text(json.dumps({"opgrad.exp": {"reason": "a 0-d result of another shape", "fails_in": "shape"}}))
+    cells, _, result = verdicts(
+        harness, f"--known-failures=cpu={known}", "--spec=fuzz.exp", "--fuzz-programs=3"
+    )  # fmt: skip
+    cell = cells["fuzz.exp", "cpu"]
+    assert (cell["verdict"], cell["reason"]) == (
+        "pass",
+        "not met by this run: known failure: a 0-d result of another shape",
+    )
+    assert result.ret == 0
+    spec = harness.runpytest_inprocess(
+        "--pyargs", "spec_tests", f"--known-failures=cpu={known}", "--spec=opgrad.exp", "--conformance-json=spec.json"
+    )
+    verdict = json.loads((harness.path / "spec.json").read_text())["specs"][0]["verdicts"]["cpu"]["verdict"]
+    assert (verdict, spec.ret) == ("known-failure-passes", 1)
+
+
 def test_a_known_failures_file_lists_the_operators_spec_not_its_fuzz_item(harness, tmp_path):
     known = tmp_path / "known.json"
     known.write_text(json.dumps({"fuzz.exp": "listed under the item"}))

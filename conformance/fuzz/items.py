@@ -2,7 +2,8 @@
 ``fuzz.<operator>``, which fuzzes the programs that start with it. Its verdict goes through the harness as a spec's
 does: the capabilities and lacked members of the operator's catalogue spec make it unsupported, that spec's known
 failures are its own (:attr:`conformance.catalogue.Spec.known_failures_of`, so that a failure restricted to one
-check covers the deviations in that check only), and the report lists it in the area ``fuzz``.
+check covers the deviations in that check only), though not strictly: programs that do not meet one pass, and the
+report lists it in the area ``fuzz``.
 
 The items split the command's programs by their first operator, the item's even where it is a known failure of the
 engine; the operators after it are those the command chains. Each item runs ``--fuzz-programs`` distinct programs,
