@@ -409,6 +409,18 @@ REDUCTIONS = [
        says="min over a dimension with keepdim sends the gradient to the argmin."),
     op("min-all", lambda lib, x: x.min(), (2, 3), needs=RED, source=torch_doc("min"),
        says="min() of all elements sends the gradient to the smallest one."),
+    op("amax-over-copies", lambda lib, x: x.expand(2, 4).amax(dim=0), (1, 4), needs=RED + SHAPE,
+       source=torch_doc("amax"),
+       says="amax evenly distributes the gradient between equal values: over two copies of each value (an expanded "
+            "view), each copy gets half, and the value's gradient sums back to 1, not 2."),
+    op("max-all-over-copies", lambda lib, x: x.expand(2, 3).max(), (1, 3), needs=RED + SHAPE,
+       source=torch_doc("max"),
+       says="max() of all elements evenly distributes the gradient between equal values: the largest value, copied "
+            "twice by an expanded view, gets a gradient of 1 in all, not 2."),
+    op("max-dim-over-copies", lambda lib, x: x.expand(3, 4).max(dim=0)[0], (1, 4), needs=RED + SHAPE,
+       source=torch_doc("max"),
+       says="max over a dimension propagates the gradient only to the indexed element: of three copies of each "
+            "value, one gets the gradient, and the value's gradient is 1, not 3."),
     op("std", lambda lib, x: x.std(), (2, 3), needs=RED, source=torch_doc("std"),
        says="std() (Bessel-corrected) has gradient (x - mean)/((n - 1)·std)."),
     op("std-dim-correction0", lambda lib, x: x.std(dim=1, correction=0), (2, 4), needs=RED, source=torch_doc("std"),

@@ -153,6 +153,28 @@ def test_a_tie_within_the_difference_step_is_discarded_as_unstable():
     assert outcome.unstable and "differences" in outcome.unstable
 
 
+class GeluValuesInFloat32(TorchBackend):
+    """torch, but ``gelu``'s float64 values are rounded through float32 (its gradient is float64's), as jittor's
+    ``digamma`` computes in float32: its central differences at h and 2h disagree where torch's agree."""
+
+    def __init__(self) -> None:
+        super().__init__("cpu", name="gelu-values-in-float32")
+        rounded = lambda y: y + (y.float().double() - y).detach()  # noqa: E731
+        self.functional = SimpleNamespace(gelu=lambda x, approximate="none": rounded(torch.nn.functional.gelu(x)))
+
+
+def test_differences_unsteady_on_the_engine_alone_are_its_forwards_fault_not_an_unstable_point():
+    """The point is unstable where the oracle's differences are unsteady too (a tie, above); where they hold, the
+    engine's float64 forward is at fault: a finding in the ``float64`` check, not a discarded program (jittor's
+    ``fuzz.digamma`` had every program discarded, and no verdict)."""
+    program, inputs = Program(("gelu",), (2, 3), "none", 0), np.array([[0.3, -1.2, 0.7], [1.9, -0.4, 0.05]])
+    assert not check_program(resolve("cpu"), pool(resolve("cpu"), ["gelu"])[0], program, [inputs]).findings
+    engine = GeluValuesInFloat32()
+    outcome = check_program(engine, pool(engine, ["gelu"])[0], program, [inputs])
+    assert outcome.unstable is None
+    assert (DIFFERENCES, "unsteady-forward", "float64") in {(f.oracle, f.kind, f.check) for f in outcome.findings}
+
+
 def test_the_summary_counts_discards_and_the_command_exits_0_without_deviations(tmp_path, capsys):
     assert main(["--backend=cpu", "--budget=30", "--seed=0", f"--out={tmp_path}"]) == 0
     printed = capsys.readouterr().out

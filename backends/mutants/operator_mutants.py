@@ -10,7 +10,8 @@ first such tensor doubled). :data:`EDGE_CASES` break an operator only on non-con
 broadcasting, and are caught by the entries written for those edge cases; :data:`FLOAT32_ONLY` break an
 operator in float32 only, and are caught by the entry's ``float32`` check; :data:`NAN_FORMULAS` compute a gradient
 by the textbook formula that is NaN at a point where the function is differentiable (``prod / x`` at a zero factor),
-and :data:`AT_ZERO` are wrong at 0 alone, where the function is smooth (``i0`` through ``|x|``).
+and :data:`AT_ZERO` are wrong at 0 alone, where the function is smooth (``i0`` through ``|x|``); :data:`BY_EQUALITY`
+send a maximum's gradient to every element equal to it, wrong over equal values alone.
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ DOUBLED = [
     ("sum-dims-negative", "sum", 0), ("sum-transposed", "sum", 0), ("sum-expanded", "expand", 0),
     ("mean-keepdim", "mean", 0), ("prod", "prod", 0), ("prod-dim", "prod", 0), ("prod-dim-keepdim", "prod", 0),
     ("amax", "amax", 0), ("amax-dims-keepdim", "amax", 0), ("amin", "amin", 0), ("max-all", "max", 0),
-    ("max-dim", "max", 0), ("min-dim-keepdim", "min", 0), ("min-all", "min", 0), ("std", "std", 0),
+    ("max-dim", "max", 0), ("min-dim-keepdim", "min", 0), ("min-all", "min", 0), ("amax-over-copies", "amax", 0),
+    ("max-all-over-copies", "max", 0), ("max-dim-over-copies", "max", 0), ("std", "std", 0),
     ("std-dim-correction0", "std", 0), ("var", "var", 0), ("var-dim-keepdim", "var", 0), ("norm", "norm", 0),
     ("norm-p1-dim", "norm", 0), ("norm-p3", "norm", 0), ("logsumexp", "logsumexp", 0),
     ("logsumexp-dims-keepdim", "logsumexp", 0), ("cumsum", "cumsum", 0), ("cumsum-transposed", "cumsum", 0),
@@ -419,6 +421,42 @@ AT_ZERO = [
 ]
 
 
+def max_by_equality(func: Callable, args: tuple, kwargs: dict) -> torch.Tensor | tuple:
+    """``amax``'s or ``max``'s value (and indices), differentiated by equality: the whole gradient to every element
+    equal to the maximum, not shared among equal values (amax, max()) nor sent to the indexed one (max(dim)). Right
+    without ties; over k copies of one value the value's gradient is k times its own."""
+    x, *rest = args
+    result = func(x.detach(), *rest, **kwargs)
+    values = result[0] if isinstance(result, tuple) else result
+    dim = kwargs.get("dim", rest[0] if rest else None)
+    keepdim = kwargs.get("keepdim", rest[1] if len(rest) > 1 else False)
+    reduced = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+    peak = x.detach().amax(dim=() if dim is None else dim, keepdim=True)
+    smooth = (x * (x.detach() == peak)).sum(**reduced)
+    values = values + (smooth - smooth.detach())
+    return type(result)((values, *result[1:])) if isinstance(result, tuple) else values
+
+
+#: a maximum's gradient sent by equality, caught by the entries over copies of one value and passing those without
+#: equal values (jittor's, backends/findings/jittor.json)
+BY_EQUALITY = [
+    WrongGradient(
+        spec,
+        operator,
+        f"{operator}: the gradient by equality",
+        when=when,
+        kind="equality-grad",
+        keeps=keeps,
+        formula=max_by_equality,
+    )
+    for spec, operator, when, keeps in (
+        ("amax-over-copies", "amax", always, ("amax", "amax-dims-keepdim")),
+        ("max-all-over-copies", "max", without_dim, ("max-all",)),
+        ("max-dim-over-copies", "max", with_dim, ("max-dim",)),
+    )
+]
+
+
 #: the textbook formula of a gradient where it is NaN at a point the function is differentiable at, caught by the
 #: entry that draws that point and passing the one that does not
 NAN_FORMULAS = [
@@ -486,5 +524,5 @@ def register(wrong: WrongGradient) -> None:
     mutant(wrong.name, breaks=f"opgrad.{wrong.spec}", keeps=tuple(f"opgrad.{kept}" for kept in wrong.keeps))(backend)
 
 
-for _wrong in WRONG_GRADIENTS + EDGE_CASES + FLOAT32_ONLY + NAN_FORMULAS + AT_ZERO:
+for _wrong in WRONG_GRADIENTS + EDGE_CASES + FLOAT32_ONLY + NAN_FORMULAS + AT_ZERO + BY_EQUALITY:
     register(_wrong)

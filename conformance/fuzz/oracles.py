@@ -8,7 +8,9 @@ Every check covers every input of the program: the first, and each binary step's
 sum over the dimensions it was broadcast along. A program is unstable, and checked no further, where a chained
 operator's input (a binary step's operand among them) leaves its domain or comes within the kink margin, or where
 central differences at steps h and 2h disagree beyond their own tolerance (the difference estimates their
-truncation error): the count of such programs is reported, never passed silently."""
+truncation error) as the oracle computes the program too: the count of such programs is reported, never passed
+silently. Where the oracle's differences hold steady and the engine's own do not, the engine's forward is at fault
+(``unsteady-forward``), not the point."""
 
 from __future__ import annotations
 
@@ -255,8 +257,8 @@ def engine_findings(
         elif oracle == FORWARD:
             yield from forward_mode_findings(engine, op, arrays, cotangent, directions, grads, along_reverse)
         elif oracle == DIFFERENCES:
-            if figures := against_differences(engine, op, arrays, cotangent, directions, along_reverse):
-                yield Finding(DIFFERENCES, "gradient", figures)
+            if finding := against_differences(engine, op, arrays, cotangent, directions, along_reverse):
+                yield finding
         else:
             yield from second_order_findings(engine, op, arrays, cotangent, directions)
 
@@ -329,34 +331,83 @@ def keep_oracle_second_order_determined(op, arrays, cotangent, directions, expec
 
 #: ulps of the output's magnitude that the sum of ``cotangent * output`` may be off by (:func:`against_differences`)
 ROUNDING_UNITS = 4
+#: the share of the instability tests' tolerance within which the oracle's own differences must hold for the
+#: engine's unsteady ones to be the engine's: a correct float64 engine's differ from the oracle's by rounding (about
+#: 1e-10 of that tolerance), so that only a forward less precise than float64 (or not smooth) is told apart
+STEADY_SHARE = 0.25
 
 
-def against_differences(engine: Backend, op, arrays, cotangent, directions, along_gradient: float) -> dict | None:
-    """The directional derivative ``Σᵢ <gradᵢ, dᵢ>`` (``along_gradient``) against the central difference of
-    ``f = sum(cotangent * op)`` along ``d`` (every input moved along its direction) at step h; :class:`Unstable`
-    where that is not a derivative to hold the engine to: where the central differences at h and 2h disagree
-    (truncation or rounding error), or could be rounding alone (the output's magnitude times float64's epsilon,
-    over the step, beyond the tolerance), or where the one-sided differences' gap fails to grow with the step as a
-    smooth function's does (h f'' at h, twice that at 2h), which a kink or tie within 2h of the input makes a jump
-    instead (max of two values closer than the step)."""
+@dataclass(frozen=True)
+class Differences:
+    """Central differences of ``f = sum(cotangent * op)``, every input moved along its direction, at steps h and
+    2h, the one-sided gaps at both (``h f''`` and twice that for a smooth ``f``), and ``sum |cotangent * op|`` at
+    the point."""
 
-    def terms(step: float) -> np.ndarray:
-        moved = [x + step * direction for x, direction in zip(arrays, directions, strict=True)]
-        return cotangent * forward(engine, op, moved, np.float64)
+    central: float
+    central_2h: float
+    gap: float
+    gap_2h: float
+    magnitude: float
 
-    h = FD_STEP
-    at = {multiple: float(np.sum(terms(multiple * h))) for multiple in (-2, -1, 0, 1, 2)}
-    central = (at[1] - at[-1]) / (2 * h)
-    central_2h = (at[2] - at[-2]) / (4 * h)
-    gap, gap_2h = (at[1] - 2 * at[0] + at[-1]) / h, (at[2] - 2 * at[0] + at[-2]) / (2 * h)
-    allowed = FD_ATOL + FD_RTOL * abs(central)
+    @classmethod
+    def of(cls, lib, op, arrays, cotangent, directions) -> Differences:
+        """The differences of ``op`` as ``lib`` (the engine, or the oracle) computes it in float64."""
+        h = FD_STEP
+
+        def moved(step: float) -> list[np.ndarray]:
+            return [x + step * direction for x, direction in zip(arrays, directions, strict=True)]
+
+        terms = {
+            multiple: cotangent * forward(lib, op, moved(multiple * h), np.float64) for multiple in (-2, -1, 0, 1, 2)
+        }
+        at = {multiple: float(np.sum(values)) for multiple, values in terms.items()}
+        return cls(
+            central=(at[1] - at[-1]) / (2 * h),
+            central_2h=(at[2] - at[-2]) / (4 * h),
+            gap=(at[1] - 2 * at[0] + at[-1]) / h,
+            gap_2h=(at[2] - 2 * at[0] + at[-2]) / (2 * h),
+            magnitude=float(np.sum(np.abs(terms[0]))),
+        )
+
+    @property
+    def allowed(self) -> float:
+        return FD_ATOL + FD_RTOL * abs(self.central)
+
+    def unsteady(self, share: float = 1.0) -> str | None:
+        """Why these differences are no derivative to hold a gradient to, beyond ``share`` of their tolerance: h and
+        2h disagree (truncation or rounding error), or the one-sided gaps fail to grow with the step as a smooth
+        function's do (a kink or tie within 2h makes a jump instead: max of two values closer than the step)."""
+        allowed = share * self.allowed
+        if abs(self.central - self.central_2h) > allowed:
+            return f"central differences at h and 2h disagree ({self.central!r}, {self.central_2h!r})"
+        if abs(self.gap_2h - 2 * self.gap) > allowed:
+            return f"one-sided differences jump: a kink or tie within 2h ({self.gap!r}, {self.gap_2h!r})"
+        return None
+
+
+def against_differences(engine: Backend, op, arrays, cotangent, directions, along_gradient: float) -> Finding | None:
+    """The directional derivative ``Σᵢ <gradᵢ, dᵢ>`` (``along_gradient``) against the engine's central difference
+    (:class:`Differences`) at step h. :class:`Unstable` where that is not a derivative to hold the engine to: where
+    it could be rounding alone (the output's magnitude times float64's epsilon, over the step, beyond the
+    tolerance), or where the differences are unsteady (:meth:`Differences.unsteady`) and the oracle's are too. Where
+    the oracle's hold steady at that point and the engine's do not, the engine's float64 forward is not smooth to
+    float64's precision (jittor's digamma, computed in float32): an ``unsteady-forward`` finding, in the ``float64``
+    check where its noise is within float32's error model."""
+    own = Differences.of(engine, op, arrays, cotangent, directions)
     # the sum's rounding at the magnitude of its terms, over the step: an output of 5e8 (expm1 of 20) that does not
     # move leaves the moving terms' differences at float64's resolution there, 6e-8 / 2e-6 (h and 2h may agree)
-    rounding = ROUNDING_UNITS * np.finfo(np.float64).eps * float(np.sum(np.abs(terms(0.0)))) / h
-    if rounding > allowed:
+    rounding = ROUNDING_UNITS * np.finfo(np.float64).eps * own.magnitude / FD_STEP
+    if rounding > own.allowed:
         raise Unstable(f"central differences are within the rounding of the output's magnitude ({rounding!r})")
-    if abs(central - central_2h) > allowed:
-        raise Unstable(f"central differences at h and 2h disagree ({central!r}, {central_2h!r})")
-    if abs(gap_2h - 2 * gap) > allowed:
-        raise Unstable(f"one-sided differences jump: a kink or tie within 2h ({gap!r}, {gap_2h!r})")
-    return beyond_allclose(along_gradient, central, FD_RTOL, FD_ATOL)
+    if reason := own.unsteady():
+        with as_shipped():
+            oracles = Differences.of(ORACLE, op, arrays, cotangent, directions)
+        if oracles.unsteady(STEADY_SHARE):
+            raise Unstable(reason)
+        noise = abs(own.central - own.central_2h) * FD_STEP  # the forward's error, from the two steps' gap
+        coarse = noise <= FLOAT32.floor_units * FLOAT32.roundoff * own.magnitude
+        figures = {"engine": [own.central, own.central_2h], "oracle": [oracles.central, oracles.central_2h]}
+        return Finding(DIFFERENCES, "unsteady-forward", figures, checks.FLOAT64 if coarse else "")
+    if figures := beyond_allclose(along_gradient, own.central, FD_RTOL, FD_ATOL):
+        return Finding(DIFFERENCES, "gradient", figures)
+    return None
