@@ -980,7 +980,7 @@ def _functional() -> types.SimpleNamespace:
         batch_norm=batch_norm,
         relu=elementwise(nn.relu),
         max_pool2d=max_pool(2),
-        adaptive_avg_pool2d=adaptive_avg_pool2d,
+        adaptive_avg_pool2d=unbatched(adaptive_avg_pool2d, 2),  # torch pools an unbatched (C, H, W) input too
         linear=linear,
         cross_entropy=cross_entropy,
         # nn.functional.activations

@@ -121,6 +121,11 @@ class PaddleTensor(TensorProxy):
     def detach(self) -> PaddleTensor:
         return PaddleTensor(self.wrapped.detach())
 
+    def chunk(self, chunks: int, dim: int = 0) -> list[PaddleTensor]:
+        """torch's chunks are parts of ``ceil(size / chunks)`` elements, the last one smaller: paddle's ``chunk``
+        refuses a size that ``chunks`` does not divide, so this is :meth:`split` by that size."""
+        return self.split(-(-self.wrapped.shape[dim] // chunks), dim)
+
     # --- in-place operations and the version counter ---------------------------------------------------
     @property
     def _version(self) -> int:
@@ -226,7 +231,7 @@ translate(
 #: under the same name, taking torch's arguments (paddle 3 accepts ``dim`` and ``keepdim`` beside ``axis``)
 SAME_METHODS = (
     "prod amax amin norm logsumexp cumsum cumprod diff dist trace nanmean var "
-    "view permute transpose t expand expand_as squeeze unsqueeze chunk unbind flip roll repeat tile narrow contiguous "
+    "view permute transpose t expand expand_as squeeze unsqueeze unbind flip roll repeat tile narrow contiguous "
     "unflatten diagonal diag_embed tril triu unfold repeat_interleave swapaxes rot90 tensor_split diag "
     "gather scatter scatter_add scatter_reduce index_select masked_fill masked_select take_along_dim index_add take"
 )

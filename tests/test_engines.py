@@ -293,7 +293,7 @@ UNBATCHED_POOLS = [
     ("max_pool1d", (2, 7), (3, 2), ("jax", "paddle", "tensorflow")),
     ("avg_pool2d", (1, 5, 6), (2, 2, 1), ("jax", "paddle", "tensorflow", "jittor")),
     ("max_pool2d", (1, 5, 6), (2, 2), ("jittor",)),
-    ("adaptive_avg_pool2d", (2, 4, 4), ((2, 2),), ("jittor",)),
+    ("adaptive_avg_pool2d", (2, 4, 4), ((2, 2),), ("jax", "jittor")),
     ("unfold", (2, 3, 3), (2, 1, 1), ("jax", "paddle", "tensorflow", "jittor")),
 ]
 
