@@ -103,6 +103,12 @@ from .tensorflow_operators import ValuesIndices, sizes
 
 
 def _tf() -> types.ModuleType:
+    """TensorFlow, imported after torch's compiler stack: torch's eager double backward of some operators (``abs``
+    twice, whose backward is a Python reference) imports torch._dynamo, and with it triton, on first use, and triton
+    imported into a process that holds TensorFlow's LLVM aborts it ("Option 'bitcode-mdindex-threshold' registered
+    more than once"); in the other order both load (the fuzzer's second-order oracle met it)."""
+    import torch._dynamo  # noqa: F401
+
     return import_engine("tensorflow")
 
 

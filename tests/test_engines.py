@@ -1702,6 +1702,28 @@ def test_tensorflow_makes_float32_by_default_float64_on_request():
     assert backend.to_numpy(backend.tensor64([1.0])).dtype == np.float64
 
 
+TORCH_COMPILER_AFTER_TENSORFLOW = """
+import torch
+from backends import resolve
+
+resolve("tensorflow").tensor([1.0])  # TensorFlow imported, as the adapter imports it
+x = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+(grad,) = torch.autograd.grad(x.abs().abs().sum(), x, create_graph=True)  # imports torch._dynamo, and triton
+(second,) = torch.autograd.grad(grad.sum(), x)
+print("second derivative of abs(abs(x)) after TensorFlow:", [float(value) for value in second])
+"""
+
+
+def test_tensorflow_is_imported_after_torchs_compiler_stack_so_that_the_oracle_cannot_abort_it():
+    """torch's double backward of ``abs`` twice (the fuzzer's second-order oracle on ``abs>abs``) imports triton,
+    which aborts a process holding TensorFlow's LLVM; the adapter imports TensorFlow after it, so the oracle runs."""
+    skip_unless_installed("tensorflow")
+    code = TORCH_COMPILER_AFTER_TENSORFLOW
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "after TensorFlow: [0.0, 0.0]" in done.stdout
+
+
 def test_tensorflow_vjp_jvp_and_second_order_are_its_own_tapes():
     tf = pytest.importorskip("tensorflow")
     backend = resolve("tensorflow")
