@@ -174,7 +174,7 @@ for _name, _function in {
     "squeeze": lambda x, dim=None: x.squeeze(dim),
     "split": lambda x, split_size_or_sections, dim=0: x.split(split_size_or_sections, dim),
     "chunk": lambda x, chunks, dim=0: x.chunk(chunks, dim),
-    "t": lambda x: x.transpose(),
+    "t": lambda x: x.transpose() if x.ndim == 2 else x,  # torch's t() of a vector (or a 0-d tensor) is itself
     "swapaxes": lambda x, axis0, axis1: x.transpose(axis0, axis1),
     "expand_as": lambda x, other: x.expand(other.shape),
     "fliplr": lambda x: x.flip(1),

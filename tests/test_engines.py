@@ -810,6 +810,13 @@ def test_tinygrad_host_device_is_cpu_and_named_in_the_description(tinygrad_engin
     assert tinygrad_engine.describe()["tinygrad_device"] in ("PYTHON", "CPU")
 
 
+def test_tinygrad_transposes_a_vector_as_itself(tinygrad_engine):
+    """torch's ``t()`` of a vector is the vector (the fuzzer's ``t`` on a (1,) value raised IndexError here)."""
+    vector = tinygrad_engine.tensor([1.0, 2.0, 3.0])
+    assert tinygrad_engine.to_numpy(vector.t()).tolist() == [1.0, 2.0, 3.0]
+    assert tinygrad_engine.to_numpy(tinygrad_engine.tensor([[1.0, 2.0]]).t()).shape == (2, 1)
+
+
 def test_tinygrad_sequential_names_parameters_as_torch_does(tinygrad_engine):
     nn = tinygrad_engine.nn
     net = nn.Sequential(nn.Conv2d(3, 4, 3, 1), nn.Conv2d(4, 2, 3, 1))
