@@ -88,7 +88,7 @@ import numpy as np
 from . import capabilities as cap
 from .batching import unbatched
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, numpy_spelling, pair, translate
+from .proxy import TensorProxy, numpy_spelling, pair, torch_chunks, translate
 
 
 def _jax() -> types.ModuleType:
@@ -236,10 +236,7 @@ class JaxTensor(TensorProxy):
             offsets = np.cumsum(split_size_or_sections)[:-1].tolist()
         return [JaxTensor(part) for part in _jax().numpy.split(self.wrapped, list(offsets), axis=dim)]
 
-    def chunk(self, chunks: int, dim: int = 0) -> list[JaxTensor]:
-        """torch's chunks are parts of ``ceil(size / chunks)`` elements: :meth:`split` by that size
-        (``jnp.array_split`` balances the parts otherwise)."""
-        return self.split(-(-self.wrapped.shape[dim] // chunks), dim)
+    chunk = torch_chunks
 
     def narrow(self, dim: int, start: int, length: int) -> JaxTensor:
         """``lax.slice_in_dim``."""

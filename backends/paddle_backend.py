@@ -71,7 +71,7 @@ import numpy as np
 from . import capabilities as cap
 from . import paddle_operators
 from .contract import Backend, import_engine
-from .proxy import TensorProxy, engine_function, translate
+from .proxy import TensorProxy, engine_function, torch_chunks, translate
 
 
 class PaddleTensor(TensorProxy):
@@ -121,10 +121,7 @@ class PaddleTensor(TensorProxy):
     def detach(self) -> PaddleTensor:
         return PaddleTensor(self.wrapped.detach())
 
-    def chunk(self, chunks: int, dim: int = 0) -> list[PaddleTensor]:
-        """torch's chunks are parts of ``ceil(size / chunks)`` elements, the last one smaller: paddle's ``chunk``
-        refuses a size that ``chunks`` does not divide, so this is :meth:`split` by that size."""
-        return self.split(-(-self.wrapped.shape[dim] // chunks), dim)
+    chunk = torch_chunks
 
     # --- in-place operations and the version counter ---------------------------------------------------
     @property

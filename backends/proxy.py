@@ -164,6 +164,13 @@ def squeezed_dims(shape: Sequence[int], dim: int | Sequence[int]) -> tuple[int, 
     return tuple(sorted({d % len(shape) for d in dims if shape[d] == 1}))
 
 
+def torch_chunks(tensor: TensorProxy, chunks: int, dim: int = 0) -> list:
+    """torch's ``chunk``: parts of ``ceil(size / chunks)`` elements, the last one smaller, as the proxy's ``split`` by
+    that size (``jnp.array_split`` balances the parts instead, paddle's ``chunk`` refuses a size ``chunks`` does not
+    divide)."""
+    return tensor.split(-(-tensor.wrapped.shape[dim] // chunks), dim)
+
+
 def pair(size: int | tuple[int, int]) -> tuple[int, int]:
     """torch's ``kernel_size=3`` or ``(3, 2)`` of a 2-d operator, as the pair engines that want both take."""
     return (size, size) if isinstance(size, int) else tuple(size)

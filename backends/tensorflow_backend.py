@@ -89,6 +89,7 @@ slices raises too, which no entry reaches (the adapter gathers the catalogue's i
 
 from __future__ import annotations
 
+import functools
 import types
 from pathlib import Path
 from typing import Any, ClassVar
@@ -102,8 +103,9 @@ from .proxy import TensorProxy, squeezed_dims, translate
 from .tensorflow_operators import ValuesIndices, sizes
 
 
+@functools.cache
 def _tf() -> types.ModuleType:
-    """TensorFlow, imported after torch's compiler stack: torch's eager double backward of some operators (``abs``
+    """TensorFlow, imported once, after torch's compiler stack: torch's eager double backward of some operators (``abs``
     twice, whose backward is a Python reference) imports torch._dynamo, and with it triton, on first use, and triton
     imported into a process that holds TensorFlow's LLVM aborts it ("Option 'bitcode-mdindex-threshold' registered
     more than once"); in the other order both load (the fuzzer's second-order oracle met it)."""

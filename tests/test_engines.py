@@ -1725,8 +1725,8 @@ def test_tensorflow_is_imported_after_torchs_compiler_stack_so_that_the_oracle_c
     """torch's double backward of ``abs`` twice (the fuzzer's second-order oracle on ``abs>abs``) imports triton,
     which aborts a process holding TensorFlow's LLVM; the adapter imports TensorFlow after it, so the oracle runs."""
     skip_unless_installed("tensorflow")
-    code = TORCH_COMPILER_AFTER_TENSORFLOW
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-c", TORCH_COMPILER_AFTER_TENSORFLOW]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "after TensorFlow: [0.0, 0.0]" in done.stdout
 
